@@ -1,0 +1,1 @@
+"""Streamlit pages of the gridplan app: the only code that imports streamlit."""
