@@ -409,13 +409,15 @@ def _read_excel(p: Path, layer: str | None, shown: str) -> pd.DataFrame:
     with pd.ExcelFile(p, engine="openpyxl") as xf:
         sheets = [str(s) for s in xf.sheet_names]
         if layer is None and len(sheets) > 1:
-            frames = {str(k): v for k, v in xf.parse(sheet_name=None).items()}
+            frames = {str(k): v for k, v in pd.read_excel(xf, sheet_name=None).items()}
             filled = [k for k, v in frames.items() if not v.dropna(how="all").empty]
             if len(filled) != 1:
                 _choose(filled or sheets, None, shown, "sheet", "layer='SHEET NAME'")
             df = frames[filled[0]]
         else:
-            df = xf.parse(sheet_name=_choose(sheets, layer, shown, "sheet", "layer='SHEET'"))
+            df = pd.read_excel(
+                xf, sheet_name=_choose(sheets, layer, shown, "sheet", "layer='SHEET'")
+            )
     df.index = pd.RangeIndex(2, len(df) + 2, name="row")
     df = df.dropna(how="all")
     df.columns = [str(c).strip() for c in df.columns]
