@@ -1,0 +1,943 @@
+"""The per-component max-p solver (pure Python on lists; no geometry, no I/O).
+
+One :class:`ComponentTask` holds the arrays of one connected set of free cells in
+*local* indices ``0..m-1``, already normalised by the orchestrator in
+:mod:`gridplan.partition_core`:
+
+- ``floors`` ``(m, f)``: each floor column divided by its minimum, so a region meets
+  its floors when every column sums to at least ``1``;
+- ``ceilings`` ``(m, c)``: each ceiling column divided by its maximum (region sum
+  must stay ``<= 1``);
+- ``homog`` ``(m, h)``: standardised attributes already multiplied by
+  ``sqrt(weight)``, so heterogeneity is the plain sum of squared deviations;
+- ``x``, ``y``, ``area``: centroid coordinates and areas in *cell units* (metres
+  divided by the square root of the mean cell area, centred on the component), so
+  sums stay well conditioned; ``max_diameter`` in the same unit.
+
+Objective of a region ``r`` (lower is better)::
+
+    cost(r) = SSD(r) + w_c * n_r * kappa(r)
+    SSD(r)  = sum_i sum_h (z_ih - mean_rh)^2          (within-region heterogeneity)
+    kappa(r) = 2*pi * I_r / A_r^2                     (normalised moment of inertia)
+    I_r = sum_i a_i * |p_i - c_r|^2 + sum_i a_i^2 / (2*pi)
+
+``kappa`` is 1.0 for a disc (and for a single cell: the second sum is the cell's own
+moment of inertia, approximated as a disc of the same area), about 1.05 for a
+square and grows with elongation. Weighting it by the region's cell count puts it
+on the same per-cell scale as the heterogeneity.
+
+Algorithm (see :func:`solve_component`):
+
+1. **Construction** (several randomised runs). Seeds are taken from the free cells
+   with the fewest free neighbours (corners, edges, cells next to finished
+   regions), so the assigned area advances like a front and leaves few enclaves.
+   A region grows by always taking the frontier cell that best keeps it compact
+   (most edges to the region, close to its centroid, similar attributes) until one
+   candidate can complete every floor with an overshoot at most ``tau`` (a fraction
+   of the floor; randomised per run) — small overshoot leaves more value for other
+   regions, i.e. more regions. A growth that runs out of cells marks its cells as
+   an enclave (their value is below the floor anyway).
+2. **Enclaves** are absorbed breadth-first into the adjacent region whose cost
+   grows least (ceilings respected where possible).
+3. **More regions** (large-neighbourhood search): for a region, grow a union with
+   adjacent regions until the union holds the value of ``k + 1`` regions and
+   rebuild the union from scratch with a few randomised constructions; accept
+   when it yields ``k + 1`` (or more) valid regions. Repeated until a pass finds
+   nothing or the budget ends.
+4. **Local search**: boundary cells move to an adjacent region when the total cost
+   drops, while the donor keeps its floors and stays contiguous (breadth-first
+   search on the donor's own cells, started from one of the cell's neighbours in
+   the donor and stopped as soon as all of them are reached) and the receiver
+   keeps its ceilings and diameter. First-improvement passes in random order,
+   then a short tabu phase that also allows the least-bad move and keeps the best
+   solution seen.
+
+All randomness comes from one ``random.Random(seed)``; the work is bounded by
+counts, never by the clock, so the same inputs and seed give the same labels. The
+deadline is a safety net only: when it is hit, the best solution so far is
+returned and the result carries ``hit_deadline``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+EPS = 1e-9
+TWO_PI = 2.0 * math.pi
+
+
+@dataclass(frozen=True)
+class SolverParams:
+    """Work budget of one component (counts, not seconds, so results are reproducible)."""
+
+    constructions: int = 8
+    keep_best: int = 2  # constructions carried into the region-count search
+    lns_passes: int = 4
+    lns_tries: int = 4  # randomised rebuilds of one union
+    lns_max_regions: int = 6  # largest union of regions rebuilt at once
+    ls_passes: int = 12  # first-improvement passes of the local search
+    tabu_moves_per_cell: float = 0.5  # tabu-phase length, moves per cell
+
+
+@dataclass
+class ComponentTask:
+    """One component's arrays in local indices (picklable; see the module docstring)."""
+
+    index: int
+    indptr: np.ndarray
+    indices: np.ndarray
+    floors: np.ndarray  # (m, f)
+    ceilings: np.ndarray | None  # (m, c)
+    homog: np.ndarray | None  # (m, h)
+    x: np.ndarray | None
+    y: np.ndarray | None
+    area: np.ndarray
+    max_diameter: float | None
+    compactness_weight: float
+    seed: int
+    deadline: float  # time.monotonic() value
+    params: SolverParams = field(default_factory=SolverParams)
+
+
+@dataclass
+class ComponentResult:
+    """Labels ``0..p-1`` in local indices plus what happened."""
+
+    index: int
+    labels: np.ndarray
+    p: int
+    objective: float
+    hit_deadline: bool
+    timing: dict[str, float]
+    construction_p: list[int]
+
+
+@dataclass(frozen=True)
+class _Grow:
+    """Randomised knobs of one construction."""
+
+    tau: float  # accepted overshoot when completing a region (fraction of the floor)
+    jitter: float  # randomness of the seed order (in units of free neighbours)
+    noise: float  # randomness of the growth choice
+    dist_w: float  # weight of the distance to the region's centroid
+    gain_w: float  # preference for cells that cover much of the remaining need
+    homog_w: float  # weight of attribute similarity
+
+
+def _grow_profiles(rng: random.Random, k: int) -> _Grow:
+    if k == 0:
+        return _Grow(tau=0.25, jitter=0.3, noise=0.2, dist_w=0.5, gain_w=0.3, homog_w=0.3)
+    return _Grow(
+        tau=rng.choice((0.05, 0.1, 0.2, 0.3, 0.5, 0.8)),
+        jitter=rng.uniform(0.0, 1.5),
+        noise=rng.uniform(0.0, 0.8),
+        dist_w=rng.uniform(0.0, 1.0),
+        gain_w=rng.uniform(-0.5, 1.0),
+        homog_w=rng.uniform(0.0, 0.6),
+    )
+
+
+class Solver:
+    """Mutable partition state of one component plus the search operators."""
+
+    def __init__(self, task: ComponentTask):
+        self.task = task
+        m = len(task.indptr) - 1
+        self.m = m
+        ip = task.indptr.tolist()
+        ix = task.indices.tolist()
+        self.nb: list[list[int]] = [ix[ip[i] : ip[i + 1]] for i in range(m)]
+        self.f = task.floors.shape[1]
+        self.U: list[tuple[float, ...]] = [tuple(r) for r in task.floors.tolist()]
+        self.c = 0 if task.ceilings is None else task.ceilings.shape[1]
+        self.C: list[tuple[float, ...]] | None = (
+            None if task.ceilings is None else [tuple(r) for r in task.ceilings.tolist()]
+        )
+        self.h = 0 if task.homog is None else task.homog.shape[1]
+        self.Z: list[tuple[float, ...]] | None = (
+            None if task.homog is None else [tuple(r) for r in task.homog.tolist()]
+        )
+        self.ZZ: list[float] = (
+            [0.0] * m if task.homog is None else (task.homog**2).sum(axis=1).tolist()
+        )
+        self.has_xy = task.x is not None and task.y is not None
+        self.X: list[float] = task.x.tolist() if self.has_xy else [0.0] * m
+        self.Y: list[float] = task.y.tolist() if self.has_xy else [0.0] * m
+        self.A: list[float] = task.area.tolist()
+        self.cw = float(task.compactness_weight) if self.has_xy else 0.0
+        d = task.max_diameter
+        self.D2: float | None = None if d is None or not self.has_xy else float(d) ** 2
+        self.deadline = task.deadline
+        self.hit_deadline = False
+        # partition state
+        self.label: list[int] = [-1] * m
+        self._reset_regions()
+
+    # ------------------------------------------------------------------ regions
+    def _reset_regions(self) -> None:
+        self.alive: list[bool] = []
+        self.members: list[set[int]] = []
+        self.rn: list[int] = []
+        self.rS: list[list[float]] = []
+        self.rC: list[list[float]] = []
+        self.rz: list[list[float]] = []
+        self.rzz: list[float] = []
+        self.rA: list[float] = []
+        self.rax: list[float] = []
+        self.ray: list[float] = []
+        self.raxx: list[float] = []
+        self.raa: list[float] = []
+        self.rcost: list[float] = []
+        self.n_alive = 0
+
+    def _new_region(self, cells: list[int]) -> int:
+        r = len(self.alive)
+        self.alive.append(True)
+        self.members.append(set(cells))
+        self.rn.append(len(cells))
+        f, c, h = self.f, self.c, self.h
+        S = [0.0] * f
+        Cs = [0.0] * c
+        z = [0.0] * h
+        zz = A = ax = ay = axx = aa = 0.0
+        U, C, Z, X, Y, AR, ZZ = self.U, self.C, self.Z, self.X, self.Y, self.A, self.ZZ
+        lab = self.label
+        for i in cells:
+            lab[i] = r
+            ui = U[i]
+            for j in range(f):
+                S[j] += ui[j]
+            if C is not None:
+                ci = C[i]
+                for j in range(c):
+                    Cs[j] += ci[j]
+            if Z is not None:
+                zi = Z[i]
+                for j in range(h):
+                    z[j] += zi[j]
+                zz += ZZ[i]
+            a = AR[i]
+            A += a
+            ax += a * X[i]
+            ay += a * Y[i]
+            axx += a * (X[i] * X[i] + Y[i] * Y[i])
+            aa += a * a
+        self.rS.append(S)
+        self.rC.append(Cs)
+        self.rz.append(z)
+        self.rzz.append(zz)
+        self.rA.append(A)
+        self.rax.append(ax)
+        self.ray.append(ay)
+        self.raxx.append(axx)
+        self.raa.append(aa)
+        self.rcost.append(self._cost(len(cells), z, zz, A, ax, ay, axx, aa))
+        self.n_alive += 1
+        return r
+
+    def _kill_region(self, r: int) -> None:
+        if self.alive[r]:
+            self.alive[r] = False
+            self.n_alive -= 1
+            self.members[r] = set()
+
+    def _cost(
+        self,
+        n: int,
+        z: list[float],
+        zz: float,
+        A: float,
+        ax: float,
+        ay: float,
+        axx: float,
+        aa: float,
+    ) -> float:
+        if n <= 0:
+            return 0.0
+        cost = 0.0
+        if self.h:
+            s = 0.0
+            for v in z:
+                s += v * v
+            cost = zz - s / n
+            if cost < 0.0:
+                cost = 0.0
+        if self.cw and A > 0.0:
+            inertia = axx - (ax * ax + ay * ay) / A + aa / TWO_PI
+            cost += self.cw * n * TWO_PI * inertia / (A * A)
+        return cost
+
+    def _cost_with(self, r: int, i: int, sign: int) -> float:
+        """Cost of region ``r`` after adding (sign=+1) or removing (sign=-1) cell ``i``."""
+        a = self.A[i]
+        x = self.X[i]
+        y = self.Y[i]
+        if self.h:
+            zi = self.Z[i]
+            z = [v + sign * w for v, w in zip(self.rz[r], zi, strict=True)]
+        else:
+            z = self.rz[r]
+        return self._cost(
+            self.rn[r] + sign,
+            z,
+            self.rzz[r] + sign * self.ZZ[i],
+            self.rA[r] + sign * a,
+            self.rax[r] + sign * a * x,
+            self.ray[r] + sign * a * y,
+            self.raxx[r] + sign * a * (x * x + y * y),
+            self.raa[r] + sign * a * a,
+        )
+
+    def _move(self, i: int, a: int, b: int, cost_a: float, cost_b: float) -> None:
+        """Move cell ``i`` from region ``a`` to ``b`` (new costs given)."""
+        self._detach(i, a, cost_a)
+        self._attach(i, b, cost_b)
+
+    def _detach(self, i: int, a: int, cost_a: float) -> None:
+        ar = self.A[i]
+        x = self.X[i]
+        y = self.Y[i]
+        self.members[a].discard(i)
+        self.rn[a] -= 1
+        S = self.rS[a]
+        for j, v in enumerate(self.U[i]):
+            S[j] -= v
+        if self.C is not None:
+            Cs = self.rC[a]
+            for j, v in enumerate(self.C[i]):
+                Cs[j] -= v
+        if self.h:
+            z = self.rz[a]
+            for j, v in enumerate(self.Z[i]):
+                z[j] -= v
+            self.rzz[a] -= self.ZZ[i]
+        self.rA[a] -= ar
+        self.rax[a] -= ar * x
+        self.ray[a] -= ar * y
+        self.raxx[a] -= ar * (x * x + y * y)
+        self.raa[a] -= ar * ar
+        self.rcost[a] = cost_a
+
+    def _attach(self, i: int, b: int, cost_b: float) -> None:
+        ar = self.A[i]
+        x = self.X[i]
+        y = self.Y[i]
+        self.label[i] = b
+        self.members[b].add(i)
+        self.rn[b] += 1
+        S = self.rS[b]
+        for j, v in enumerate(self.U[i]):
+            S[j] += v
+        if self.C is not None:
+            Cs = self.rC[b]
+            for j, v in enumerate(self.C[i]):
+                Cs[j] += v
+        if self.h:
+            z = self.rz[b]
+            for j, v in enumerate(self.Z[i]):
+                z[j] += v
+            self.rzz[b] += self.ZZ[i]
+        self.rA[b] += ar
+        self.rax[b] += ar * x
+        self.ray[b] += ar * y
+        self.raxx[b] += ar * (x * x + y * y)
+        self.raa[b] += ar * ar
+        self.rcost[b] = cost_b
+
+    def _fits_ceilings(self, r: int, i: int) -> bool:
+        if self.C is not None:
+            for s, v in zip(self.rC[r], self.C[i], strict=True):
+                if s + v > 1.0 + EPS:
+                    return False
+        if self.D2 is not None:
+            xi = self.X[i]
+            yi = self.Y[i]
+            X, Y, D2 = self.X, self.Y, self.D2
+            for k in self.members[r]:
+                dx = X[k] - xi
+                dy = Y[k] - yi
+                if dx * dx + dy * dy > D2 * (1.0 + EPS):
+                    return False
+        return True
+
+    def _keeps_floors(self, r: int, i: int) -> bool:
+        for s, v in zip(self.rS[r], self.U[i], strict=True):
+            if s - v < 1.0 - EPS:
+                return False
+        return True
+
+    def total_cost(self) -> float:
+        return sum(c for c, al in zip(self.rcost, self.alive, strict=True) if al)
+
+    def _time_up(self) -> bool:
+        if time.monotonic() > self.deadline:
+            self.hit_deadline = True
+            return True
+        return False
+
+    # ------------------------------------------------------------ construction
+    def construct(self, cells: list[int], g: _Grow, rng: random.Random) -> list[int]:
+        """Grow regions over ``cells`` (all with label -1); return the new region ids.
+
+        Cells of failed growths get label -2 (enclave); call :meth:`absorb` after.
+        """
+        lab = self.label
+        nb = self.nb
+        rem = {}
+        for i in cells:
+            d = 0
+            for k in nb[i]:
+                if lab[k] == -1:
+                    d += 1
+            rem[i] = d
+        rnd = rng.random
+        jit = g.jitter
+        heap = [(d + jit * rnd(), d, i) for i, d in rem.items()]
+        heapq.heapify(heap)
+        new: list[int] = []
+        while heap:
+            _, d, s = heapq.heappop(heap)
+            if lab[s] != -1 or rem[s] != d:
+                continue
+            grown, ok = self._grow(s, g, rng)
+            if ok:
+                new.append(self._new_region(grown))
+            else:
+                for i in grown:
+                    lab[i] = -2
+            for i in grown:
+                for k in nb[i]:
+                    if lab[k] == -1:
+                        dk = rem[k] - 1
+                        rem[k] = dk
+                        heapq.heappush(heap, (dk + jit * rnd(), dk, k))
+        return new
+
+    def _grow(self, s: int, g: _Grow, rng: random.Random) -> tuple[list[int], bool]:
+        lab = self.label
+        nb = self.nb
+        U, C, Z, X, Y, AR = self.U, self.C, self.Z, self.X, self.Y, self.A
+        f, c, h = self.f, self.c, self.h
+        D2 = self.D2
+        has_xy = self.has_xy
+        rnd = rng.random
+        TAG = -3  # being grown
+        lab[s] = TAG
+        R = [s]
+        need = [1.0 - v for v in U[s]]
+        Cs = list(C[s]) if C is not None else []
+        zs = list(Z[s]) if Z is not None else []
+        a0 = AR[s]
+        A = a0
+        ax = a0 * X[s]
+        ay = a0 * Y[s]
+        minx = maxx = X[s]
+        miny = maxy = Y[s]
+        frontier: dict[int, int] = {}
+        banned: set[int] = set()
+        for k in nb[s]:
+            if lab[k] == -1:
+                frontier[k] = frontier.get(k, 0) + 1
+        tau, noise, dist_w, gain_w = g.tau, g.noise, g.dist_w, g.gain_w
+        homog_w = g.homog_w if h else 0.0
+        while True:
+            open_need = 0.0
+            for v in need:
+                if v > EPS:
+                    open_need += v
+            if open_need <= 0.0:
+                break
+            best_c = -1
+            best_w = math.inf
+            best_n = -1
+            best_s = -math.inf
+            cx = ax / A
+            cy = ay / A
+            rad2 = A / math.pi + 1.0
+            nR = len(R)
+            for k, conn in frontier.items():
+                uk = U[k]
+                compl = True
+                waste = 0.0
+                gain = 0.0
+                for j in range(f):
+                    nj = need[j]
+                    if nj > EPS:
+                        v = uk[j]
+                        if v + EPS < nj:
+                            compl = False
+                            gain += v
+                        else:
+                            waste += v - nj
+                            gain += nj
+                if has_xy:
+                    dx = X[k] - cx
+                    dy = Y[k] - cy
+                    d2 = (dx * dx + dy * dy) / rad2
+                else:
+                    d2 = 0.0
+                if compl:
+                    w = waste - 0.02 * conn + 0.02 * d2
+                    if w < best_w:
+                        best_w = w
+                        best_c = k
+                else:
+                    sc = conn + gain_w * gain / open_need - dist_w * d2 + noise * rnd()
+                    if homog_w:
+                        zk = Z[k]
+                        e = 0.0
+                        for j in range(h):
+                            t = zk[j] - zs[j] / nR
+                            e += t * t
+                        sc -= homog_w * e
+                    if sc > best_s:
+                        best_s = sc
+                        best_n = k
+            if best_c >= 0 and (best_n < 0 or best_w <= tau):
+                pick = best_c
+            elif best_n >= 0:
+                pick = best_n
+            else:
+                # nothing left to grow into
+                for i in R:
+                    lab[i] = -1
+                return R, False
+            # ceilings and diameter
+            ok = True
+            if C is not None:
+                cp = C[pick]
+                for j in range(c):
+                    if Cs[j] + cp[j] > 1.0 + EPS:
+                        ok = False
+                        break
+            if ok and D2 is not None:
+                xp = X[pick]
+                yp = Y[pick]
+                bx = max(maxx, xp) - min(minx, xp)
+                by = max(maxy, yp) - min(miny, yp)
+                if bx * bx + by * by > D2:
+                    for q in R:
+                        dx = X[q] - xp
+                        dy = Y[q] - yp
+                        if dx * dx + dy * dy > D2 * (1.0 + EPS):
+                            ok = False
+                            break
+            del frontier[pick]
+            if not ok:
+                banned.add(pick)
+                continue
+            lab[pick] = TAG
+            R.append(pick)
+            up = U[pick]
+            for j in range(f):
+                need[j] -= up[j]
+            if C is not None:
+                cp = C[pick]
+                for j in range(c):
+                    Cs[j] += cp[j]
+            if Z is not None:
+                zp = Z[pick]
+                for j in range(h):
+                    zs[j] += zp[j]
+            ap = AR[pick]
+            A += ap
+            ax += ap * X[pick]
+            ay += ap * Y[pick]
+            if D2 is not None:
+                minx = min(minx, X[pick])
+                maxx = max(maxx, X[pick])
+                miny = min(miny, Y[pick])
+                maxy = max(maxy, Y[pick])
+            for k in nb[pick]:
+                if lab[k] == -1 and k not in banned:
+                    frontier[k] = frontier.get(k, 0) + 1
+        for i in R:
+            lab[i] = -1
+        return R, True
+
+    def absorb(self, cells: list[int], allowed: set[int] | None = None) -> bool:
+        """Join every cell of ``cells`` with a negative label to an adjacent region.
+
+        Breadth-first from the regions; each cell goes to the adjacent region whose
+        cost grows least, preferring regions whose ceilings still hold. Returns
+        False when some cell could not be reached (no region in its part).
+        """
+        lab = self.label
+        nb = self.nb
+        queue: deque[int] = deque()
+        for i in cells:
+            if lab[i] < 0:
+                for k in nb[i]:
+                    r = lab[k]
+                    if r >= 0 and (allowed is None or r in allowed):
+                        queue.append(i)
+                        break
+        queued = set(queue)
+        while queue:
+            i = queue.popleft()
+            if lab[i] >= 0:
+                continue
+            best = -1
+            best_key = (True, math.inf)
+            best_cost = 0.0
+            for k in nb[i]:
+                r = lab[k]
+                if r < 0 or (allowed is not None and r not in allowed):
+                    continue
+                nc = self._cost_with(r, i, +1)
+                key = (not self._fits_ceilings(r, i), nc - self.rcost[r])
+                if key < best_key:
+                    best_key = key
+                    best = r
+                    best_cost = nc
+            if best < 0:
+                continue
+            self._attach(i, best, best_cost)
+            for k in nb[i]:
+                if lab[k] < 0 and k not in queued:
+                    queued.add(k)
+                    queue.append(k)
+        return all(lab[i] >= 0 for i in cells)
+
+    # ---------------------------------------------------------- contiguity
+    def _still_connected(self, i: int, a: int) -> bool:
+        """Would region ``a`` stay connected without cell ``i``?"""
+        lab = self.label
+        nb = self.nb
+        targets = [k for k in nb[i] if lab[k] == a]
+        if len(targets) <= 1:
+            return True
+        want = set(targets)
+        start = targets[0]
+        want.discard(start)
+        seen = {start, i}
+        stack = [start]
+        while stack:
+            u = stack.pop()
+            for k in nb[u]:
+                if k not in seen and lab[k] == a:
+                    if k in want:
+                        want.discard(k)
+                        if not want:
+                            return True
+                    seen.add(k)
+                    stack.append(k)
+        return False
+
+    # ------------------------------------------------------------ labels
+    def load_labels(self, labels: list[int]) -> None:
+        """Replace the state by the partition ``labels`` (every cell >= 0)."""
+        self.label = [-1] * self.m
+        self._reset_regions()
+        groups: dict[int, list[int]] = {}
+        for i, r in enumerate(labels):
+            groups.setdefault(r, []).append(i)
+        for cells in groups.values():
+            self._new_region(cells)
+
+    def clear(self) -> None:
+        """Forget every region (all cells free again)."""
+        self.label = [-1] * self.m
+        self._reset_regions()
+
+    def compact_labels(self) -> np.ndarray:
+        """Labels renumbered ``0..p-1`` by each region's smallest cell."""
+        lab = np.asarray(self.label, dtype=np.int64)
+        if len(lab) == 0:
+            return lab
+        order: dict[int, int] = {}
+        out = np.empty_like(lab)
+        for i, r in enumerate(self.label):
+            if r not in order:
+                order[r] = len(order)
+            out[i] = order[r]
+        return out
+
+    # ------------------------------------------------------------- region count
+    def _adjacent_regions(self, r: int) -> set[int]:
+        lab = self.label
+        nb = self.nb
+        out: set[int] = set()
+        for i in self.members[r]:
+            for k in nb[i]:
+                q = lab[k]
+                if q != r and q >= 0:
+                    out.add(q)
+        return out
+
+    def _rebuild(self, regions: list[int], rng: random.Random) -> bool:
+        """Try to cut the union of ``regions`` into more regions; keep it if it works."""
+        k = len(regions)
+        cells: list[int] = []
+        for r in regions:
+            cells.extend(self.members[r])
+        cells.sort()
+        old = {r: self._region_state(r) for r in regions}
+        lab = self.label
+        tries = self.task.params.lns_tries
+        for t in range(tries):
+            for r in regions:
+                self._kill_region(r)
+            for i in cells:
+                lab[i] = -1
+            g = _grow_profiles(rng, 1 + t)
+            new = self.construct(cells, g, rng)
+            if len(new) > k:
+                self.absorb(cells, allowed=set(new))
+                if all(lab[i] >= 0 for i in cells):
+                    return True
+            # undo
+            for r in new:
+                self._kill_region(r)
+            for r, st in old.items():
+                self._set_region_state(r, st)
+            for r in regions:
+                for i in self.members[r]:
+                    lab[i] = r
+        return False
+
+    def _region_state(self, r: int) -> tuple:
+        return (
+            set(self.members[r]),
+            self.rn[r],
+            list(self.rS[r]),
+            list(self.rC[r]),
+            list(self.rz[r]),
+            self.rzz[r],
+            self.rA[r],
+            self.rax[r],
+            self.ray[r],
+            self.raxx[r],
+            self.raa[r],
+            self.rcost[r],
+        )
+
+    def _set_region_state(self, r: int, st: tuple) -> None:
+        (
+            mem,
+            self.rn[r],
+            rS,
+            rC,
+            rz,
+            self.rzz[r],
+            self.rA[r],
+            self.rax[r],
+            self.ray[r],
+            self.raxx[r],
+            self.raa[r],
+            self.rcost[r],
+        ) = st
+        self.members[r] = set(mem)
+        self.rS[r] = list(rS)
+        self.rC[r] = list(rC)
+        self.rz[r] = list(rz)
+        if not self.alive[r]:
+            self.alive[r] = True
+            self.n_alive += 1
+
+    def increase_regions(self, rng: random.Random) -> int:
+        """Large-neighbourhood search for more regions; returns how many were gained."""
+        prm = self.task.params
+        gained = 0
+        kmax = max(1, prm.lns_max_regions)
+        f = self.f
+        for _ in range(prm.lns_passes):
+            found = 0
+            order = [r for r in range(len(self.alive)) if self.alive[r]]
+            rng.shuffle(order)
+            for r in order:
+                if not self.alive[r]:
+                    continue
+                if self._time_up():
+                    return gained
+                union = [r]
+                tot = list(self.rS[r])
+                adj = self._adjacent_regions(r)
+                while True:
+                    k = len(union)
+                    if all(tot[j] >= k + 1 - EPS for j in range(f)) and f:
+                        if self._rebuild(union, rng):
+                            found += 1
+                            break
+                    if k >= kmax or not adj:
+                        break
+                    # add the adjacent region with the most spare value
+                    cand = sorted(adj, key=lambda q: (-min(self.rS[q]) if f else 0.0, q))
+                    q = cand[0] if len(cand) == 1 or rng.random() < 0.7 else cand[1]
+                    union.append(q)
+                    adj.discard(q)
+                    for j in range(f):
+                        tot[j] += self.rS[q][j]
+                    adj |= {a for a in self._adjacent_regions(q) if a not in union}
+            gained += found
+            if not found:
+                break
+        return gained
+
+    # ------------------------------------------------------------ local search
+    def _best_move(self, i: int) -> tuple[float, int, float, float]:
+        """Best move of cell ``i`` to an adjacent region: (delta, region, cost_a, cost_b)."""
+        lab = self.label
+        a = lab[i]
+        best = (math.inf, -1, 0.0, 0.0)
+        if self.rn[a] <= 1 or not self._keeps_floors(a, i):
+            return best
+        cost_a = None
+        seen = []
+        for k in self.nb[i]:
+            b = lab[k]
+            if b == a or b < 0 or b in seen:
+                continue
+            seen.append(b)
+            if not self._fits_ceilings(b, i):
+                continue
+            if cost_a is None:
+                cost_a = self._cost_with(a, i, -1)
+            cost_b = self._cost_with(b, i, +1)
+            delta = cost_a - self.rcost[a] + cost_b - self.rcost[b]
+            if delta < best[0]:
+                best = (delta, b, cost_a, cost_b)
+        return best
+
+    def local_search(self, rng: random.Random) -> None:
+        """First-improvement boundary moves, then a short tabu phase."""
+        if not self.h and not self.cw:
+            return
+        prm = self.task.params
+        lab = self.label
+        nb = self.nb
+        m = self.m
+        for _ in range(prm.ls_passes):
+            if self._time_up():
+                return
+            order = [i for i in range(m) if any(lab[k] != lab[i] for k in nb[i])]
+            rng.shuffle(order)
+            moved = 0
+            for i in order:
+                delta, b, cost_a, cost_b = self._best_move(i)
+                if b >= 0 and delta < -1e-9 and self._still_connected(i, lab[i]):
+                    self._move(i, lab[i], b, cost_a, cost_b)
+                    moved += 1
+            if not moved:
+                break
+        self._tabu(rng)
+
+    def _tabu(self, rng: random.Random) -> None:
+        """Tabu phase: always take the best admissible move among a few sampled
+        boundary cells (even uphill), forbid moving a cell again for ``tenure``
+        steps, and return to the best state seen by undoing the moves made since."""
+        prm = self.task.params
+        steps = int(prm.tabu_moves_per_cell * self.m)
+        if steps <= 0:
+            return
+        lab = self.label
+        nb = self.nb
+        tenure = 10 + int(math.sqrt(self.m))
+        tabu: dict[int, int] = {}  # cell -> last step at which it may not move
+        best_cost = self.total_cost()
+        cur = best_cost
+        log: list[tuple[int, int, int]] = []  # moves made since the best state
+        patience = max(50, steps // 4)
+        boundary = [i for i in range(self.m) if any(lab[k] != lab[i] for k in nb[i])]
+        for step in range(steps):
+            if step % 256 == 0 and self._time_up():
+                break
+            if not boundary or len(log) > patience:
+                break
+            cand = None
+            for _ in range(12):
+                i = boundary[rng.randrange(len(boundary))]
+                if tabu.get(i, -1) >= step:
+                    continue
+                delta, b, cost_a, cost_b = self._best_move(i)
+                if b < 0:
+                    continue
+                if (cand is None or delta < cand[0]) and self._still_connected(i, lab[i]):
+                    cand = (delta, i, b, cost_a, cost_b)
+            if cand is None:
+                continue
+            delta, i, b, cost_a, cost_b = cand
+            a = lab[i]
+            self._move(i, a, b, cost_a, cost_b)
+            tabu[i] = step + tenure
+            cur += delta
+            log.append((i, a, b))
+            boundary.extend(k for k in nb[i] if lab[k] != lab[i])
+            if len(boundary) > 4 * self.m:
+                boundary = [j for j in range(self.m) if any(lab[k] != lab[j] for k in nb[j])]
+            if cur < best_cost - 1e-9:
+                best_cost = cur
+                log.clear()
+        for i, a, b in reversed(log):
+            self._move(i, b, a, self._cost_with(b, i, -1), self._cost_with(a, i, +1))
+
+
+def solve_component(task: ComponentTask) -> ComponentResult:
+    """Solve one component: constructions, more regions, local search (see module doc)."""
+    t0 = time.monotonic()
+    prm = task.params
+    solver = Solver(task)
+    m = solver.m
+    cells = list(range(m))
+    timing: dict[str, float] = {}
+    cands: list[tuple[int, float, int, list[int]]] = []
+    construction_p: list[int] = []
+    for k in range(max(1, prm.constructions)):
+        if k > 0 and solver._time_up():
+            break
+        rng = random.Random(f"{task.seed}:construct:{k}")
+        solver.clear()
+        g = _grow_profiles(rng, k)
+        new = solver.construct(cells, g, rng)
+        if not new:
+            construction_p.append(0)
+            continue
+        solver.absorb(cells)
+        p = solver.n_alive
+        construction_p.append(p)
+        cands.append((-p, solver.total_cost(), k, list(solver.label)))
+    timing["construct_s"] = time.monotonic() - t0
+    if not cands:
+        # no region could be grown (ceilings or diameter too tight): one region
+        labels = np.zeros(m, dtype=np.int64)
+        return ComponentResult(
+            task.index, labels, 1, 0.0, solver.hit_deadline, timing, construction_p
+        )
+    cands.sort(key=lambda c: (c[0], c[1], c[2]))
+    t1 = time.monotonic()
+    best: tuple[int, float, int, list[int]] | None = None
+    for rank, (_, _, k, labels) in enumerate(cands[: max(1, prm.keep_best)]):
+        if rank > 0 and solver._time_up():
+            break
+        rng = random.Random(f"{task.seed}:lns:{k}")
+        solver.load_labels(labels)
+        solver.increase_regions(rng)
+        cand = (-solver.n_alive, solver.total_cost(), k, list(solver.label))
+        if best is None or cand[:3] < best[:3]:
+            best = cand
+    assert best is not None
+    timing["regions_s"] = time.monotonic() - t1
+    t2 = time.monotonic()
+    rng = random.Random(f"{task.seed}:local:{best[2]}")
+    solver.load_labels(best[3])
+    solver.local_search(rng)
+    if not solver._time_up() and solver.increase_regions(rng):
+        solver.local_search(rng)
+    timing["local_s"] = time.monotonic() - t2
+    labels = solver.compact_labels()
+    return ComponentResult(
+        task.index,
+        labels,
+        solver.n_alive,
+        solver.total_cost(),
+        solver.hit_deadline,
+        timing,
+        construction_p,
+    )
