@@ -402,18 +402,19 @@ def validate_layer(
     geom_ok = _check_geometry(check)
     if crs_ok and geom_ok is not None:
         _check_coordinate_range(check, geom_ok)
+    present = set(check.gdf.columns)
     for rule in spec.numbers:
-        if rule.column in gdf.columns:
+        if rule.column in present:
             _check_number(check, rule)
     for col in spec.text:
-        if col in gdf.columns:
-            gdf[col] = _as_text(gdf[col])
+        if col in present:
+            check.gdf[col] = _as_text(check.gdf[col])
     for col in spec.ids:
-        if col in gdf.columns:
+        if col in present:
             _check_ids(check, col)
-    if "technology" in spec.columns and "technology" in gdf.columns:
+    if "technology" in spec.columns and "technology" in present:
         _check_technology(check)
-    if "segment" in spec.columns and "segment" in gdf.columns:
+    if "segment" in spec.columns and "segment" in present:
         _check_segments(check, catalogue)
     problems += check.problems
 
@@ -589,7 +590,8 @@ def _check_geometry(check: _Checker) -> np.ndarray | None:
         candidates = {f: n for f, n in fams_counts.items() if f in allowed}
         expected = max(candidates, key=candidates.get) if candidates else None
         summary = " and ".join(
-            _count(n, _PLURAL[f][:-1], _PLURAL[f]) for f, n in sorted(fams_counts.items())
+            _count(n, _PLURAL[f][:-1], _PLURAL[f])
+            for f, n in sorted(fams_counts.items(), key=lambda fn: -fn[1])
         )
         if expected is None:
             bad = present
