@@ -58,11 +58,13 @@ DEFAULT_SEGMENT_WEIGHTS: tuple[tuple[str, float], ...] = (
 )
 
 # Synthetic demo sizes per city: (sites, customers).
-DEMO_SIZES: tuple[tuple[str, int, int], ...] = (("nyc", 500, 60_000), ("seoul", 360, 40_000))
+DEMO_SIZES: tuple[tuple[str, int, int], ...] = (("nyc", 800, 60_000), ("seoul", 600, 40_000))
 
-# Nominal site radius (metres) against population density (persons/km²), log-interpolated.
+# Nominal site radius (metres) against population density (persons/km²), log-interpolated:
+# the radius reaches ~0.75x the spacing to the nearest sites, kept within [low, high].
 _DENSITY_KNOTS = (100.0, 300.0, 1_000.0, 3_000.0, 10_000.0, 30_000.0)
-_RADIUS_KNOTS = (3_000.0, 2_000.0, 1_000.0, 600.0, 400.0, 250.0)
+_RADIUS_LOW = (1_500.0, 1_000.0, 700.0, 450.0, 300.0, 250.0)
+_RADIUS_HIGH = (3_000.0, 3_000.0, 2_000.0, 1_000.0, 600.0, 500.0)
 # Share of 5G sites against density (persons/km²), log-interpolated.
 _5G_KNOTS = ((500.0, 0.15), (5_000.0, 0.45), (20_000.0, 0.80))
 _SECTORS = (1, 2, 3, 4, 5, 6)
@@ -229,6 +231,18 @@ def _log_interp(
     return np.interp(np.log10(np.maximum(d, 1.0)), np.log10(knots_d), knots_v)
 
 
+def _site_radius(x: np.ndarray, y: np.ndarray, density: np.ndarray) -> np.ndarray:
+    """Nominal radius (metres): 0.75x the mean distance to the 3 nearest other sites,
+    clipped to a band that shrinks with density (persons/km²)."""
+    low = _log_interp(density, _DENSITY_KNOTS, _RADIUS_LOW)
+    high = _log_interp(density, _DENSITY_KNOTS, _RADIUS_HIGH)
+    if len(x) < 2:
+        return high
+    k = min(4, len(x))
+    dist, _ = cKDTree(np.column_stack([x, y])).query(np.column_stack([x, y]), k=k)
+    return np.clip(0.75 * dist[:, 1:].mean(axis=1), low, high)
+
+
 # --------------------------------------------------------------------------- sites
 
 
@@ -246,8 +260,9 @@ def generate_sites(
     (polygons or points with ``population``); the rest are uniform over the
     boundary so sparse areas get coverage. Columns: ``site_id`` ("SYN-S00001"…),
     ``technology`` ("4G"/"5G", 5G more likely where dense), ``sectors`` (1–6,
-    mostly 3), ``radius_m`` (nominal coverage radius in metres: ~250–600 m in
-    dense urban areas, 1–3 km where sparse), ``density`` (persons/km² around the
+    mostly 3), ``radius_m`` (nominal coverage radius in metres, about 0.75x the
+    spacing to the nearest sites, kept within 250–600 m in dense urban areas and
+    1–3 km where sparse), ``density`` (persons/km² around the
     site). Returned in the boundary's CRS.
     """
     if n_sites < 0:
@@ -279,7 +294,7 @@ def generate_sites(
     y = np.concatenate([*ys, uy])
 
     density = _density(pop, x, y)
-    radius = _log_interp(density, _DENSITY_KNOTS, _RADIUS_KNOTS) * rng.uniform(0.9, 1.1, len(x))
+    radius = _site_radius(x, y, density) * rng.uniform(0.9, 1.1, len(x))
     radius = np.round(np.clip(radius, 200.0, 3_000.0) / 10.0) * 10.0
     p5g = _log_interp(density, tuple(k for k, _ in _5G_KNOTS), tuple(v for _, v in _5G_KNOTS))
     technology = np.where(rng.random(len(x)) < p5g, "5G", "4G")
@@ -431,8 +446,8 @@ def build_synthetic(
     ``..._synthetic_customers.parquet`` (GeoParquet, EPSG:4326, zstd). The real
     layers are read from ``out_dir`` when it holds the city, else from
     :func:`gridplan.demo.data_dir`. Sites use ``seed``, customers ``seed + 1``;
-    NYC: 500 sites, 60,000 customers placed on the 100 m population points;
-    Seoul: 360 sites, 40,000 customers placed in the dong.
+    NYC: 800 sites, 60,000 customers placed on the 100 m population points;
+    Seoul: 600 sites, 40,000 customers placed in the dong.
     """
     from gridplan.demo import city_paths, demo_city, load_demo
 
