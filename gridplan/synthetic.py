@@ -441,20 +441,23 @@ def build_synthetic(
 ) -> list[Path]:
     """Write a demo city's synthetic sites and customers; return the two paths.
 
-    ``out_dir`` is a data folder (like :func:`gridplan.demo.data_dir`): files go to
-    ``out_dir/<city>/<city>_synthetic_sites.parquet`` and
-    ``..._synthetic_customers.parquet`` (GeoParquet, EPSG:4326, zstd). The real
-    layers are read from ``out_dir`` when it holds the city, else from
-    :func:`gridplan.demo.data_dir`. Sites use ``seed``, customers ``seed + 1``;
-    NYC: 800 sites, 60,000 customers placed on the 100 m population points;
-    Seoul: 600 sites, 40,000 customers placed in the dong.
+    ``out_dir`` is the folder that receives ``<city>_synthetic_sites.parquet`` and
+    ``<city>_synthetic_customers.parquet`` (GeoParquet, EPSG:4326, zstd); pass
+    ``data_dir() / city`` to refresh the shipped files. The real layers are read
+    from ``out_dir`` when it is a city folder (named ``<city>``, holding
+    ``<city>.gpkg``), else from the city's folder under
+    :func:`gridplan.demo.data_dir`. Sites use ``seed``, customers
+    ``seed + 1``; NYC: 800 sites, 60,000 customers placed on the 100 m population
+    points; Seoul: 600 sites, 40,000 customers placed in the dong.
     """
     from gridplan.demo import city_paths, demo_city, load_demo
 
     spec = demo_city(city)
     out_dir = Path(out_dir)
-    root = out_dir if city_paths(spec.key, out_dir)["gpkg"].is_file() else None
-    population = "points" if "points" in city_paths(spec.key, out_dir) else "tracts"
+    name = spec.key
+    own = out_dir.name == name and (out_dir / f"{name}.gpkg").is_file()
+    root = out_dir.parent if own else None
+    population = "points" if "points" in city_paths(name, root) else "tracts"
     progress(0.0, f"{spec.name}: reading the real layers")
     layers = load_demo(spec.key, population=population, synthetic=False, root=root)
     n_sites, n_customers = next((s, c) for k, s, c in DEMO_SIZES if k == spec.key)
@@ -465,12 +468,12 @@ def build_synthetic(
     customers = generate_customers(
         layers.population, n_customers, seed + 1, boundary=layers.boundary
     )
-    paths = city_paths(spec.key, out_dir)
-    paths["sites"].parent.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for key, frame in (("sites", sites), ("customers", customers)):
-        frame.to_crs(WGS84).to_parquet(paths[key], compression="zstd", index=False)
-        written.append(paths[key])
+        path = out_dir / city_paths(name, out_dir)[key].name
+        frame.to_crs(WGS84).to_parquet(path, compression="zstd", index=False)
+        written.append(path)
     progress(1.0, f"{spec.name}: wrote {', '.join(p.name for p in written)}")
     return written
 

