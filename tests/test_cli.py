@@ -66,7 +66,7 @@ def test_cells_command_writes_aggregated_cells(tmp_path, capsys):
     status = main([*args, "--lattice", "square", "--size", "500", "--out", str(out)])
     assert status == 0, capsys.readouterr().err
     cells = gpd.read_file(out, layer="cells")
-    assert len(cells) == 8  # 2 km x 2 km in 500 m squares
+    assert len(cells) == 16  # 2 km x 2 km in 500 m squares
     assert cells["population"].sum() == pytest.approx(4000.0, rel=1e-3)
     assert cells["customers"].sum() == 2
     assert cells["spend"].sum() == pytest.approx(2050.0)
