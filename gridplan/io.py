@@ -44,6 +44,7 @@ from gridplan.validate import (
     DEFAULT_CATALOGUE,
     Notice,
     ValidationReport,
+    has_geometry,
     severity,
     validate_layer,
 )
@@ -162,9 +163,17 @@ def read_layer(
     except InputError:
         raise
     except Exception as exc:  # every reader failure becomes a plain message
+        if p.is_dir() and ext != ".gdb":
+            raise InputError(
+                Problem(
+                    "this is a folder, and GDAL finds no layer in it",
+                    str(p),
+                    "give the path of a file (e.g. the .shp or .gpkg inside the folder)",
+                )
+            ) from exc
         raise InputError(_unreadable(p, ext, exc)) from exc
 
-    if not isinstance(gdf, gpd.GeoDataFrame) or gdf._geometry_column_name not in gdf.columns:
+    if not has_geometry(gdf):
         raise InputError(
             Problem(
                 "the layer has no geometry (it is a plain table)",
@@ -374,35 +383,21 @@ def _read_csv(p: Path) -> pd.DataFrame:
     encoding = _guess_encoding(head)
     first = head.split(b"\n", 1)[0].decode(encoding, errors="replace")
     sep = max((",", ";", "\t", "|"), key=first.count)
-    df = pd.read_csv(
-        p,
-        sep=sep,
-        encoding=encoding,
-        encoding_errors="replace",
-        dtype=str,
-        skip_blank_lines=False,
-        low_memory=False,
-    )
+    options = {"sep": sep, "encoding": encoding, "encoding_errors": "replace"}
+    # Ids such as 007 or 20-digit account numbers must stay text: decide on a sample.
+    sample = pd.read_csv(p, dtype=str, nrows=10_000, **options)
+    text = {c: str for c in sample.columns if _id_like(sample[c])}
+    df = pd.read_csv(p, dtype=text, skip_blank_lines=False, low_memory=False, **options)
     df.index = pd.RangeIndex(2, len(df) + 2, name="row")  # spreadsheet row numbers
     df = df.dropna(how="all")
     df.columns = [str(c).strip() for c in df.columns]
-    for col in df.columns:
-        df[col] = _maybe_numbers(df[col])
     return df
 
 
-def _maybe_numbers(s: pd.Series) -> pd.Series:
-    """Numbers when every value is one; ids with leading zeros or > 15 digits stay text."""
-    present = s.notna()
-    if not present.any():
-        return s
-    num = pd.to_numeric(s, errors="coerce")
-    if (num.notna() != present).any():
-        return s
-    text = s[present].astype(str).str.strip()
-    if text.str.match(r"^[+-]?0\d").any() or (text.str.count(r"\d") > 15).any():
-        return s
-    return num
+def _id_like(s: pd.Series) -> bool:
+    """Integers with a leading zero or more than 15 digits: text that numbers would spoil."""
+    text = s.dropna().astype(str).str.strip()
+    return bool(text.str.fullmatch(r"[+-]?0\d+|\d{16,}").any())
 
 
 def _read_excel(p: Path, layer: str | None, shown: str) -> pd.DataFrame:
@@ -562,7 +557,7 @@ def _unreadable(p: Path, ext: str, exc: BaseException) -> Problem:
         fix = "download the data file itself again (not the web page), or export it again"
     elif fits == ".txt" or (fits == ".csv" and ext in _TABLES):
         fix = f"it is plain text, not a {fmt}: export the layer again as a {fmt}"
-    elif fits and fits != ext and fits in FORMATS:
+    elif fits and fits in FORMATS and FORMATS[fits] != fmt:
         fix = f"it may be a {FORMATS[fits]}: rename it to end in {fits}, or export it again"
     elif fits == ".xls":
         fix = "open it in Excel and save it as .xlsx"

@@ -45,6 +45,7 @@ __all__ = [
     "NumberRule",
     "ValidationReport",
     "format_rows",
+    "has_geometry",
     "severity",
     "validate_layer",
 ]
@@ -316,6 +317,16 @@ def closest_column(wanted: str, columns: Iterable[object]) -> str | None:
 # --------------------------------------------------------------------------- the checker
 
 
+def has_geometry(gdf: object) -> bool:
+    """True for a GeoDataFrame with an active geometry column."""
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        return False
+    try:
+        return gdf.geometry is not None
+    except AttributeError:
+        return False
+
+
 class _Checker:
     """Collects problems about one layer; ``where`` names the file and the rows."""
 
@@ -371,7 +382,7 @@ def validate_layer(
     spec = LAYER_SPECS[kind]
     problems: list[Problem] = []
 
-    if not isinstance(gdf, gpd.GeoDataFrame) or gdf._geometry_column_name not in gdf.columns:
+    if not has_geometry(gdf):
         problems.append(
             Problem(
                 f"the {kind} layer has no geometry",

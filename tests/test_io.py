@@ -358,6 +358,19 @@ def test_unsupported_extension(tmp_path):
     )
 
 
+def test_folder_instead_of_file(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError) as err:
+        read_layer(tmp_path / "empty")
+    assert "folder" in str(err.value) and "empty" in str(err.value)
+
+
+def test_folder_with_one_shapefile_is_read(tmp_path):
+    (tmp_path / "export").mkdir()
+    sites().to_file(tmp_path / "export" / "sites.shp")
+    assert len(read_layer(tmp_path / "export")) == 3
+
+
 def test_unknown_crs(tmp_path):
     path = tmp_path / "customers.csv"
     customers_frame().to_csv(path, index=False)
