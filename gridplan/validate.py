@@ -550,10 +550,10 @@ def _check_geometry(check: _Checker) -> np.ndarray | None:
     geoms = np.array(gdf.geometry.array, dtype=object, copy=True)
     type_ids = shapely.get_type_id(geoms)
     missing = (type_ids < 0) | shapely.is_empty(geoms)
-    is_point = type_ids == 0
-    if is_point.any():
-        x, y = shapely.get_x(geoms), shapely.get_y(geoms)
-        missing |= is_point & ~(np.isfinite(x) & np.isfinite(y))
+    point_idx = np.flatnonzero((type_ids == 0) & ~missing)
+    if len(point_idx):
+        x, y = shapely.get_x(geoms[point_idx]), shapely.get_y(geoms[point_idx])
+        missing[point_idx[~(np.isfinite(x) & np.isfinite(y))]] = True
     if missing.any():
         check.error(
             f"{_count(int(missing.sum()), 'feature')} without geometry (or empty "

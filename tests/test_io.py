@@ -618,3 +618,21 @@ def test_load_layers_unknown_layer_in_columns(tmp_path):
     with pytest.raises(InputError) as err:
         load_layers(boundary=city(), population=population(), columns={"customer": {}})
     assert "unknown layer 'customer'" in str(err.value) and "'customers'" in str(err.value)
+
+
+def test_kml_folders_are_layers(tmp_path):
+    path = tmp_path / "city.kml"
+    gpd.GeoDataFrame({"Name": ["x"]}, geometry=[box(*NYC)], crs=4326).to_file(
+        path, driver="LIBKML", layer="districts"
+    )
+    sites().to_file(path, driver="LIBKML", layer="sites", mode="a")
+    with pytest.raises(InputError) as err:
+        read_layer(path)
+    assert "2 layers: districts, sites" in str(err.value)
+    assert len(read_layer(path, layer="sites")) == 3
+
+
+def test_load_layers_plain_dataframe_is_a_problem_not_a_crash():
+    with pytest.raises(InputError) as err:
+        load_layers(boundary=city(), population=pd.DataFrame({"population": [1]}))
+    assert "population layer has no geometry" in str(err.value)

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import Point, Polygon, box
 
 from gridplan.errors import InputError, Problem
@@ -481,3 +483,56 @@ def test_validate_does_not_mutate_input():
     before = gdf.copy()
     validate_layer(gdf, "sites", source="s")
     pd.testing.assert_frame_equal(gdf, before)
+
+
+# --------------------------------------------------------------------------- property
+
+_values_st = st.one_of(
+    st.none(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["", " ", "4G", "lte", "public", "金卡VIP", "x", "007"]),
+)
+_geoms_st = st.one_of(
+    st.none(),
+    st.builds(Point, st.floats(-200, 200), st.floats(-100, 100)),
+    st.just(Point()),
+    st.just(Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])),
+    st.just(box(-74.0, 40.7, -73.99, 40.71)),
+    st.just(shapely.LineString([(0, 0), (1, 1)])),
+    st.just(shapely.GeometryCollection([Point(0, 0), box(0, 0, 1, 1)])),
+    st.just(shapely.MultiPoint([(0, 0), (1, 1)])),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    kind=st.sampled_from(
+        ["boundary", "districts", "population", "sites", "customers", "barriers", "home_bases"]
+    ),
+    rows=st.lists(
+        st.tuples(_geoms_st, *[_values_st] * 4),
+        max_size=8,
+    ),
+    crs=st.sampled_from([None, 4326, 32618]),
+    with_boundary=st.booleans(),
+)
+def test_validate_never_raises(kind, rows, crs, with_boundary):
+    names = {
+        "boundary": ["name", "a", "b", "c"],
+        "districts": ["district", "parent", "a", "b"],
+        "population": ["population", "households", "a", "b"],
+        "sites": ["site_id", "technology", "sectors", "radius_m"],
+        "customers": ["customer_id", "segment", "spend", "handsets"],
+        "barriers": ["a", "b", "c", "d"],
+        "home_bases": ["manager", "a", "b", "c"],
+    }[kind]
+    data = {n: pd.Series([r[i + 1] for r in rows], dtype=object) for i, n in enumerate(names)}
+    gdf = gpd.GeoDataFrame(data, geometry=[r[0] for r in rows], crs=crs)
+    out, problems = validate_layer(
+        gdf, kind, source="f.gpkg", boundary=boundary() if with_boundary else None
+    )
+    assert isinstance(out, gpd.GeoDataFrame)
+    assert all(isinstance(p, Problem) for p in problems)
+    if not rows:
+        assert any("empty" in p.what for p in problems)
