@@ -82,8 +82,11 @@ class SolverParams:
     lns_passes: int = 4
     lns_tries: int = 4  # randomised rebuilds of one union
     lns_max_regions: int = 6  # largest union of regions rebuilt at once
+    lns_min_slack: float = 0.02  # spare value (fraction of the floors) needed to try a union
     ls_passes: int = 12  # first-improvement passes of the local search
     tabu_moves_per_cell: float = 0.5  # tabu-phase length, moves per cell
+    tabu_max_moves: int = 20_000  # and at most this many
+    tabu_sample: int = 8  # boundary cells sampled per tabu move
 
 
 @dataclass
@@ -196,6 +199,7 @@ class Solver:
         self.raa: list[float] = []
         self.rcost: list[float] = []
         self.n_alive = 0
+        self._failed: set[frozenset[int]] = set()  # unions that could not be cut further
 
     def _new_region(self, cells: list[int]) -> int:
         r = len(self.alive)
@@ -368,10 +372,7 @@ class Solver:
         return True
 
     def _keeps_floors(self, r: int, i: int) -> bool:
-        for s, v in zip(self.rS[r], self.U[i], strict=True):
-            if s - v < 1.0 - EPS:
-                return False
-        return True
+        return all(s - v >= 1.0 - EPS for s, v in zip(self.rS[r], self.U[i], strict=True))
 
     def total_cost(self) -> float:
         return sum(c for c, al in zip(self.rcost, self.alive, strict=True) if al)
@@ -672,7 +673,7 @@ class Solver:
                     out.add(q)
         return out
 
-    def _rebuild(self, regions: list[int], rng: random.Random) -> bool:
+    def _rebuild(self, regions: list[int], rng: random.Random, tries: int) -> bool:
         """Try to cut the union of ``regions`` into more regions; keep it if it works."""
         k = len(regions)
         cells: list[int] = []
@@ -681,7 +682,6 @@ class Solver:
         cells.sort()
         old = {r: self._region_state(r) for r in regions}
         lab = self.label
-        tries = self.task.params.lns_tries
         for t in range(tries):
             for r in regions:
                 self._kill_region(r)
@@ -748,6 +748,7 @@ class Solver:
         gained = 0
         kmax = max(1, prm.lns_max_regions)
         f = self.f
+        failed = self._failed
         for _ in range(prm.lns_passes):
             found = 0
             order = [r for r in range(len(self.alive)) if self.alive[r]]
@@ -760,11 +761,22 @@ class Solver:
                 union = [r]
                 tot = list(self.rS[r])
                 adj = self._adjacent_regions(r)
+                attempts = 0
                 while True:
                     k = len(union)
-                    if all(tot[j] >= k + 1 - EPS for j in range(f)) and f:
-                        if self._rebuild(union, rng):
-                            found += 1
+                    slack = min(tot) / (k + 1) - 1.0 if f else -1.0
+                    # measured: unions with < 2 % spare value practically never split
+                    if slack >= prm.lns_min_slack:
+                        key = frozenset(union)
+                        if key not in failed:
+                            # success is rare with little spare value: fewer tries
+                            tries = 1 if slack < 0.05 else 2 if slack < 0.1 else prm.lns_tries
+                            attempts += 1
+                            if self._rebuild(union, rng, tries):
+                                found += 1
+                                break
+                            failed.add(key)
+                        if attempts >= 2:
                             break
                     if k >= kmax or not adj:
                         break
@@ -814,15 +826,29 @@ class Solver:
         lab = self.label
         nb = self.nb
         m = self.m
+        dirty: set[int] | None = None  # regions changed in the previous pass
         for _ in range(prm.ls_passes):
             if self._time_up():
                 return
-            order = [i for i in range(m) if any(lab[k] != lab[i] for k in nb[i])]
+            if dirty is None:
+                order = [i for i in range(m) if any(lab[k] != lab[i] for k in nb[i])]
+            else:
+                order = []
+                for r in dirty:
+                    if self.alive[r]:
+                        for i in self.members[r]:
+                            if any(lab[k] != r for k in nb[i]):
+                                order.append(i)
+                                order.extend(k for k in nb[i] if lab[k] != r)
+                order = sorted(set(order))
             rng.shuffle(order)
             moved = 0
+            dirty = set()
             for i in order:
                 delta, b, cost_a, cost_b = self._best_move(i)
                 if b >= 0 and delta < -1e-9 and self._still_connected(i, lab[i]):
+                    dirty.add(lab[i])
+                    dirty.add(b)
                     self._move(i, lab[i], b, cost_a, cost_b)
                     moved += 1
             if not moved:
@@ -834,7 +860,7 @@ class Solver:
         boundary cells (even uphill), forbid moving a cell again for ``tenure``
         steps, and return to the best state seen by undoing the moves made since."""
         prm = self.task.params
-        steps = int(prm.tabu_moves_per_cell * self.m)
+        steps = min(int(prm.tabu_moves_per_cell * self.m), prm.tabu_max_moves)
         if steps <= 0:
             return
         lab = self.label
@@ -852,7 +878,7 @@ class Solver:
             if not boundary or len(log) > patience:
                 break
             cand = None
-            for _ in range(12):
+            for _ in range(prm.tabu_sample):
                 i = boundary[rng.randrange(len(boundary))]
                 if tabu.get(i, -1) >= step:
                     continue
@@ -879,65 +905,163 @@ class Solver:
             self._move(i, b, a, self._cost_with(b, i, -1), self._cost_with(a, i, +1))
 
 
-def solve_component(task: ComponentTask) -> ComponentResult:
-    """Solve one component: constructions, more regions, local search (see module doc)."""
-    t0 = time.monotonic()
-    prm = task.params
+def construct_runs(task: ComponentTask, ks: list[int]) -> list[tuple[int, float, int, np.ndarray]]:
+    """Run the constructions numbered ``ks`` (each with its own seed ``(seed, k)``).
+
+    Returns ``(p, cost, k, labels)`` per successful construction (enclaves absorbed).
+    """
     solver = Solver(task)
-    m = solver.m
-    cells = list(range(m))
-    timing: dict[str, float] = {}
-    cands: list[tuple[int, float, int, list[int]]] = []
-    construction_p: list[int] = []
-    for k in range(max(1, prm.constructions)):
-        if k > 0 and solver._time_up():
+    cells = list(range(solver.m))
+    out = []
+    for n_done, k in enumerate(ks):
+        if n_done > 0 and solver._time_up():
             break
         rng = random.Random(f"{task.seed}:construct:{k}")
         solver.clear()
         g = _grow_profiles(rng, k)
-        new = solver.construct(cells, g, rng)
-        if not new:
-            construction_p.append(0)
+        if not solver.construct(cells, g, rng):
+            out.append((0, math.inf, k, np.zeros(0, dtype=np.int64)))
             continue
         solver.absorb(cells)
-        p = solver.n_alive
-        construction_p.append(p)
-        cands.append((-p, solver.total_cost(), k, list(solver.label)))
-    timing["construct_s"] = time.monotonic() - t0
-    if not cands:
-        # no region could be grown (ceilings or diameter too tight): one region
-        labels = np.zeros(m, dtype=np.int64)
-        return ComponentResult(
-            task.index, labels, 1, 0.0, solver.hit_deadline, timing, construction_p
-        )
-    cands.sort(key=lambda c: (c[0], c[1], c[2]))
-    t1 = time.monotonic()
+        out.append((solver.n_alive, solver.total_cost(), k, np.asarray(solver.label)))
+    return out
+
+
+def improve(
+    task: ComponentTask, starts: list[tuple[int, np.ndarray]]
+) -> tuple[np.ndarray, int, float, bool]:
+    """More regions (LNS) from each start ``(k, labels)``, then local search on the best.
+
+    Returns ``(labels 0..p-1, p, cost, hit_deadline)``.
+    """
+    solver = Solver(task)
     best: tuple[int, float, int, list[int]] | None = None
-    for rank, (_, _, k, labels) in enumerate(cands[: max(1, prm.keep_best)]):
+    for rank, (k, labels) in enumerate(starts):
         if rank > 0 and solver._time_up():
             break
         rng = random.Random(f"{task.seed}:lns:{k}")
-        solver.load_labels(labels)
+        solver.load_labels(labels.tolist())
         solver.increase_regions(rng)
         cand = (-solver.n_alive, solver.total_cost(), k, list(solver.label))
         if best is None or cand[:3] < best[:3]:
             best = cand
     assert best is not None
-    timing["regions_s"] = time.monotonic() - t1
-    t2 = time.monotonic()
     rng = random.Random(f"{task.seed}:local:{best[2]}")
     solver.load_labels(best[3])
     solver.local_search(rng)
     if not solver._time_up() and solver.increase_regions(rng):
         solver.local_search(rng)
-    timing["local_s"] = time.monotonic() - t2
-    labels = solver.compact_labels()
-    return ComponentResult(
-        task.index,
-        labels,
-        solver.n_alive,
-        solver.total_cost(),
-        solver.hit_deadline,
-        timing,
-        construction_p,
+    return solver.compact_labels(), solver.n_alive, solver.total_cost(), solver.hit_deadline
+
+
+def solve_component(task: ComponentTask) -> ComponentResult:
+    """Solve one component: constructions, more regions, local search (see module doc)."""
+    t0 = time.monotonic()
+    prm = task.params
+    m = len(task.indptr) - 1
+    runs = construct_runs(task, list(range(max(1, prm.constructions))))
+    timing = {"construct_s": time.monotonic() - t0}
+    construction_p = [r[0] for r in runs]
+    ok = sorted((r for r in runs if r[0] > 0), key=lambda r: (-r[0], r[1], r[2]))
+    if not ok:
+        # no region could be grown (ceilings or diameter too tight): one region
+        return ComponentResult(
+            task.index,
+            np.zeros(m, dtype=np.int64),
+            1,
+            0.0,
+            time.monotonic() > task.deadline,
+            timing,
+            construction_p,
+        )
+    t1 = time.monotonic()
+    labels, p, cost, hit = improve(task, [(r[2], r[3]) for r in ok[: max(1, prm.keep_best)]])
+    timing["improve_s"] = time.monotonic() - t1
+    return ComponentResult(task.index, labels, p, cost, hit, timing, construction_p)
+
+
+def region_blocks(task: ComponentTask, labels: np.ndarray, block_cells: int) -> list[np.ndarray]:
+    """Cut a partition into blocks of whole regions of about ``block_cells`` cells.
+
+    Regions are taken in breadth-first order over the region adjacency graph (from
+    the region of cell 0, neighbours in ascending order), so consecutive regions
+    are near each other and the blocks are bands across the component. Returns the
+    local cell indices of every block (deterministic).
+    """
+    m = len(labels)
+    p = int(labels.max()) + 1 if m else 0
+    rows = np.repeat(np.arange(m), np.diff(task.indptr))
+    a, b = labels[rows], labels[task.indices]
+    keep = a != b
+    import scipy.sparse
+
+    radj = scipy.sparse.csr_array(
+        (np.ones(int(keep.sum()), dtype=np.int8), (a[keep], b[keep])), shape=(p, p)
+    )
+    radj.sum_duplicates()
+    radj.sort_indices()
+    ip = radj.indptr.tolist()
+    ix = radj.indices.tolist()
+    size = np.bincount(labels, minlength=p).tolist()
+    seen = [False] * p
+    order: list[int] = []
+    for start in range(p):
+        if seen[start]:
+            continue
+        seen[start] = True
+        queue = deque([start])
+        while queue:
+            r = queue.popleft()
+            order.append(r)
+            for q in ix[ip[r] : ip[r + 1]]:
+                if not seen[q]:
+                    seen[q] = True
+                    queue.append(q)
+    block_of = np.zeros(p, dtype=np.int64)
+    blk = acc = 0
+    for r in order:
+        if acc >= block_cells:
+            blk += 1
+            acc = 0
+        block_of[r] = blk
+        acc += size[r]
+    # a small last block joins the previous one
+    if blk > 0 and acc < block_cells // 2:
+        block_of[block_of == blk] = blk - 1
+        blk -= 1
+    cell_block = block_of[labels]
+    order_c = np.argsort(cell_block, kind="stable")
+    bounds = np.searchsorted(cell_block[order_c], np.arange(blk + 2))
+    return [order_c[bounds[j] : bounds[j + 1]] for j in range(blk + 1)]
+
+
+def sub_task(task: ComponentTask, cells: np.ndarray, index: int, seed: int) -> ComponentTask:
+    """The task restricted to ``cells`` (local indices, ascending), renumbered."""
+    import scipy.sparse
+
+    m = len(task.indptr) - 1
+    a = scipy.sparse.csr_array(
+        (np.ones(len(task.indices), dtype=np.int8), task.indices, task.indptr), shape=(m, m)
+    )
+    sub = scipy.sparse.csr_array(a[cells][:, cells])
+    sub.sort_indices()
+
+    def pick(v: np.ndarray | None) -> np.ndarray | None:
+        return None if v is None else np.ascontiguousarray(v[cells])
+
+    return ComponentTask(
+        index=index,
+        indptr=sub.indptr.astype(np.int64),
+        indices=sub.indices.astype(np.int64),
+        floors=np.ascontiguousarray(task.floors[cells]),
+        ceilings=pick(task.ceilings),
+        homog=pick(task.homog),
+        x=pick(task.x),
+        y=pick(task.y),
+        area=np.ascontiguousarray(task.area[cells]),
+        max_diameter=task.max_diameter,
+        compactness_weight=task.compactness_weight,
+        seed=seed,
+        deadline=task.deadline,
+        params=task.params,
     )
