@@ -248,7 +248,12 @@ _FAMILY_OF_TYPE = {
     3: "polygon",
     6: "polygon",
 }
-_PLURAL = {"point": "points", "line": "lines", "polygon": "polygons", "collection": "collections"}
+_PLURAL = {
+    "point": "points",
+    "line": "lines",
+    "polygon": "polygons",
+    "collection": "geometry collections",
+}
 
 
 # --------------------------------------------------------------------------- formatting
@@ -411,7 +416,7 @@ def validate_layer(
     check = _Checker(gdf, spec, source)
     crs_ok = _check_crs(check)
     geom_ok = _check_geometry(check)
-    if crs_ok and geom_ok is not None:
+    if crs_ok:
         _check_coordinate_range(check, geom_ok)
     present = set(check.gdf.columns)
     for rule in spec.numbers:
@@ -433,7 +438,6 @@ def validate_layer(
     if (
         boundary is not None
         and crs_ok
-        and geom_ok is not None
         and not any(p.what.startswith("coordinates") for p in check.problems)
     ):
         gdf, boundary_problems = _apply_boundary(gdf, spec, source, boundary, geom_ok)
@@ -544,8 +548,8 @@ def _check_crs(check: _Checker) -> bool:
 # --------------------------------------------------------------------------- geometry
 
 
-def _check_geometry(check: _Checker) -> np.ndarray | None:
-    """Check and repair geometries in place; the mask of usable rows, or None if unusable."""
+def _check_geometry(check: _Checker) -> np.ndarray:
+    """Check and repair the geometries of ``check.gdf``; returns the mask of usable rows."""
     gdf, spec = check.gdf, check.spec
     geoms = np.array(gdf.geometry.array, dtype=object, copy=True)
     type_ids = shapely.get_type_id(geoms)
@@ -839,32 +843,34 @@ def _check_ids(check: _Checker, col: str) -> None:
 
 
 def _map_codes(
-    s: pd.Series, lookup: Mapping[str, str], key: object
+    s: pd.Series, lookup: Mapping[str, str], pattern: str, sep: str
 ) -> tuple[np.ndarray, np.ndarray, list[object]]:
     """Map values through ``lookup`` on their distinct values (fast for a million rows).
 
+    Keys are the values stripped, case-folded, with ``pattern`` replaced by ``sep``.
     Returns the mapped object array (None where unknown), the mask of unknown rows
     and the distinct unknown values, most frequent first.
     """
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    mapped_u = np.array([lookup.get(key(u)) for u in uniques] + [None], dtype=object)
+    uniques = np.asarray(uniques, dtype=object)
+    keys = pd.Series(uniques, dtype=object).astype(str).str.strip().str.casefold()
+    keys = keys.str.replace(pattern, sep, regex=True)
+    found = keys.map(lookup).to_numpy(dtype=object)
+    unknown_u = pd.isna(found)
+    mapped_u = np.append(np.where(unknown_u, None, found), None).astype(object)
     mapped = mapped_u[codes]  # code -1 (missing) picks the trailing None
-    unknown_u = np.array([m is None for m in mapped_u[:-1]], dtype=bool)
     unknown = (codes < 0) | np.append(unknown_u, True)[codes]
     counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
     order = np.argsort(-counts, kind="stable")
-    values: list[object] = [uniques[i] for i in order if unknown_u[i] and counts[i] > 0]
+    order = order[unknown_u[order] & (counts[order] > 0)]
+    values: list[object] = uniques[order].tolist()
     if (codes < 0).any():
         values.append("(empty)")
     return mapped, unknown, values
 
 
 def _check_technology(check: _Checker) -> None:
-    mapped, unknown, values = _map_codes(
-        check.gdf["technology"],
-        _TECH_ALIASES,
-        lambda v: re.sub(r"[\s\-_]+", "", str(v).strip().casefold()),
-    )
+    mapped, unknown, values = _map_codes(check.gdf["technology"], _TECH_ALIASES, r"[\s\-_]+", "")
     if unknown.any():
         check.error(
             f"technology is not 4G or 5G ({_values([str(v) for v in values])})",
@@ -879,7 +885,7 @@ def _check_segments(check: _Checker, catalogue: SegmentCatalogue) -> None:
     for seg in catalogue.segments:
         for name in (seg.label_zh, seg.label_en, seg.code):
             lookup[_norm(name)] = seg.code
-    mapped, unknown, values = _map_codes(check.gdf["segment"], lookup, _norm)
+    mapped, unknown, values = _map_codes(check.gdf["segment"], lookup, r"[\s\-\.]+", "_")
     if unknown.any():
         hints = []
         for v in values[:MAX_LISTED]:
