@@ -52,6 +52,7 @@ import shapely
 
 from gridplan.adjacency import Adjacency
 from gridplan.aggregate import (
+    CellLocator,
     Located,
     area_weights,
     assign_districts,
@@ -332,17 +333,10 @@ def build_cells(
         )
         pairs = pairs[ok]
 
+    locator = CellLocator(geoms, lat.vertices, lat.convex, lat.border, tree, lat.locate)
+
     def locate(xy: np.ndarray, *, snap: bool = True) -> Located:
-        return locate_points(
-            xy,
-            lat.locate,
-            lat.locate_exact,
-            geoms,
-            lat.clipped,
-            tree,
-            snap=snap,
-            max_snap_m=config.max_snap_m,
-        )
+        return locate_points(xy, locator, snap=snap, max_snap_m=config.max_snap_m)
 
     # ---- population (+ households)
     progress(0.45, "spreading population onto cells")
@@ -358,7 +352,7 @@ def build_cells(
         point_rows = np.flatnonzero(~poly)
         if poly.any():
             prow = np.flatnonzero(poly)
-            aw = area_weights(pgeoms[prow], geoms, tree, area_m2)
+            aw = area_weights(pgeoms[prow], geoms, tree, area_m2, lat.vertices, lat.convex)
             population += aw.apply(persons[prow], n)
             if hh is not None:
                 households = aw.apply(hh[prow], n)

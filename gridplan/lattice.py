@@ -12,11 +12,12 @@ point of the boundary lies in exactly one cell (cells only share edges). With
 ``clip=False`` the full hexagons/squares are kept (they still cover the
 boundary without overlaps, and stick out of it at the edge).
 
-- H3: the boundary is transformed to WGS 84 and filled with
-  ``h3.polygon_to_cells_experimental(..., contain="overlap")``; because H3 edges
-  are great-circle arcs and the work CRS is planar, one extra ring of cells
-  around the edge cells is tested geometrically in the work CRS so no sliver of
-  the boundary is left uncovered. Cell ids are H3 indexes (lower-case hex text).
+- H3: candidate cells are those whose centre lies in the boundary (H3 "center"
+  fill in WGS 84) plus those holding points sampled every half edge along the
+  boundary line; rings of neighbours around the edge cells are then tested
+  geometrically in the work CRS until none touches the boundary, so no sliver
+  is left uncovered (H3 edges are great-circle arcs, the work CRS is planar).
+  Cell ids are H3 indexes (lower-case hex text).
   Hexagon vertices come from ``h3.cell_to_boundary`` (shared vertices are
   bit-identical) projected to the work CRS.
 - Squares: ``size`` metres, aligned to ``origin`` in the work CRS: cell
@@ -31,6 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import chain
 
 import geopandas as gpd
 import h3
@@ -40,8 +42,10 @@ import pyproj
 import shapely
 from h3.api import basic_int as h3i
 
+from gridplan.clipping import intersect_with
 from gridplan.crs import WGS84
 from gridplan.errors import InputError, Problem
+from gridplan.overlap import pad_to, pad_vertices
 from gridplan.progress import ProgressCallback, no_progress
 
 #: Cells whose area (m²) is below this after clipping are treated as empty.
@@ -57,10 +61,14 @@ class Lattice:
     ``candidate_pairs`` ``(m, 2)`` (``i < j``) are neighbours by lattice topology;
     ``verify`` marks the pairs whose contact must be checked geometrically
     (pairs touching a clipped cell, and all pairs of user polygons).
-    ``locate(xy)`` maps ``(k, 2)`` work-CRS points to the index of the lattice
-    cell containing them (``-1`` when none); ``locate_exact`` says whether that
-    answer already accounts for clipping (otherwise points located in clipped
-    cells must be checked against the clipped geometry).
+    ``vertices`` ``(n, K, 2)`` holds the corners of the convex cells (unclipped
+    hexagons and squares; counter-clockwise, padded by repeating the last
+    corner) and ``convex`` says which rows are valid. ``locate(xy)``, when given,
+    maps points to the lattice cell whose *unclipped* shape contains them by
+    arithmetic (squares; ``-1`` when none). ``border`` marks the cells not
+    strictly inside the boundary: the nearest cell to any point outside the
+    union of the cells is one of them (all cells for user polygons, which may
+    leave gaps).
     """
 
     kind: str
@@ -69,8 +77,10 @@ class Lattice:
     clipped: np.ndarray
     candidate_pairs: np.ndarray
     verify: np.ndarray
-    locate: Locator
-    locate_exact: bool
+    vertices: np.ndarray
+    convex: np.ndarray
+    border: np.ndarray
+    locate: Locator | None = None
     notes: tuple[str, ...] = ()
     h3_resolution: int | None = None
     square_size_m: float | None = None
@@ -128,7 +138,7 @@ def _clip(geoms: np.ndarray, boundary: shapely.Geometry) -> tuple[np.ndarray, np
     out = geoms.copy()
     edge = np.flatnonzero(~inside)
     if len(edge):
-        out[edge] = polygonal(shapely.intersection(geoms[edge], boundary))
+        out[edge] = polygonal(intersect_with(geoms[edge], boundary))
     return out, ~inside
 
 
@@ -181,26 +191,70 @@ def pick_h3_resolution(area_km2: float, target_cells: int) -> int:
 
 
 def _h3_polygons(ids: np.ndarray, to_work: pyproj.Transformer) -> tuple[np.ndarray, np.ndarray]:
-    """Hexagon polygons of H3 cells in the work CRS."""
+    """Hexagon polygons of H3 cells in the work CRS and their padded corners ``(n, K, 2)``."""
     bounds = [h3i.cell_to_boundary(int(h)) for h in ids]
     counts = np.fromiter((len(b) for b in bounds), dtype=np.int64, count=len(bounds))
-    latlng = np.array([p for b in bounds for p in b], dtype=float).reshape(-1, 2)
+    flat = np.fromiter(
+        chain.from_iterable(chain.from_iterable(bounds)), dtype=float, count=2 * int(counts.sum())
+    )
+    latlng = flat.reshape(-1, 2)
     xy = _transform_xy(to_work, latlng[:, ::-1])
     rings = shapely.linearrings(xy, indices=np.repeat(np.arange(len(ids)), counts))
-    return shapely.polygons(rings), counts
+    return shapely.polygons(rings), pad_vertices(xy, counts)
 
 
-def _h3_disk_pairs(ids: np.ndarray) -> np.ndarray:
-    """Neighbour pairs ``i < j`` among sorted H3 ids (grid_disk k=1)."""
-    if len(ids) == 0:
+def unique_pairs(pairs: np.ndarray, n: int) -> np.ndarray:
+    """Sorted unique rows ``(i, j)`` with ``i < j`` (int64 keys, no ``np.unique(axis=0)``)."""
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    lo = np.minimum(pairs[:, 0], pairs[:, 1])
+    hi = np.maximum(pairs[:, 0], pairs[:, 1])
+    key = np.unique(lo[lo != hi] * np.int64(max(n, 1)) + hi[lo != hi])
+    return np.column_stack(np.divmod(key, np.int64(max(n, 1))))
+
+
+def _shared_corner_pairs(verts: np.ndarray) -> np.ndarray:
+    """Pairs ``i < j`` of polygons sharing at least one corner (bit-identical coordinates)."""
+    n, k, _ = verts.shape
+    if n == 0:
         return np.zeros((0, 2), dtype=np.int64)
-    disks = [h3i.grid_disk(int(h), 1) for h in ids]
-    counts = np.fromiter((len(d) for d in disks), dtype=np.int64, count=len(disks))
-    nb = np.fromiter((c for d in disks for c in d), dtype=np.uint64, count=int(counts.sum()))
-    src = np.repeat(np.arange(len(ids), dtype=np.int64), counts)
-    dst = _lookup(ids, nb)
-    keep = dst > src
-    return np.column_stack([src[keep], dst[keep]])
+    x = verts[:, :, 0].ravel()
+    y = verts[:, :, 1].ravel()
+    owner = np.repeat(np.arange(n, dtype=np.int64), k)
+    order = np.lexsort((owner, y, x))
+    x, y, owner = x[order], y[order], owner[order]
+    new_run = np.r_[True, (x[1:] != x[:-1]) | (y[1:] != y[:-1])]
+    run = np.cumsum(new_run)
+    out = []
+    for d in range(1, k + 3):
+        same = run[d:] == run[:-d]
+        if not same.any():
+            break
+        out.append(np.column_stack([owner[:-d][same], owner[d:][same]]))
+    if not out:
+        return np.zeros((0, 2), dtype=np.int64)
+    return unique_pairs(np.concatenate(out), n)
+
+
+def _h3_pairs(ids: np.ndarray, verts: np.ndarray) -> np.ndarray:
+    """Neighbour pairs ``i < j`` among sorted H3 ids.
+
+    Hexagons sharing a corner are neighbours (in a hexagon tiling a shared corner
+    means a shared edge); cells with fewer than six such neighbours (the edge of
+    the set, pentagons, corners computed on different icosahedron faces) are
+    checked with ``h3.grid_disk`` as well.
+    """
+    pairs = _shared_corner_pairs(verts)
+    deg = np.bincount(pairs.ravel(), minlength=len(ids))
+    check = np.flatnonzero(deg < 6)
+    if len(check):
+        disks = [h3i.grid_disk(int(h), 1) for h in ids[check]]
+        counts = np.fromiter((len(d) for d in disks), dtype=np.int64, count=len(disks))
+        nb = np.fromiter(chain.from_iterable(disks), dtype=np.uint64, count=int(counts.sum()))
+        src = np.repeat(check, counts)
+        dst = _lookup(ids, nb)
+        ok = dst >= 0
+        pairs = unique_pairs(np.concatenate([pairs, np.column_stack([src[ok], dst[ok]])]), len(ids))
+    return pairs
 
 
 def h3_lattice(
@@ -228,75 +282,68 @@ def h3_lattice(
     to_ll = _transformer(crs, WGS84)
     to_work = _transformer(WGS84, crs)
     edge_m = h3.average_hexagon_edge_length(resolution, unit="m")
-    dense = shapely.segmentize(boundary, max(min(edge_m, 1000.0), 1.0))
-    dense_ll = shapely.transform(dense, lambda c: _transform_xy(to_ll, c))
     progress(0.05, f"filling the boundary with H3 cells (resolution {resolution})")
-    ids = np.array(
-        sorted(
-            h3i.polygon_to_cells_experimental(
-                h3.geo_to_h3shape(dense_ll), resolution, contain="overlap"
-            )
-        ),
-        dtype=np.uint64,
+    # Cells whose centre is inside (H3 "center" fill) plus the cells holding points
+    # sampled along the boundary every half edge; the ring search below adds any
+    # cell the boundary only grazes, tested in the work CRS.
+    dense_ll = shapely.transform(
+        shapely.segmentize(boundary, 1000.0), lambda c: _transform_xy(to_ll, c)
     )
+    found = set(
+        h3i.polygon_to_cells_experimental(h3.geo_to_h3shape(dense_ll), resolution, contain="center")
+    )
+    ring_xy = shapely.get_coordinates(shapely.segmentize(boundary.boundary, edge_m / 2.0))
+    ring_ll = _transform_xy(to_ll, ring_xy)
+    found.update(
+        h3i.latlng_to_cell(a, b, resolution)
+        for a, b in zip(ring_ll[:, 1].tolist(), ring_ll[:, 0].tolist(), strict=True)
+    )
+    ids = np.array(sorted(found), dtype=np.uint64)
     progress(0.3, f"building {len(ids):,} hexagons")
-    geoms, _ = _h3_polygons(ids, to_work)
+    geoms, verts = _h3_polygons(ids, to_work)
     shapely.prepare(boundary)
-    keep = shapely.intersects(boundary, geoms)
-    ids, geoms = ids[keep], geoms[keep]
     inside = shapely.contains_properly(boundary, geoms)
-
-    # One more ring (repeated while it finds cells) around the edge cells, tested in the work CRS.
+    # Rings around the edge cells — and around candidates that turned out not to touch
+    # the boundary in the work CRS — repeated while they find cells touching it.
     frontier = ids[~inside]
-    known = set(ids.tolist())
-    for _ in range(3):
+    keep = inside.copy()
+    keep[~inside] = shapely.intersects(boundary, geoms[~inside])
+    ids, geoms, verts, inside = ids[keep], geoms[keep], verts[keep], inside[keep]
+    known = found
+    for _ in range(8):
         cand = {c for h in frontier.tolist() for c in h3i.grid_disk(int(h), 1)} - known
         if not cand:
             break
         cand_ids = np.array(sorted(cand), dtype=np.uint64)
-        cand_geoms, _ = _h3_polygons(cand_ids, to_work)
+        cand_geoms, cand_verts = _h3_polygons(cand_ids, to_work)
         hit = shapely.intersects(boundary, cand_geoms)
         known |= cand
         if not hit.any():
             break
+        cand_inside = shapely.contains_properly(boundary, cand_geoms[hit])
+        k = max(verts.shape[1], cand_verts.shape[1])
         ids = np.concatenate([ids, cand_ids[hit]])
         geoms = np.concatenate([geoms, cand_geoms[hit]])
-        inside = np.concatenate([inside, np.zeros(int(hit.sum()), dtype=bool)])
-        frontier = cand_ids[hit]
+        verts = np.concatenate([pad_to(verts, k), pad_to(cand_verts[hit], k)])
+        inside = np.concatenate([inside, cand_inside])
+        frontier = cand_ids[hit][~cand_inside]
     order = np.argsort(ids)
-    ids, geoms, inside = ids[order], geoms[order], inside[order]
+    ids, geoms, verts, inside = ids[order], geoms[order], verts[order], inside[order]
 
     progress(0.6, "clipping the edge hexagons to the boundary")
     clipped = np.zeros(len(ids), dtype=bool)
     if clip:
         edge = np.flatnonzero(~inside)
         geoms = geoms.copy()
-        geoms[edge] = polygonal(shapely.intersection(geoms[edge], boundary))
+        geoms[edge] = polygonal(intersect_with(geoms[edge], boundary))
         clipped[edge] = True
-    area = shapely.area(geoms)
-    keep = area > MIN_CELL_AREA_M2
-    ids, geoms, clipped = ids[keep], geoms[keep], clipped[keep]
+    keep = clipped.copy()
+    keep[clipped] = shapely.area(geoms[clipped]) > MIN_CELL_AREA_M2
+    keep |= ~clipped
+    ids, geoms, verts, clipped = ids[keep], geoms[keep], verts[keep], clipped[keep]
+    border = ~inside[keep]
     progress(0.8, "finding hexagon neighbours")
-    pairs = _h3_disk_pairs(ids)
-
-    def locate(xy: np.ndarray) -> np.ndarray:
-        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-        if len(xy) == 0:
-            return np.zeros(0, dtype=np.int64)
-        ll = _transform_xy(to_ll, xy)
-        ok = np.isfinite(ll).all(axis=1)
-        f = h3i.latlng_to_cell
-        cells = np.zeros(len(xy), dtype=np.uint64)
-        lat, lng = ll[ok, 1].tolist(), ll[ok, 0].tolist()
-        cells[ok] = np.fromiter(
-            (f(a, b, resolution) for a, b in zip(lat, lng, strict=True)),
-            dtype=np.uint64,
-            count=int(ok.sum()),
-        )
-        out = _lookup(ids, cells)
-        out[~ok] = -1
-        return out
-
+    pairs = _h3_pairs(ids, verts)
     cell_id = np.array([format(int(h), "x") for h in ids], dtype=object)
     notes = (
         f"H3 resolution {resolution} (mean hexagon {mean_km2:.4f} km²): {len(ids):,} cells, "
@@ -310,8 +357,10 @@ def h3_lattice(
         clipped,
         pairs,
         _verify_flags(pairs, clipped),
-        locate,
-        False,
+        verts,
+        ~clipped,
+        border,
+        None,
         notes,
         h3_resolution=resolution,
     )
@@ -383,10 +432,11 @@ def square_lattice(
     progress(0.75, "clipping the edge squares to the boundary")
     if clip:
         edge = np.flatnonzero(~inside)
-        geoms[edge] = polygonal(shapely.intersection(geoms[edge], boundary))
+        geoms[edge] = polygonal(intersect_with(geoms[edge], boundary))
         clipped[edge] = True
     keep = shapely.area(geoms) > MIN_CELL_AREA_M2
     cols, rows, geoms, clipped = cols[keep], rows[keep], geoms[keep], clipped[keep]
+    border = ~inside[keep]
     keys = _square_key(cols, rows)  # built row by row, so already sorted by (row, col)
     offsets = [(1, 0), (0, 1)] + ([(1, 1), (-1, 1)] if contiguity == "queen" else [])
     pair_l = []
@@ -395,8 +445,7 @@ def square_lattice(
         ok = j >= 0
         i = np.flatnonzero(ok)
         pair_l.append(np.column_stack([np.minimum(i, j[ok]), np.maximum(i, j[ok])]))
-    pairs = np.concatenate(pair_l) if pair_l else np.zeros((0, 2), dtype=np.int64)
-    pairs = np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2)
+    pairs = unique_pairs(np.concatenate(pair_l), len(keys))
 
     def locate(xy: np.ndarray) -> np.ndarray:
         xy = np.asarray(xy, dtype=float).reshape(-1, 2)
@@ -408,6 +457,11 @@ def square_lattice(
         return out
 
     cell_id = np.array([f"sq_{c}_{r}" for c, r in zip(cols.tolist(), rows.tolist(), strict=True)])
+    x0, y0 = ox + cols * size_m, oy + rows * size_m
+    x1, y1 = x0 + size_m, y0 + size_m
+    verts = np.stack(
+        [np.column_stack(v) for v in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))], axis=1
+    ).astype(float)
     notes = (
         f"squares of {size_m:g} m aligned to origin ({ox:g}, {oy:g}): {len(keys):,} cells, "
         f"{int(clipped.sum()):,} clipped to the boundary",
@@ -420,31 +474,16 @@ def square_lattice(
         clipped,
         pairs,
         _verify_flags(pairs, clipped),
+        verts,
+        ~clipped,
+        border,
         locate,
-        False,
         notes,
         square_size_m=float(size_m),
     )
 
 
 # ---------------------------------------------------------------- polygons
-def tree_locator(tree: shapely.STRtree) -> Locator:
-    """Point locator on an STRtree of polygons: lowest index of a cell covering each point."""
-
-    def locate(xy: np.ndarray) -> np.ndarray:
-        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-        out = np.full(len(xy), np.iinfo(np.int64).max, dtype=np.int64)
-        if len(xy) == 0:
-            return np.zeros(0, dtype=np.int64)
-        pts = shapely.points(xy)
-        pi, ci = tree.query(pts, predicate="intersects")
-        np.minimum.at(out, pi, ci)
-        out[out == np.iinfo(np.int64).max] = -1
-        return out
-
-    return locate
-
-
 def polygon_lattice(
     polygons: gpd.GeoDataFrame,
     boundary: shapely.Geometry,
@@ -533,8 +572,10 @@ def polygon_lattice(
         clipped,
         pairs,
         np.ones(len(pairs), dtype=bool),
-        tree_locator(tree),
-        True,
+        np.zeros((len(ids), 0, 2)),
+        np.zeros(len(ids), dtype=bool),
+        np.ones(len(ids), dtype=bool),
+        None,
         tuple(notes),
     )
 
