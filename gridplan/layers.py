@@ -1,6 +1,6 @@
 """The city's input layers, validated and in one local metric CRS.
 
-Canonical columns per layer (``io.read_layer`` renames user columns to these):
+Canonical columns per layer (``io.validate_layer`` renames user columns to these):
 
 - ``boundary``: polygon(s) of the city; optional ``name``.
 - ``districts``: polygons with ``district`` (name or code, text) and optional ``parent``.
