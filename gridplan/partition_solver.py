@@ -780,9 +780,10 @@ class Solver:
                             break
                     if k >= kmax or not adj:
                         break
-                    # add the adjacent region with the most spare value
-                    cand = sorted(adj, key=lambda q: (-min(self.rS[q]) if f else 0.0, q))
-                    q = cand[0] if len(cand) == 1 or rng.random() < 0.7 else cand[1]
+                    # add the adjacent region with the most spare value (deterministic,
+                    # so an unchanged neighbourhood hits the cache of failed unions)
+                    rS = self.rS
+                    q = max(adj, key=lambda q: (min(rS[q]), -q))
                     union.append(q)
                     adj.discard(q)
                     for j in range(f):
