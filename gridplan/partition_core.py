@@ -192,7 +192,7 @@ def _few(idx: np.ndarray | Sequence[int], k: int = 5) -> str:
 
 
 def _fmt(v: float) -> str:
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.4g}"
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}".rstrip("0").rstrip(".")
 
 
 def symmetric_csr(indptr: np.ndarray, indices: np.ndarray, n: int) -> scipy.sparse.csr_array:

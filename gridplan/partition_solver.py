@@ -371,6 +371,22 @@ class Solver:
                     return False
         return True
 
+    def _within_ceilings(self, r: int) -> bool:
+        """Does region ``r`` respect every ceiling and the diameter?"""
+        if self.C is not None and any(v > 1.0 + EPS for v in self.rC[r]):
+            return False
+        if self.D2 is not None:
+            X, Y, D2 = self.X, self.Y, self.D2 * (1.0 + EPS)
+            mem = list(self.members[r])
+            for a_i, i in enumerate(mem):
+                xi, yi = X[i], Y[i]
+                for j in mem[a_i + 1 :]:
+                    dx = X[j] - xi
+                    dy = Y[j] - yi
+                    if dx * dx + dy * dy > D2:
+                        return False
+        return True
+
     def _keeps_floors(self, r: int, i: int) -> bool:
         return all(s - v >= 1.0 - EPS for s, v in zip(self.rS[r], self.U[i], strict=True))
 
@@ -681,6 +697,10 @@ class Solver:
             cells.extend(self.members[r])
         cells.sort()
         old = {r: self._region_state(r) for r in regions}
+        # more regions must not cost a ceiling that held before
+        old_ok = (self.C is not None or self.D2 is not None) and all(
+            self._within_ceilings(r) for r in regions
+        )
         lab = self.label
         for t in range(tries):
             for r in regions:
@@ -691,7 +711,9 @@ class Solver:
             new = self.construct(cells, g, rng)
             if len(new) > k:
                 self.absorb(cells, allowed=set(new))
-                if all(lab[i] >= 0 for i in cells):
+                if all(lab[i] >= 0 for i in cells) and (
+                    not old_ok or all(self._within_ceilings(r) for r in new)
+                ):
                     return True
             # undo
             for r in new:

@@ -499,3 +499,107 @@ def test_big_component_blocks_parallel_equals_serial(monkeypatch: pytest.MonkeyP
     np.testing.assert_array_equal(a.labels, b.labels)
     check_valid(a, ip, ix, pop, floor)
     assert a.p >= 20
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.integers(2, 5),
+    cols=st.integers(2, 5),
+    data=st.data(),
+)
+def test_property_locks_two_floors_and_ceiling(rows: int, cols: int, data) -> None:
+    n = rows * cols
+    ip, ix, x, y = lattice(rows, cols)
+    pop = np.array(data.draw(st.lists(st.integers(0, 9), min_size=n, max_size=n)), float)
+    cust = np.array(data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)), float)
+    locked = np.array(
+        data.draw(st.lists(st.sampled_from([-1, -1, -1, 0, 1]), min_size=n, max_size=n))
+    )
+    floors = [float(data.draw(st.integers(1, 25))), float(data.draw(st.integers(0, 6)))]
+    cap = float(data.draw(st.integers(30, 80)))
+    try:
+        res = partition_arrays(
+            ip,
+            ix,
+            np.column_stack([pop, cust]),
+            floors,
+            ceil_values=pop,
+            ceil_max=[cap],
+            x=x,
+            y=y,
+            locked=locked,
+            seed=3,
+        )
+    except InfeasibleError:
+        # only when nothing can be joined: no locked grid and no free part holds a region
+        assert np.all(locked == -1)
+        _, comp = scipy.sparse.csgraph.connected_components(
+            scipy.sparse.csr_array((np.ones(len(ix)), ix, ip), shape=(n, n)), directed=False
+        )
+        ok = (np.bincount(comp, pop) >= floors[0]) & (np.bincount(comp, cust) >= floors[1])
+        assert not ok.any()
+        return
+    lab = res.labels
+    assert len(np.unique(lab)) == res.p
+    for v in (0, 1):
+        cells = np.flatnonzero(locked == v)
+        if len(cells):
+            # every locked cell keeps its grid, and no other locked label shares it
+            r = res.locked_labels[v]
+            assert np.all(lab[cells] == r)
+            assert not np.any(np.isin(lab[locked == 1 - v], [r]))
+    joined = {c for j in res.island_joins for c in j.cells}
+    for r in range(res.p):
+        cells = np.flatnonzero(lab == r)
+        if np.any(locked[cells] >= 0):
+            continue
+        if joined & set(cells.tolist()):
+            continue
+        assert pop[cells].sum() >= floors[0] and cust[cells].sum() >= floors[1]
+    assert res.contiguous[
+        [
+            r
+            for r in range(res.p)
+            if not np.any(locked[lab == r] >= 0)
+            and not (joined & set(np.flatnonzero(lab == r).tolist()))
+        ]
+    ].all()
+
+
+def test_barrier_edges_are_not_used() -> None:
+    cells, adj = toy_cells(4, 4)
+    # a barrier between rows 1 and 2
+    n = len(cells)
+    rows_of = np.repeat(np.arange(n), np.diff(adj.indptr))
+    row = np.arange(n) // 4
+    cut = (np.minimum(row[rows_of], row[adj.indices]) == 1) & (row[rows_of] != row[adj.indices])
+    adj = SimpleNamespace(
+        indptr=adj.indptr,
+        indices=adj.indices,
+        crosses_district=np.zeros(len(cut), dtype=bool),
+        cut_by_barrier=cut,
+    )
+    cfg = PartitionConfig(floors={"population": 1500}, respect_districts=False)
+    res = partition_cells(cells, adj, cfg)
+    for _, part in cells.groupby(res.assignment):
+        r = (part.index.to_numpy() - 100) // 4
+        assert (r <= 1).all() or (r >= 2).all()
+    crossing = partition_cells(
+        cells,
+        adj,
+        PartitionConfig(
+            floors={"population": 1500}, respect_districts=False, respect_barriers=False
+        ),
+    )
+    assert crossing.summary["n_grids"] >= res.summary["n_grids"]
+
+
+def test_wrapper_infeasible_district() -> None:
+    cells, adj = toy_cells()
+    cells.loc[cells["district"] == "D2", "population"] = 1.0
+    with pytest.raises(InfeasibleError, match="district D2"):
+        partition_cells(cells, adj, PartitionConfig(floors={"population": 4000}))
+    res = partition_cells(
+        cells, adj, PartitionConfig(floors={"population": 4000}, respect_districts=False)
+    )
+    assert res.grids["meets_floors"].all()
