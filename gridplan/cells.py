@@ -176,6 +176,8 @@ class CellSet:
     columns listed in :mod:`gridplan.cells`); ``adjacency`` is aligned with its
     rows; ``notes`` say what was repaired or assumed, for the planner.
     ``h3_resolution`` / ``square_size_m`` record the lattice actually used.
+    ``customer_cell`` is the cell row of every customer of the input layer, in
+    its row order (``-1`` when not attributed), for per-customer lists.
     """
 
     cells: gpd.GeoDataFrame
@@ -184,6 +186,8 @@ class CellSet:
     config: CellsConfig = field(default_factory=CellsConfig)
     h3_resolution: int | None = None
     square_size_m: float | None = None
+    customer_cell: np.ndarray | None = field(default=None, repr=False)
+    locator: CellLocator | None = field(default=None, repr=False)
 
     @property
     def n(self) -> int:
@@ -198,6 +202,40 @@ class CellSet:
     def column(self, name: str) -> np.ndarray:
         """A cell column as a numpy array (aligned with the adjacency rows)."""
         return self.cells[name].to_numpy()
+
+    def locate(
+        self,
+        points: gpd.GeoDataFrame | gpd.GeoSeries | np.ndarray,
+        *,
+        snap: bool = True,
+        max_snap_m: float | None = None,
+    ) -> np.ndarray:
+        """Cell row of every point (``-1`` when not attributed), by the rules of the build.
+
+        ``points``: a GeoDataFrame/GeoSeries (any CRS, reprojected; non-point
+        geometries use a representative point) or an ``(k, 2)`` array of work-CRS
+        metres. Points outside every cell are snapped to the nearest cell when
+        ``snap`` (within ``max_snap_m`` metres if given).
+        """
+        if isinstance(points, gpd.GeoDataFrame | gpd.GeoSeries):
+            if points.crs is not None and not pyproj.CRS.from_user_input(points.crs).equals(
+                self.crs
+            ):
+                points = points.to_crs(self.crs)
+            xy = point_xy(np.asarray(points.geometry.values, dtype=object))
+        else:
+            xy = np.asarray(points, dtype=float).reshape(-1, 2)
+        locator = self.locator
+        if locator is None:
+            geoms = np.asarray(self.cells.geometry.values, dtype=object)
+            locator = CellLocator(
+                geoms,
+                np.zeros((len(geoms), 0, 2)),
+                np.zeros(len(geoms), dtype=bool),
+                np.ones(len(geoms), dtype=bool),
+                shapely.STRtree(geoms),
+            )
+        return locate_points(xy, locator, snap=snap, max_snap_m=max_snap_m).cell
 
 
 # ---------------------------------------------------------------- helpers
@@ -230,6 +268,19 @@ def _numeric(df: pd.DataFrame, column: str, default: float, what: str, notes: li
         notes.append(f"{int(bad.sum()):,} {what} without a valid {column!r}: taken as {default:g}")
         values = np.where(bad, float(default), values)
     return values
+
+
+def _in_work_crs(layers: Layers, crs: pyproj.CRS, notes: list[str]) -> Layers:
+    """Layers whose CRS differs from ``layers.crs`` are reprojected (noted)."""
+    changes = {}
+    for name in ("boundary", "population", "districts", "sites", "customers", "barriers"):
+        layer = getattr(layers, name)
+        if layer is None or layer.crs is None:
+            continue
+        if not pyproj.CRS.from_user_input(layer.crs).equals(crs):
+            changes[name] = layer.to_crs(crs)
+            notes.append(f"layer {name!r} was not in the work CRS: reprojected")
+    return layers.with_(**changes) if changes else layers
 
 
 def _choose_lattice(
@@ -309,6 +360,7 @@ def build_cells(
     crs = pyproj.CRS.from_user_input(layers.crs)
     notes: list[str] = []
     progress(0.0, "preparing the boundary")
+    layers = _in_work_crs(layers, crs, notes)
     boundary = boundary_geometry(layers.boundary)
 
     lat = _choose_lattice(layers, config, boundary, polygons, scaled(progress, 0.0, 0.35))
@@ -413,15 +465,18 @@ def build_cells(
     spend = np.zeros(n)
     handsets = np.zeros(n)
     cust = layers.customers
+    customer_cell = None
     if cust is not None and len(cust):
         loc = locate(point_xy(np.asarray(cust.geometry.values, dtype=object)))
+        customer_cell = loc.cell
+        customer_cell.setflags(write=False)
         notes.extend(_snap_note("customers", loc, len(cust)))
         seg = (
             cust["segment"].astype("string")
             if "segment" in cust.columns
             else pd.Series(pd.NA, index=cust.index)
         )
-        code_idx = pd.Categorical(seg, categories=list(codes)).codes.astype(np.int64)
+        code_idx = pd.Index(list(codes)).get_indexer(seg.astype(object)).astype(np.int64)
         unknown = code_idx < 0
         if unknown.any():
             shown = sorted({str(s) for s in seg[unknown].head(1000)})[:5]
@@ -528,4 +583,6 @@ def build_cells(
         config,
         h3_resolution=lat.h3_resolution,
         square_size_m=lat.square_size_m,
+        customer_cell=customer_cell,
+        locator=locator,
     )

@@ -137,9 +137,12 @@ def _clip(geoms: np.ndarray, boundary: shapely.Geometry) -> tuple[np.ndarray, np
     inside = shapely.contains_properly(boundary, geoms)
     out = geoms.copy()
     edge = np.flatnonzero(~inside)
+    clipped = np.zeros(len(geoms), dtype=bool)
     if len(edge):
+        before = shapely.area(geoms[edge])
         out[edge] = polygonal(intersect_with(geoms[edge], boundary))
-    return out, ~inside
+        clipped[edge] = shapely.area(out[edge]) < before * (1 - 1e-9)
+    return out, clipped
 
 
 def _transformer(src: pyproj.CRS, dst: pyproj.CRS) -> pyproj.Transformer:
@@ -335,11 +338,11 @@ def h3_lattice(
     if clip:
         edge = np.flatnonzero(~inside)
         geoms = geoms.copy()
+        before = shapely.area(geoms[edge])
         geoms[edge] = polygonal(intersect_with(geoms[edge], boundary))
-        clipped[edge] = True
-    keep = clipped.copy()
-    keep[clipped] = shapely.area(geoms[clipped]) > MIN_CELL_AREA_M2
-    keep |= ~clipped
+        clipped[edge] = shapely.area(geoms[edge]) < before * (1 - 1e-9)
+    keep = inside.copy()
+    keep[~inside] = shapely.area(geoms[~inside]) > MIN_CELL_AREA_M2
     ids, geoms, verts, clipped = ids[keep], geoms[keep], verts[keep], clipped[keep]
     border = ~inside[keep]
     progress(0.8, "finding hexagon neighbours")
@@ -432,8 +435,9 @@ def square_lattice(
     progress(0.75, "clipping the edge squares to the boundary")
     if clip:
         edge = np.flatnonzero(~inside)
+        before = shapely.area(geoms[edge])
         geoms[edge] = polygonal(intersect_with(geoms[edge], boundary))
-        clipped[edge] = True
+        clipped[edge] = shapely.area(geoms[edge]) < before * (1 - 1e-9)
     keep = shapely.area(geoms) > MIN_CELL_AREA_M2
     cols, rows, geoms, clipped = cols[keep], rows[keep], geoms[keep], clipped[keep]
     border = ~inside[keep]
