@@ -1,0 +1,330 @@
+"""The balance engine on integer arrays: construct, anneal, polish with CP-SAT.
+
+Pipeline (all steps seeded, see :func:`optimise`):
+
+1. **Start.** The previous plan when it is given (minimum disruption), else several
+   randomised sequential region-growing constructions
+   (:func:`gridplan.balance_search.construct`), each made contiguous and repaired
+   towards the balance bands; the best (least off-band weight, then objective) is kept.
+2. **Exact solve of small instances.** When ``n`` is small the whole problem goes to the
+   CP-SAT model of :mod:`gridplan.balance_model` with the best plan as hint; a proof of
+   optimality ends the run early.
+3. **Search.** Rounds of simulated annealing on boundary flips with a balance penalty
+   (:func:`gridplan.balance_search.anneal`), alternating restarts from the best plan
+   (intensify) and from fresh constructions (diversify), each followed by a descent.
+4. **Polish.** Large-neighbourhood search with CP-SAT on two or three adjacent
+   territories at a time (:mod:`gridplan.balance_lns`).
+
+Work is counted in annealing steps and CP-SAT deterministic seconds, so for a given seed
+the result does not depend on the machine as long as the wall-clock limit is not what
+stops the run (the report says which limit stopped it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gridplan.balance_lns import LnsContext, run_lns
+from gridplan.balance_model import SubProblem, solve_subproblem
+from gridplan.balance_search import (
+    State,
+    anneal,
+    construct,
+    descent,
+    fix_contiguity,
+    repair,
+    spectral_construct,
+)
+
+__all__ = ["EngineInput", "EngineResult", "optimise"]
+
+#: annealing steps granted per second of time limit (the deterministic work budget)
+STEPS_PER_SECOND = 120_000
+#: largest instance (nodes x territories) handed whole to CP-SAT
+EXACT_MAX_NK = 80
+
+
+@dataclass
+class EngineInput:
+    """Integer data of one run. ``cost`` (n, k) are per-assignment costs in objective
+    units (compactness / home base / disruption), ``cut_scale`` the cost of one cut edge."""
+
+    adj: list[list[int]]
+    edges: np.ndarray
+    weight: list[int]
+    lo: list[int]
+    hi: list[int]
+    target: list[int]
+    locked: list[int]  # -1 free, else territory
+    cut_scale: int = 1
+    cost: list[list[int]] | None = None
+    previous: list[int] | None = None
+    max_moved: int | None = None
+    max_moved_weight: int | None = None
+    interchangeable: bool = True
+    refresh_costs: Callable[[list[int]], list[list[int]] | None] | None = None
+
+
+@dataclass
+class EngineResult:
+    labels: list[int]
+    objective: int
+    violation: int
+    stats: dict = field(default_factory=dict)
+
+
+def _moved(prev: list[int] | None, lab: list[int], w: list[int]) -> tuple[int, int]:
+    if prev is None:
+        return 0, 0
+    c = s = 0
+    for i, p in enumerate(prev):
+        if p >= 0 and lab[i] != p:
+            c += 1
+            s += w[i]
+    return c, s
+
+
+def _caps_ok(inp: EngineInput, lab: list[int]) -> bool:
+    c, s = _moved(inp.previous, lab, inp.weight)
+    if inp.max_moved is not None and c > inp.max_moved:
+        return False
+    return not (inp.max_moved_weight is not None and s > inp.max_moved_weight)
+
+
+def _key(st: State) -> tuple[int, int]:
+    return (st.violation(), st.objective())
+
+
+def optimise(
+    inp: EngineInput,
+    *,
+    seed: int = 0,
+    time_limit: float = 60.0,
+    workers: int = 1,
+    progress: Callable[[float, str], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> EngineResult:
+    """Run the whole pipeline and return the best plan found (see the module doc)."""
+    t0 = clock()
+    deadline = t0 + max(0.05, float(time_limit))
+    rng = np.random.default_rng(seed)
+    n = len(inp.adj)
+    k = len(inp.lo)
+    adj, w = inp.adj, inp.weight
+    locked_b = [x >= 0 for x in inp.locked]
+    budget = int(STEPS_PER_SECOND * max(float(time_limit), 0.05))
+    stats: dict = {"stopped_by": "convergence", "anneal_steps": 0, "exact": None}
+
+    def report(frac: float, msg: str) -> None:
+        if progress is not None:
+            progress(min(max(frac, 0.0), 1.0), msg)
+
+    def new_state(lab: list[int]) -> State:
+        return State(
+            adj, w, inp.lo, inp.hi, lab, locked=locked_b, cost=inp.cost, cut_scale=inp.cut_scale
+        )
+
+    can_spectral = all(x < 0 for x in inp.locked) and n <= 50_000
+
+    def fresh(r: np.random.Generator, kind: str = "grow", jitter: float = 1.0) -> State:
+        if kind == "spectral" and can_spectral:
+            lab = spectral_construct(adj, w, inp.target, r, jitter=jitter)
+        else:
+            lab = construct(adj, w, inp.lo, inp.hi, inp.target, fixed=inp.locked, rng=r)
+        lab = fix_contiguity(adj, lab, w, k, locked_b)
+        st = new_state(lab)
+        repair(st, r)
+        return st
+
+    # 1. start
+    report(0.0, "building a start plan")
+    best_st: State | None = None
+    if inp.previous is not None and all(p >= 0 for p in inp.previous):
+        lab = list(inp.previous)
+        for i, lk in enumerate(inp.locked):
+            if lk >= 0:
+                lab[i] = lk
+        lab = fix_contiguity(adj, lab, w, k, locked_b)
+        best_st = new_state(lab)
+        if best_st.violation() > 0:
+            repair(best_st, rng)
+    else:
+        kinds = [("spectral", 0.0), ("grow", 1.0), ("spectral", 1.0), ("grow", 1.0)]
+        if n * k > 200_000:
+            kinds = kinds[:2]
+        for kind, jit in kinds:
+            st = fresh(rng, kind, jit)
+            if st.violation() == 0:
+                descent(st, rng, max_passes=3)
+            if best_st is None or _key(st) < _key(best_st):
+                best_st = st
+            if clock() > t0 + 0.25 * time_limit:
+                break
+    assert best_st is not None
+    if best_st.violation() == 0:
+        descent(best_st, rng, max_passes=5)
+    best_lab = list(best_st.lab)
+    best_key = _key(best_st)
+    report(0.05, f"start plan: cut edges {best_st.cut_edges()}")
+
+    def consider(st: State) -> bool:
+        nonlocal best_lab, best_key
+        key = _key(st)
+        if key < best_key and _caps_ok(inp, st.lab):
+            best_lab, best_key = list(st.lab), key
+            return True
+        return False
+
+    disruption = inp.previous is not None
+    proven = False
+
+    # 2. exact CP-SAT on small instances
+    exact_ok = n * k <= EXACT_MAX_NK and not (
+        disruption and (inp.max_moved is not None or inp.max_moved_weight is not None)
+    )
+    if exact_ok:
+        proven = _exact(
+            inp, best_lab if best_key[0] == 0 else None, rng, deadline, t0, workers, stats, clock
+        )
+        if stats.get("exact_labels") is not None:
+            st = new_state(stats.pop("exact_labels"))
+            consider(st)
+        if proven:
+            report(1.0, "optimal plan proven")
+            return EngineResult(best_lab, best_key[1], best_key[0], stats)
+
+    # 3. annealing rounds (skipped when minimising disruption: the start is the plan
+    #    and only moves that pay for themselves are wanted -> CP-SAT polish only)
+    if not disruption:
+        steps_per_round = max(20_000, min(400 * n, 600_000))
+        wbar = max(sum(w) / max(n, 1), 1.0)
+        mu = inp.cut_scale / wbar
+        cur = new_state(best_lab)
+        rnd = 0
+        while stats["anneal_steps"] < budget * 0.85:
+            now = clock()
+            if now >= deadline - 0.02 * time_limit:
+                stats["stopped_by"] = "time"
+                break
+            rnd += 1
+            if rnd % 3 == 0:
+                cur = fresh(rng, "spectral" if (rnd // 3) % 2 else "grow")
+                t_start = 0.8 * inp.cut_scale
+            else:
+                cur = new_state(best_lab)
+                t_start = (0.6 if rnd % 3 == 1 else 1.0) * inp.cut_scale
+            steps = min(steps_per_round, budget - stats["anneal_steps"])
+            res = anneal(
+                cur,
+                rng,
+                iterations=steps,
+                t_start=t_start,
+                t_end=0.05 * inp.cut_scale,
+                mu=mu,
+                deadline=deadline,
+                clock=clock,
+            )
+            stats["anneal_steps"] += steps
+            if res is not None:
+                st = new_state(res[1])
+                descent(st, rng, max_passes=5)
+                consider(st)
+            report(
+                0.05 + 0.75 * stats["anneal_steps"] / budget,
+                f"annealing round {rnd}: best cut edges {new_state(best_lab).cut_edges()}",
+            )
+        else:
+            stats["stopped_by"] = "work"
+        stats["anneal_rounds"] = rnd
+
+    # 4. CP-SAT polish
+    if clock() < deadline:
+        st = new_state(best_lab)
+        ctx = LnsContext(
+            adj=adj,
+            weight=w,
+            lo=inp.lo,
+            hi=inp.hi,
+            locked=locked_b,
+            seed=seed,
+            workers=workers,
+            prev=inp.previous,
+            max_moved=inp.max_moved,
+            max_moved_weight=inp.max_moved_weight,
+            clock=clock,
+            deadline=deadline,
+            max_iterations=None if disruption else max(20, 4 * k),
+            progress=None,
+        )
+        soft_penalty = inp.cut_scale * (len(inp.edges) + 1) + _cost_span(inp) + 1
+        lns_stats = run_lns(ctx, st, rng, soft_penalty=soft_penalty)
+        stats["lns"] = lns_stats
+        consider(st)
+        if clock() >= deadline:
+            stats["stopped_by"] = "time"
+    report(1.0, "done")
+    return EngineResult(best_lab, best_key[1], best_key[0], stats)
+
+
+def _cost_span(inp: EngineInput) -> int:
+    if inp.cost is None:
+        return 0
+    return int(sum(max(row) - min(row) for row in inp.cost))
+
+
+def _exact(
+    inp: EngineInput,
+    hint: list[int] | None,
+    rng: np.random.Generator,
+    deadline: float,
+    t0: float,
+    workers: int,
+    stats: dict,
+    clock: Callable[[], float],
+) -> bool:
+    """Whole-problem CP-SAT solve for small instances; True when proven optimal."""
+    n = len(inp.adj)
+    k = len(inp.lo)
+    remaining = deadline - clock()
+    if remaining <= 0.05:
+        return False
+    symmetric = inp.interchangeable and inp.cost is None and all(x < 0 for x in inp.locked)
+    sp = SubProblem(
+        weight=np.asarray(inp.weight, dtype=np.int64),
+        edges=np.asarray(inp.edges, dtype=np.int64),
+        edge_w=np.ones(len(inp.edges), dtype=np.int64),
+        lo=np.asarray(inp.lo, dtype=np.int64),
+        hi=np.asarray(inp.hi, dtype=np.int64),
+        fixed=np.asarray(inp.locked, dtype=np.int64),
+        cut_scale=inp.cut_scale,
+        cost=None if inp.cost is None else np.asarray(inp.cost, dtype=np.int64),
+        symmetric=symmetric,
+    )
+    h = None
+    if hint is not None:
+        h = np.asarray(hint, dtype=np.int64)
+        if symmetric:
+            # relabel so that territories appear in order of their first node
+            order: dict[int, int] = {}
+            for d in h.tolist():
+                if d not in order:
+                    order[d] = len(order)
+            h = np.array([order[d] for d in h.tolist()], dtype=np.int64)
+    share = 0.5 if n * k > 150 else 0.8
+    dtime = 2.0 + 0.05 * n * k
+    res = solve_subproblem(
+        sp,
+        hint=h,
+        time_limit=max(0.05, remaining * share),
+        dtime=dtime,
+        seed=int(rng.integers(1 << 30)),
+        workers=workers,
+    )
+    stats["exact"] = {"status": res.status, "objective": res.objective, "bound": res.bound}
+    if res.labels is not None:
+        stats["exact_labels"] = res.labels.tolist()
+    return bool(res.optimal)

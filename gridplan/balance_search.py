@@ -1,0 +1,844 @@
+"""Constructive start and fast local search for contiguous balanced territories.
+
+Pure Python on adjacency lists (no CP-SAT): the :class:`State` keeps per-node
+neighbour counts per territory so a boundary move is evaluated in O(1) and applied in
+O(degree); contiguity of the territory a node leaves is checked by an interleaved
+search from its same-territory neighbours that stops as soon as they meet (cost
+bounded by the smaller side of a would-be split).
+
+Objective (integers): ``cut_scale * cut_edges + sum_i cost[i, label[i]]``; balance
+bands ``lo[d] <= weight(d) <= hi[d]`` with violation
+``sum_d max(0, weight(d) - hi[d]) + max(0, lo[d] - weight(d))``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+
+import numpy as np
+
+__all__ = ["State", "anneal", "construct", "descent", "fix_contiguity", "repair"]
+
+
+class State:
+    """A labelling of the nodes with incremental territory weights and neighbour counts."""
+
+    def __init__(
+        self,
+        adj: list[list[int]],
+        weight: list[int],
+        lo: list[int],
+        hi: list[int],
+        labels: list[int],
+        *,
+        locked: list[bool] | None = None,
+        cost: list[list[int]] | None = None,
+        cut_scale: int = 1,
+    ):
+        self.adj = adj
+        self.n = len(adj)
+        self.k = len(lo)
+        self.w = weight
+        self.lo = lo
+        self.hi = hi
+        self.lab = list(labels)
+        self.locked = locked if locked is not None else [False] * self.n
+        self.cost = cost
+        self.cut_scale = cut_scale
+        self.dw = [0] * self.k
+        self.size = [0] * self.k
+        self.nb: list[dict[int, int]] = [dict() for _ in range(self.n)]
+        for i in range(self.n):
+            d = self.lab[i]
+            self.dw[d] += weight[i]
+            self.size[d] += 1
+            nbi = self.nb[i]
+            for j in adj[i]:
+                e = self.lab[j]
+                nbi[e] = nbi.get(e, 0) + 1
+
+    # -- measures ---------------------------------------------------------------
+    def cut_edges(self) -> int:
+        s = 0
+        for i in range(self.n):
+            s += len(self.adj[i]) - self.nb[i].get(self.lab[i], 0)
+        return s // 2
+
+    def cost_total(self) -> int:
+        if self.cost is None:
+            return 0
+        return sum(self.cost[i][self.lab[i]] for i in range(self.n))
+
+    def objective(self) -> int:
+        return self.cut_scale * self.cut_edges() + self.cost_total()
+
+    def violation(self) -> int:
+        v = 0
+        for d in range(self.k):
+            if self.dw[d] > self.hi[d]:
+                v += self.dw[d] - self.hi[d]
+            elif self.dw[d] < self.lo[d]:
+                v += self.lo[d] - self.dw[d]
+        return v
+
+    def dviol(self, d: int, delta: int) -> int:
+        """Change of territory ``d``'s violation if its weight changes by ``delta``."""
+        before = self.dw[d]
+        after = before + delta
+        lo, hi = self.lo[d], self.hi[d]
+        vb = before - hi if before > hi else (lo - before if before < lo else 0)
+        va = after - hi if after > hi else (lo - after if after < lo else 0)
+        return va - vb
+
+    # -- moves --------------------------------------------------------------------
+    def move_delta(self, i: int, b: int) -> int:
+        """Objective change of moving node ``i`` to territory ``b``."""
+        a = self.lab[i]
+        nbi = self.nb[i]
+        d = self.cut_scale * (nbi.get(a, 0) - nbi.get(b, 0))
+        if self.cost is not None:
+            d += self.cost[i][b] - self.cost[i][a]
+        return d
+
+    def apply(self, i: int, b: int) -> None:
+        a = self.lab[i]
+        if a == b:
+            return
+        wi = self.w[i]
+        self.lab[i] = b
+        self.dw[a] -= wi
+        self.dw[b] += wi
+        self.size[a] -= 1
+        self.size[b] += 1
+        for j in self.adj[i]:
+            nbj = self.nb[j]
+            c = nbj[a] - 1
+            if c:
+                nbj[a] = c
+            else:
+                del nbj[a]
+            nbj[b] = nbj.get(b, 0) + 1
+
+    def can_remove(self, i: int) -> bool:
+        """Whether territory ``lab[i]`` stays connected (and non-empty) without ``i``."""
+        a = self.lab[i]
+        if self.size[a] <= 1:
+            return False
+        targets = [j for j in self.adj[i] if self.lab[j] == a]
+        if len(targets) <= 1:
+            return len(targets) == 1
+        return connected_after(self.adj, targets, self.lab, a, i)
+
+
+def connected_after(adj: list[list[int]], targets: list[int], arr: list, val, ex: int) -> bool:
+    """Whether ``targets`` are connected within the region ``{v : arr[v] == val, v != ex}``.
+
+    Interleaved breadth-first searches, one per target, merged with union-find when they
+    meet; stops at the first exhausted group (then they are not all connected), so the
+    cost is bounded by the smaller side of a split.
+    """
+    t = len(targets)
+    if t <= 1:
+        return True
+    owner: dict[int, int] = {ex: -1}
+    parent = list(range(t))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    queues: list[deque] = []
+    for s, j in enumerate(targets):
+        owner[j] = s
+        queues.append(deque([j]))
+    groups = t
+    active = list(range(t))
+    while True:
+        seen: dict[int, int] = {}
+        live = []
+        for s in active:
+            r = find(s)
+            if r in seen:
+                queues[seen[r]].extend(queues[s])
+                queues[s].clear()
+                continue
+            seen[r] = s
+            live.append(s)
+        for s in live:
+            if not queues[s]:
+                return False
+        active = live
+        for s in active:
+            q = queues[s]
+            if not q:
+                continue
+            u = q.popleft()
+            for v in adj[u]:
+                if arr[v] != val:
+                    continue
+                o = owner.get(v)
+                if o is None:
+                    owner[v] = s
+                    q.append(v)
+                elif o >= 0:
+                    r1, r2 = find(s), find(o)
+                    if r1 != r2:
+                        parent[r1] = r2
+                        groups -= 1
+                        if groups == 1:
+                            return True
+
+
+def _bfs_far(adj: list[list[int]], start: int, ok: list[bool]) -> tuple[int, list[int]]:
+    dist = {start: 0}
+    dq = deque([start])
+    last = start
+    while dq:
+        u = dq.popleft()
+        last = u
+        for v in adj[u]:
+            if ok[v] and v not in dist:
+                dist[v] = dist[u] + 1
+                dq.append(v)
+    return last, [dist.get(i, -1) for i in range(len(adj))]
+
+
+def construct(
+    adj: list[list[int]],
+    weight: list[int],
+    lo: list[int],
+    hi: list[int],
+    target: list[int],
+    *,
+    fixed: list[int] | None = None,
+    rng: np.random.Generator,
+    allowed_order: list[int] | None = None,
+) -> list[int]:
+    """Sequential region growing: one territory at a time, each grown from a peripheral
+    seed of what is left, preferring frontier nodes that add the fewest cut edges, until
+    its weight is as close to its target as the frontier allows; the remainder is kept
+    connected (a node whose removal would split it is skipped). The last territory takes
+    what is left. Locked nodes (``fixed[i] >= 0``) are pre-assigned and never taken by
+    another territory. Returns labels (may be unbalanced: :func:`repair` follows).
+    """
+    n = len(adj)
+    k = len(lo)
+    lab = [-1] * n
+    fixed = fixed if fixed is not None else [-1] * n
+    for i in range(n):
+        if fixed[i] >= 0:
+            lab[i] = fixed[i]
+    order = allowed_order if allowed_order is not None else list(range(k))
+    free = [lab[i] < 0 for i in range(n)]
+    dw = [0] * k
+    for i in range(n):
+        if lab[i] >= 0:
+            dw[lab[i]] += weight[i]
+
+    for step, d in enumerate(order):
+        rem = [i for i in range(n) if free[i]]
+        if not rem:
+            break
+        if step == k - 1:
+            for i in rem:
+                lab[i] = d
+                free[i] = False
+                dw[d] += weight[i]
+            break
+        ok = free
+        locked_d = [i for i in range(n) if fixed[i] == d]
+        if locked_d:
+            seeds = [s for s in locked_d if not free[s]]
+        else:
+            # peripheral seed: far end of a double sweep, random among the farthest few
+            u0 = rem[int(rng.integers(len(rem)))]
+            a, _ = _bfs_far(adj, u0, ok)
+            _, dist = _bfs_far(adj, a, ok)
+            # prefer nodes touching already assigned territory (keeps the rest compact)
+            cands = [i for i in rem if any(lab[j] >= 0 for j in adj[i])] if step > 0 else []
+            if not cands:
+                far = max(dist[i] for i in rem)
+                cands = [i for i in rem if dist[i] >= far]
+            rng.shuffle(cands)
+            pick = cands[0]
+            for c in cands[:50]:
+                free[c] = False
+                ok_c = _remainder_ok(adj, free, c)
+                free[c] = True
+                if ok_c:
+                    pick = c
+                    break
+            seeds = [pick]
+        inside = set()
+        heap: list[tuple[int, float, int]] = []
+        cnt: dict[int, int] = {}
+
+        def push(v: int) -> None:
+            c = cnt.get(v, 0)
+            # fewer outside edges first; random tie-break
+            key = len(adj[v]) - 2 * c
+            heapq.heappush(heap, (key, float(rng.random()), v))
+
+        for s in seeds:
+            if free[s]:
+                free[s] = False
+                lab[s] = d
+                dw[d] += weight[s]
+            inside.add(s)
+        for s in seeds:
+            for v in adj[s]:
+                if free[v]:
+                    cnt[v] = cnt.get(v, 0) + 1
+                    push(v)
+        skipped: list[tuple[int, float, int]] = []
+        tgt = target[d]
+        while heap:
+            key, r, v = heapq.heappop(heap)
+            if not free[v]:
+                continue
+            if key != len(adj[v]) - 2 * cnt.get(v, 0):
+                continue  # stale
+            wv = weight[v]
+            if dw[d] + wv > hi[d]:
+                skipped.append((key, r, v))
+                continue
+            if dw[d] >= lo[d] and abs(dw[d] + wv - tgt) >= abs(dw[d] - tgt):
+                skipped.append((key, r, v))
+                continue
+            # keep the remainder connected
+            free[v] = False
+            if not _remainder_ok(adj, free, v):
+                free[v] = True
+                skipped.append((key, r, v))
+                continue
+            lab[v] = d
+            dw[d] += wv
+            for u in adj[v]:
+                if free[u]:
+                    cnt[u] = cnt.get(u, 0) + 1
+                    push(u)
+            if skipped and dw[d] < lo[d]:
+                for item in skipped:
+                    heapq.heappush(heap, item)
+                skipped = []
+        if dw[d] < lo[d] and skipped:
+            # could not reach the band without overshooting: take the best overshoot
+            best = None
+            for _key, _r, v in skipped:
+                if not free[v]:
+                    continue
+                free[v] = False
+                okr = _remainder_ok(adj, free, v)
+                free[v] = True
+                if not okr:
+                    continue
+                dev = abs(dw[d] + weight[v] - tgt)
+                if best is None or dev < best[0]:
+                    best = (dev, v)
+            if best is not None and best[0] < abs(dw[d] - tgt):
+                v = best[1]
+                free[v] = False
+                lab[v] = d
+                dw[d] += weight[v]
+    # anything left (isolated pockets): give to a neighbouring territory
+    changed = True
+    while changed:
+        changed = False
+        for i in range(n):
+            if lab[i] < 0:
+                ds = [lab[j] for j in adj[i] if lab[j] >= 0]
+                if ds:
+                    lab[i] = min(ds, key=lambda e: dw[e] - target[e])
+                    dw[lab[i]] += weight[i]
+                    changed = True
+    for i in range(n):
+        if lab[i] < 0:
+            lab[i] = order[-1]
+    return lab
+
+
+def _remainder_ok(adj: list[list[int]], free: list[bool], v: int) -> bool:
+    """After taking ``v`` (already marked not free), are its free neighbours still
+    connected among the free nodes?"""
+    targets = [u for u in adj[v] if free[u]]
+    return connected_after(adj, targets, free, True, v)
+
+
+def fix_contiguity(
+    adj: list[list[int]], labels: list[int], weight: list[int], k: int, locked: list[bool]
+) -> list[int]:
+    """Keep each territory's heaviest connected piece (or the piece holding its locked
+    nodes) and hand every other piece, whole, to the neighbouring territory it shares
+    most edges with. Repeats until every territory is one piece (or nothing changes)."""
+    lab = list(labels)
+    n = len(adj)
+    for _ in range(4 * k + 4):
+        comp = [-1] * n
+        pieces: list[tuple[int, int, list[int]]] = []  # (territory, weight, nodes)
+        for s in range(n):
+            if comp[s] >= 0:
+                continue
+            d = lab[s]
+            cid = len(pieces)
+            comp[s] = cid
+            nodes = [s]
+            q = deque([s])
+            while q:
+                u = q.popleft()
+                for v in adj[u]:
+                    if comp[v] < 0 and lab[v] == d:
+                        comp[v] = cid
+                        nodes.append(v)
+                        q.append(v)
+            pieces.append((d, sum(weight[u] for u in nodes), nodes))
+        by_d: dict[int, list[int]] = {}
+        for cid, (d, _wt, _nodes) in enumerate(pieces):
+            by_d.setdefault(d, []).append(cid)
+        changed = False
+        for _d, cids in by_d.items():
+            if len(cids) <= 1:
+                continue
+
+            def keep_key(c: int) -> tuple[int, int]:
+                return (int(any(locked[u] for u in pieces[c][2])), pieces[c][1])
+
+            keep = max(cids, key=keep_key)
+            for c in cids:
+                if c == keep:
+                    continue
+                nodes = pieces[c][2]
+                if any(locked[u] for u in nodes):
+                    continue
+                cnt: dict[int, int] = {}
+                for u in nodes:
+                    for v in adj[u]:
+                        if lab[v] != lab[u]:
+                            cnt[lab[v]] = cnt.get(lab[v], 0) + 1
+                if not cnt:
+                    continue
+                tgt = max(sorted(cnt), key=lambda e: cnt[e])
+                for u in nodes:
+                    lab[u] = tgt
+                changed = True
+        if not changed:
+            break
+    return lab
+
+
+def repair(st: State, rng: np.random.Generator, max_rounds: int = 50) -> None:
+    """Reduce the balance violation by boundary moves that keep contiguity; among moves
+    that reduce the violation most, take the one with the best objective change."""
+    for _ in range(max_rounds):
+        if st.violation() == 0:
+            return
+        improved = False
+        order = list(range(st.n))
+        rng.shuffle(order)
+        for i in order:
+            if st.locked[i]:
+                continue
+            a = st.lab[i]
+            nbi = st.nb[i]
+            if len(nbi) == 1 and a in nbi:
+                continue
+            wi = st.w[i]
+            da = st.dviol(a, -wi)
+            if da >= 0 and st.dw[a] <= st.hi[a]:
+                # moving out of a does not help a; only useful to fill an underweight b
+                pass
+            best = None
+            for b in nbi:
+                if b == a:
+                    continue
+                dv = da + st.dviol(b, wi)
+                if dv >= 0:
+                    continue
+                key = (dv, st.move_delta(i, b))
+                if best is None or key < best[0]:
+                    best = (key, b)
+            if best is not None and st.can_remove(i):
+                st.apply(i, best[1])
+                improved = True
+        if not improved:
+            return
+
+
+def descent(
+    st: State,
+    rng: np.random.Generator,
+    *,
+    max_passes: int = 20,
+    plateau: bool = True,
+    swaps: bool = True,
+    deadline: float | None = None,
+    clock=None,
+) -> int:
+    """Boundary moves (and swaps across a border) that keep balance and contiguity and
+    lower the objective; with ``plateau`` also take equal-objective moves once per node
+    per pass. Returns the number of moves applied."""
+    moves = 0
+    n = st.n
+    for _ in range(max_passes):
+        if deadline is not None and clock is not None and clock() > deadline:
+            break
+        improved = False
+        order = list(range(n))
+        rng.shuffle(order)
+        for i in order:
+            if st.locked[i]:
+                continue
+            a = st.lab[i]
+            nbi = st.nb[i]
+            if len(nbi) == 1:
+                continue
+            wi = st.w[i]
+            if st.dw[a] - wi < st.lo[a]:
+                continue
+            best = None
+            for b in nbi:
+                if b == a or st.dw[b] + wi > st.hi[b]:
+                    continue
+                dlt = st.move_delta(i, b)
+                if dlt < 0 or (plateau and dlt == 0 and rng.random() < 0.5):
+                    if best is None or dlt < best[0]:
+                        best = (dlt, b)
+            if best is not None and st.can_remove(i):
+                st.apply(i, best[1])
+                moves += 1
+                if best[0] < 0:
+                    improved = True
+        if swaps:
+            got = _swap_pass(st, rng)
+            moves += got
+            improved = improved or got > 0
+        if not improved:
+            break
+    return moves
+
+
+def _swap_pass(st: State, rng: np.random.Generator) -> int:
+    """Swap a node of territory a with a node of b across their border when that lowers
+    the objective and both weights stay in their bands."""
+    borders: dict[tuple[int, int], list[int]] = {}
+    for i in range(st.n):
+        if st.locked[i]:
+            continue
+        a = st.lab[i]
+        for b in st.nb[i]:
+            if b != a:
+                borders.setdefault((a, b), []).append(i)
+    applied = 0
+    keys = sorted(k for k in borders if k[0] < k[1])
+    rng.shuffle(keys)
+    for a, b in keys:
+        ia = [i for i in borders.get((a, b), []) if st.lab[i] == a]
+        jb = [j for j in borders.get((b, a), []) if st.lab[j] == b]
+        if not ia or not jb:
+            continue
+        cand = []
+        for i in ia:
+            di = st.move_delta(i, b)
+            if di > st.cut_scale * 2:
+                continue
+            for j in jb:
+                dj = st.move_delta(j, a)
+                tot = di + dj
+                if j in st.adj[i]:
+                    tot += 2 * st.cut_scale
+                if tot < 0:
+                    cand.append((tot, i, j))
+        cand.sort()
+        for _tot, i, j in cand[:20]:
+            if st.lab[i] != a or st.lab[j] != b:
+                continue
+            wa = st.dw[a] - st.w[i] + st.w[j]
+            wb = st.dw[b] - st.w[j] + st.w[i]
+            if not (st.lo[a] <= wa <= st.hi[a] and st.lo[b] <= wb <= st.hi[b]):
+                continue
+            # recompute with current state
+            tot = st.move_delta(i, b) + st.move_delta(j, a)
+            if j in st.adj[i]:
+                tot += 2 * st.cut_scale
+            if tot >= 0:
+                continue
+            if not st.can_remove(i):
+                continue
+            st.apply(i, b)
+            if not any(st.lab[u] == a for u in st.adj[j]) or not st.can_remove(j):
+                st.apply(i, a)
+                continue
+            st.apply(j, a)
+            applied += 1
+            break
+    return applied
+
+
+def anneal(
+    st: State,
+    rng: np.random.Generator,
+    *,
+    iterations: int,
+    t_start: float,
+    t_end: float,
+    mu: float,
+    deadline: float | None = None,
+    clock=None,
+    best: tuple[int, list[int]] | None = None,
+) -> tuple[int, list[int]] | None:
+    """Simulated annealing on boundary flips that keep every territory connected.
+
+    A move flips boundary node ``i`` from its territory ``a`` to a neighbouring
+    territory ``b``; when that pushes a weight off its band, the move is completed by a
+    compensating flip of a node ``j`` near ``i`` out of ``b`` (an ejection chain of
+    length two, which is what keeps exact-balance instances moving). Minimises
+    ``objective + mu * violation`` (``mu`` in objective units per unit of weight) with a
+    geometric temperature schedule from ``t_start`` to ``t_end``; ``mu`` adapts (up while
+    off-band, down while on-band, within [mu/4, 16 mu]). Returns the best on-band plan
+    seen as ``(objective, labels)`` (or the ``best`` passed in if nothing better).
+    ``st`` ends in the last state visited.
+    """
+    import math
+
+    n = st.n
+    lab = st.lab
+    nb = st.nb
+    w = st.w
+    adj = st.adj
+    locked = st.locked
+    cost = st.cost
+    cs = st.cut_scale
+    lo, hi, dw = st.lo, st.hi, st.dw
+    mu_lo, mu_hi = mu / 4.0, mu * 16.0
+    bpos = [-1] * n
+    blist: list[int] = []
+    for i in range(n):
+        if len(nb[i]) > 1 and not locked[i]:
+            bpos[i] = len(blist)
+            blist.append(i)
+
+    def set_boundary(i: int) -> None:
+        isb = len(nb[i]) > 1 and not locked[i]
+        p = bpos[i]
+        if isb and p < 0:
+            bpos[i] = len(blist)
+            blist.append(i)
+        elif not isb and p >= 0:
+            last = blist.pop()
+            if last != i:
+                blist[p] = last
+                bpos[last] = p
+            bpos[i] = -1
+
+    def vio(d: int, x: int) -> int:
+        h = hi[d]
+        if x > h:
+            return x - h
+        lw = lo[d]
+        return lw - x if x < lw else 0
+
+    def do(i: int, b: int) -> None:
+        st.apply(i, b)
+        set_boundary(i)
+        for j in adj[i]:
+            set_boundary(j)
+
+    obj = st.objective()
+    viol = st.violation()
+    if viol == 0 and (best is None or obj < best[0]):
+        best = (obj, list(lab))
+    if not blist or iterations <= 0:
+        return best
+    ratio = (t_end / t_start) ** (1.0 / max(iterations, 1)) if t_start > 0 else 1.0
+    temp = t_start
+    chunk = 8192
+    rnd = rng.random(3 * chunk)
+    ri = 0
+    exp = math.exp
+    for it in range(iterations):
+        if ri >= 3 * chunk:
+            rnd = rng.random(3 * chunk)
+            ri = 0
+            if deadline is not None and clock is not None and clock() > deadline:
+                break
+        r1, r2, r3 = rnd[ri], rnd[ri + 1], rnd[ri + 2]
+        ri += 3
+        temp *= ratio
+        if (it & 2047) == 0 and it:
+            if viol > 0:
+                mu = min(mu * 1.15, mu_hi)
+            else:
+                mu = max(mu * 0.99, mu_lo)
+        if not blist:
+            break
+        i = blist[int(r1 * len(blist))]
+        a = lab[i]
+        nbi = nb[i]
+        keys = [d for d in nbi if d != a]
+        if not keys:
+            continue
+        b = keys[int(r2 * len(keys))] if len(keys) > 1 else keys[0]
+        wi = w[i]
+        wa, wb = dw[a], dw[b]
+        dv = vio(a, wa - wi) - vio(a, wa) + vio(b, wb + wi) - vio(b, wb)
+        dobj = cs * (nbi.get(a, 0) - nbi[b])
+        if cost is not None:
+            ci = cost[i]
+            dobj += ci[b] - ci[a]
+        if dv <= 0:
+            df = dobj + mu * dv
+            if df > 0 and (temp <= 0 or r3 >= exp(-df / temp)):
+                continue
+            if not st.can_remove(i):
+                continue
+            do(i, b)
+            obj += dobj
+            viol += dv
+        else:
+            # ejection chain: i -> b, then a neighbour j of i in b -> c (evaluated as if
+            # i had moved: j's count towards a drops by one, towards b rises by one)
+            bestj = None
+            wb1 = wb + wi
+            wa1 = wa - wi
+            for j in adj[i]:
+                if lab[j] != b or locked[j]:
+                    continue
+                nbj = nb[j]
+                wj = w[j]
+                nb_b = nbj.get(b, 0) + 1
+                for c in nbj:
+                    if c == b:
+                        continue
+                    nb_c = nbj[c] - (1 if c == a else 0)
+                    if c == a:
+                        wc0 = wa1
+                        dvc = vio(a, wa1 + wj) - vio(a, wa1)
+                    else:
+                        wc0 = dw[c]
+                        dvc = vio(c, wc0 + wj) - vio(c, wc0)
+                    dv2 = vio(b, wb1 - wj) - vio(b, wb1) + dvc
+                    do2 = cs * (nb_b - nb_c)
+                    if cost is not None:
+                        do2 += cost[j][c] - cost[j][b]
+                    sc = do2 + mu * dv2
+                    if bestj is None or sc < bestj[0]:
+                        bestj = (sc, j, c, dv2, do2)
+            df1 = dobj + mu * dv
+            if bestj is None or bestj[0] >= mu * dv:
+                # the plain flip is at least as good as any completion
+                if df1 > 0 and (temp <= 0 or r3 >= exp(-df1 / temp)):
+                    continue
+                if not st.can_remove(i):
+                    continue
+                do(i, b)
+                obj += dobj
+                viol += dv
+                if viol == 0 and (best is None or obj < best[0]):
+                    best = (obj, list(lab))
+                continue
+            _sc, j, c, dv2, do2 = bestj
+            df = dobj + do2 + mu * (dv + dv2)
+            if df > 0 and (temp <= 0 or r3 >= exp(-df / temp)):
+                continue
+            if not st.can_remove(i):
+                continue
+            do(i, b)
+            if lab[j] != b or not st.can_remove(j):
+                do(i, a)
+                continue
+            do(j, c)
+            obj += dobj + do2
+            viol += dv + dv2
+        if viol == 0 and (best is None or obj < best[0]):
+            best = (obj, list(lab))
+    return best
+
+
+def spectral_construct(
+    adj: list[list[int]],
+    weight: list[int],
+    target: list[int],
+    rng: np.random.Generator,
+    *,
+    jitter: float = 0.0,
+) -> list[int]:
+    """Recursive spectral bisection: split the node set along its Fiedler vector (the
+    second eigenvector of the graph Laplacian) at the weight share of the territories
+    on each side, then recurse on both sides. Gives straight, short borders (on a
+    lattice: blocks). ``jitter`` (0..1) randomises the side sizes and the sweep a little
+    for multi-start. Returns labels (contiguity and balance are repaired afterwards).
+    """
+    from scipy.sparse import csr_matrix, diags
+    from scipy.sparse.linalg import eigsh
+
+    n = len(adj)
+    k = len(target)
+    lab = [0] * n
+    stack: list[tuple[np.ndarray, list[int]]] = [(np.arange(n), list(range(k)))]
+    w = np.asarray(weight, dtype=float)
+    while stack:
+        nodes, ds = stack.pop()
+        if len(ds) == 1 or nodes.size == 0:
+            for i in nodes.tolist():
+                lab[i] = ds[0]
+            continue
+        half = len(ds) // 2
+        if jitter > 0 and len(ds) % 2 == 1 and rng.random() < 0.5:
+            half = len(ds) - half
+        left, right = ds[:half], ds[half:]
+        m = nodes.size
+        pos = {int(v): t for t, v in enumerate(nodes.tolist())}
+        rows, cols = [], []
+        for t, v in enumerate(nodes.tolist()):
+            for u in adj[v]:
+                s = pos.get(u)
+                if s is not None:
+                    rows.append(t)
+                    cols.append(s)
+        a = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(m, m))
+        deg = np.asarray(a.sum(axis=1)).ravel()
+        lap = diags(deg) - a
+        share = sum(target[d] for d in left) / max(sum(target[d] for d in ds), 1)
+        if m <= 2:
+            vecs = np.arange(m, dtype=float).reshape(-1, 1)
+        elif m <= 700:
+            _vals, allv = np.linalg.eigh(lap.toarray())
+            vecs = allv[:, 1 : min(3, m)]
+        else:
+            try:
+                vals, allv = eigsh(lap.tocsc(), k=3, sigma=-1e-3, which="LM")
+                vecs = allv[:, np.argsort(vals)[1:3]]
+            except Exception:  # pragma: no cover - numerical fallback
+                vecs = rng.random((m, 1))
+        # sweep directions in the plane of the 2nd and 3rd eigenvectors (a square
+        # lattice has two equal ones); keep the split with the fewest cut edges
+        src_l = np.asarray(rows, dtype=np.int64)
+        dst_l = np.asarray(cols, dtype=np.int64)
+        wn = w[nodes]
+        cands = []
+        angles = [0.0] if vecs.shape[1] == 1 else [np.pi * t / 12 for t in range(12)]
+        for ang in angles:
+            vec = vecs[:, 0] * np.cos(ang)
+            if vecs.shape[1] > 1:
+                vec = vec + vecs[:, 1] * np.sin(ang)
+            order = np.argsort(vec, kind="stable")
+            cw = np.cumsum(wn[order])
+            goal = share * cw[-1]
+            cut = int(np.searchsorted(cw, goal))
+            if 0 < cut < m and abs(cw[cut - 1] - goal) <= abs(cw[cut] - goal):
+                cut -= 1
+            cut = min(max(cut + 1, 1), m - 1) if m > 1 else 1
+            side = np.zeros(m, dtype=bool)
+            side[order[:cut]] = True
+            ncut = int(np.count_nonzero(side[src_l] != side[dst_l])) // 2
+            cands.append((ncut, float(abs(cw[cut - 1] - goal)), order, cut))
+        cands.sort(key=lambda c: (c[0], c[1]))
+        pick = 0
+        if jitter > 0 and len(cands) > 1:
+            pick = int(rng.integers(min(3, len(cands))))
+        _ncut, _dev, order, cut = cands[pick]
+        stack.append((nodes[order[:cut]], left))
+        stack.append((nodes[order[cut:]], right))
+    return lab
