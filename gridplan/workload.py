@@ -494,7 +494,7 @@ def suggest_headcount(
         hh = h if mask is None else h[mask]
         total = float(hh.sum())
         exact = total / capacity_h
-        managers = int(math.ceil(exact - 1e-9)) if total > 0 else 0
+        managers = math.ceil(exact - 1e-9) if total > 0 else 0
         r: dict[str, float] = {
             "hours_total": total,
             "capacity_h": float(capacity_h),

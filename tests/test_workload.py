@@ -117,7 +117,8 @@ def _line_of(text: str, needle: str) -> int:
 def test_yaml_unknown_segment_names_key_and_line(tmp_path):
     text = _default_text().replace(
         "  public:",
-        "  martians: {visits_per_month: 1, minutes_per_visit: 1, calls_per_month: 0, minutes_per_call: 1}\n  public:",
+        "  martians: {visits_per_month: 1, minutes_per_visit: 1,"
+        " calls_per_month: 0, minutes_per_call: 1}\n  public:",
     )
     p = _write(tmp_path, text)
     with pytest.raises(InputError) as err:
@@ -142,7 +143,8 @@ def test_yaml_negative_minutes_names_key_and_line(tmp_path):
 def test_yaml_missing_field_and_wrong_type_reported_together(tmp_path):
     text = _default_text()
     text = text.replace(
-        "group_b:       {visits_per_month: 2.0,    minutes_per_visit: 60, calls_per_month: 2, minutes_per_call: 10}",
+        "group_b:       {visits_per_month: 2.0,    minutes_per_visit: 60, calls_per_month: 2,"
+        " minutes_per_call: 10}",
         "group_b:       {visits_per_month: 2.0,    minutes_per_visit: 60, calls_per_month: 2}",
     )
     text = text.replace("hours_per_month: 160", "hours_per_month: lots")
