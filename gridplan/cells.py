@@ -270,6 +270,19 @@ def _numeric(df: pd.DataFrame, column: str, default: float, what: str, notes: li
     return values
 
 
+def _valid(geoms: np.ndarray, what: str, notes: list[str]) -> np.ndarray:
+    """Invalid geometries repaired with ``make_valid`` (noted); others unchanged."""
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    bad = present.copy()
+    bad[present] = ~shapely.is_valid(geoms[present])
+    if not bad.any():
+        return geoms
+    geoms = geoms.copy()
+    geoms[bad] = shapely.make_valid(geoms[bad])
+    notes.append(f"{int(bad.sum()):,} invalid {what} geometries were repaired (make_valid)")
+    return geoms
+
+
 def _in_work_crs(layers: Layers, crs: pyproj.CRS, notes: list[str]) -> Layers:
     """Layers whose CRS differs from ``layers.crs`` are reprojected (noted)."""
     changes = {}
@@ -396,7 +409,7 @@ def build_cells(
     households: np.ndarray | None = None
     pop = layers.population
     if pop is not None and len(pop):
-        pgeoms = np.asarray(pop.geometry.values, dtype=object)
+        pgeoms = _valid(np.asarray(pop.geometry.values, dtype=object), "population", notes)
         persons = _numeric(pop, "population", 0.0, "population features", notes)
         has_hh = "households" in pop.columns
         hh = _numeric(pop, "households", 0.0, "population features", notes) if has_hh else None
@@ -436,7 +449,9 @@ def build_cells(
     # ---- districts
     progress(0.6, "assigning districts")
     if layers.districts is not None and len(layers.districts):
-        dgeo = polygonal(np.asarray(layers.districts.geometry.values, dtype=object))
+        dgeo = polygonal(
+            _valid(np.asarray(layers.districts.geometry.values, dtype=object), "district", notes)
+        )
         dnames = (
             layers.districts["district"].astype(str).to_numpy(dtype=object)
             if "district" in layers.districts.columns

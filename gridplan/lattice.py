@@ -211,7 +211,8 @@ def unique_pairs(pairs: np.ndarray, n: int) -> np.ndarray:
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     lo = np.minimum(pairs[:, 0], pairs[:, 1])
     hi = np.maximum(pairs[:, 0], pairs[:, 1])
-    key = np.unique(lo[lo != hi] * np.int64(max(n, 1)) + hi[lo != hi])
+    key = np.sort(lo[lo != hi] * np.int64(max(n, 1)) + hi[lo != hi])
+    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
     return np.column_stack(np.divmod(key, np.int64(max(n, 1))))
 
 
@@ -378,6 +379,28 @@ def _square_key(col: np.ndarray, row: np.ndarray) -> np.ndarray:
     return row.astype(np.int64) * _ROW_SHIFT + (col.astype(np.int64) + _COL_OFFSET)
 
 
+@dataclass(frozen=True, eq=False)
+class SquareLocator:
+    """Row of the square containing each point, by arithmetic (``-1`` when none).
+
+    ``keys`` are the sorted ``(row, col)`` keys of the cells; a picklable callable.
+    """
+
+    ox: float
+    oy: float
+    size_m: float
+    keys: np.ndarray
+
+    def __call__(self, xy: np.ndarray) -> np.ndarray:
+        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+        ok = np.isfinite(xy).all(axis=1)
+        c = np.floor((np.where(ok, xy[:, 0], self.ox) - self.ox) / self.size_m).astype(np.int64)
+        r = np.floor((np.where(ok, xy[:, 1], self.oy) - self.oy) / self.size_m).astype(np.int64)
+        out = _lookup(self.keys, _square_key(c, r))
+        out[~ok] = -1
+        return out
+
+
 def square_lattice(
     boundary: shapely.Geometry,
     size_m: float,
@@ -451,15 +474,7 @@ def square_lattice(
         pair_l.append(np.column_stack([np.minimum(i, j[ok]), np.maximum(i, j[ok])]))
     pairs = unique_pairs(np.concatenate(pair_l), len(keys))
 
-    def locate(xy: np.ndarray) -> np.ndarray:
-        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-        ok = np.isfinite(xy).all(axis=1)
-        c = np.floor((np.where(ok, xy[:, 0], ox) - ox) / size_m).astype(np.int64)
-        r = np.floor((np.where(ok, xy[:, 1], oy) - oy) / size_m).astype(np.int64)
-        out = _lookup(keys, _square_key(c, r))
-        out[~ok] = -1
-        return out
-
+    locate = SquareLocator(float(ox), float(oy), float(size_m), keys)
     cell_id = np.array([f"sq_{c}_{r}" for c, r in zip(cols.tolist(), rows.tolist(), strict=True)])
     x0, y0 = ox + cols * size_m, oy + rows * size_m
     x1, y1 = x0 + size_m, y0 + size_m

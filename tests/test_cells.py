@@ -598,3 +598,50 @@ def test_layers_in_another_crs_are_reprojected():
     )
     assert cs.cells["customers"].sum() == 1
     assert any("reprojected" in n for n in cs.notes)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        CellsConfig(h3_resolution=9),
+        CellsConfig(lattice="square", square_size_m=500),
+        CellsConfig(lattice="polygons"),
+    ],
+)
+def test_cellset_pickles(config):
+    import pickle
+
+    tracts = gdf({"population": [5.0, 7.0]}, [rect(1000, 1000), rect(1000, 1000, X0 + 1000)])
+    cs = build_cells(layers(rect(2000, 1000), tracts), config)
+    back = pickle.loads(pickle.dumps(cs))
+    assert back.cells.equals(cs.cells)
+    assert (back.adjacency.indices == cs.adjacency.indices).all()
+    xy = np.array([[X0 + 100, Y0 + 100], [X0 + 1900, Y0 + 900]])
+    assert (back.locate(xy) == cs.locate(xy)).all()
+
+
+def test_points_without_location_are_reported():
+    cust = gdf(
+        {"customer_id": [1, 2, 3], "segment": ["public"] * 3, "spend": [1.0, 2.0, np.nan]},
+        [shapely.Point(X0 + 10, Y0 + 10), None, shapely.Point()],
+    )
+    cs = build_cells(
+        layers(rect(1000, 1000), customers=cust), CellsConfig(lattice="square", square_size_m=500)
+    )
+    assert cs.cells["customers"].sum() == 1
+    assert cs.customer_cell.tolist()[1:] == [-1, -1]
+    assert any("2 of 3 customers were not attributed" in n for n in cs.notes)
+    assert any("without a valid 'spend'" in n for n in cs.notes)
+
+
+def test_invalid_population_polygons_are_repaired():
+    bowtie = shapely.Polygon(
+        [(X0, Y0), (X0 + 1000, Y0 + 1000), (X0 + 1000, Y0), (X0, Y0 + 1000), (X0, Y0)]
+    )
+    assert not bowtie.is_valid
+    pop = gdf({"population": [100.0]}, [bowtie])
+    cs = build_cells(
+        layers(rect(1000, 1000), pop), CellsConfig(lattice="square", square_size_m=500)
+    )
+    assert cs.cells["population"].sum() == pytest.approx(100.0)
+    assert any("repaired" in n for n in cs.notes)
