@@ -4,11 +4,28 @@
 :class:`CellSet`: a GeoDataFrame of cells (index ``0..n-1``, geometry in the
 Layers' metric work CRS) with one row per cell, the symmetric CSR
 :class:`~gridplan.adjacency.Adjacency` aligned with it, and the notes of what was
-repaired or assumed. Lattices (:mod:`gridplan.lattice`): H3 hexagons (default),
-squares of N metres, or the planner's own polygons. Aggregation rules
-(:mod:`gridplan.aggregate`): polygons by area weighting, points by location,
-points outside every cell snapped to the nearest cell and reported. Coverage
-score: :mod:`gridplan.coverage`.
+repaired or assumed (for the planner). Every layer is aggregated once.
+
+Rules (the notes report every case where one of them changed a figure):
+
+- **Lattice** (:mod:`gridplan.lattice`): H3 hexagons (default), squares of N
+  metres aligned to a fixed origin, or the planner's own polygons. Lattice cells
+  touching the boundary are kept and *clipped* to it (``clip_to_boundary``), so
+  the cells partition the city: every point of the boundary is in exactly one
+  cell.
+- **Population polygons**: area weighting; a polygon's persons go to the cells it
+  overlaps in proportion to the overlap area *divided by the covered part of the
+  polygon*, so the persons of a polygon sticking out of the city are
+  renormalised onto its cells (totals preserved); polygons wholly outside every
+  cell are left out (they belong to the next city).
+- **Points** (population points, customers): the cell containing the point; a
+  point in no cell is snapped to the nearest cell (exact polygon distance), or
+  dropped beyond ``max_snap_m``. Sites are counted only inside the cells, but
+  sites outside still contribute coverage.
+- **District**: the district of largest overlap; a cell in no district takes the
+  nearest one.
+- **Coverage**: :mod:`gridplan.coverage` (weighted, distance-decayed sum over the
+  sites in range, capped to 0..1).
 
 Columns of ``CellSet.cells`` (units):
 
@@ -17,7 +34,7 @@ Columns of ``CellSet.cells`` (units):
 ``district``       text: district of largest overlap (nearest if none)
 ``area_km2``       cell area in km² (after clipping to the boundary)
 ``x``, ``y``       centroid, metres in the work CRS
-``clipped``        True when the cell was cut by the city boundary
+``clipped``        True when the boundary cut the cell (its area shrank)
 ``population``     persons (area-weighted from polygons + summed points)
 ``households``     households, only when the population layer has them
 ``density``        persons per km²
@@ -32,10 +49,12 @@ Columns of ``CellSet.cells`` (units):
 =================  ===========================================================
 
 Adjacency: rook (shared edge longer than ``min_shared_m`` metres) or queen (any
-contact). H3 hexagons only meet along edges, so rook = queen there. Edges whose
-cells lie in different districts are flagged ``crosses_district``; edges whose
-centroid-to-centroid segment intersects a barrier line are flagged
-``cut_by_barrier``.
+contact within ``snap_tolerance_m``). H3 hexagons only meet along edges, so rook
+= queen there. Edges whose cells lie in different districts are flagged
+``crosses_district``; an edge is flagged ``cut_by_barrier`` when the straight
+segment between the two cell centroids intersects a barrier line (polygon
+barriers count by their outline). This rule works for rivers crossing hexagons
+as well as for roads running along the planner's block edges.
 """
 
 from __future__ import annotations
@@ -63,6 +82,7 @@ from gridplan.aggregate import (
     sum_by_cell,
 )
 from gridplan.coverage import CoverageConfig, coverage_scores
+from gridplan.crs import is_metric
 from gridplan.errors import InputError, Problem
 from gridplan.lattice import (
     Lattice,
@@ -371,6 +391,15 @@ def build_cells(
     :class:`~gridplan.errors.InputError` when the settings or layers cannot be used.
     """
     crs = pyproj.CRS.from_user_input(layers.crs)
+    if not is_metric(crs):
+        raise InputError(
+            Problem(
+                f"the work CRS {crs.name!r} is not projected in metres",
+                "layers",
+                "load the layers with gridplan.io (it reprojects to the local UTM zone) or "
+                "reproject them to a metric CRS",
+            )
+        )
     notes: list[str] = []
     progress(0.0, "preparing the boundary")
     layers = _in_work_crs(layers, crs, notes)
@@ -558,6 +587,12 @@ def build_cells(
     if config.use_barriers and layers.barriers is not None and len(layers.barriers):
         cut = barrier_cuts(pairs, cxy, np.asarray(layers.barriers.geometry.values, dtype=object))
     adjacency = Adjacency.from_edges(n, pairs, crosses, cut)
+    multi = int((lat.clipped & (shapely.get_num_geometries(geoms) > 1)).sum())
+    if multi:
+        notes.append(
+            f"{multi:,} clipped cells are in several pieces (the boundary cuts them apart, e.g. "
+            "across a bay); each stays one cell"
+        )
     ncomp = adjacency.n_components()
     if ncomp > 1:
         sizes = np.bincount(adjacency.components())

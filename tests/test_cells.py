@@ -645,3 +645,28 @@ def test_invalid_population_polygons_are_repaired():
     )
     assert cs.cells["population"].sum() == pytest.approx(100.0)
     assert any("repaired" in n for n in cs.notes)
+
+
+def test_geographic_crs_is_refused():
+    lay = layers(rect(1000, 1000))
+    ll = Layers(
+        crs=pyproj.CRS.from_epsg(4326),
+        boundary=lay.boundary.to_crs(4326),
+        population=lay.population.to_crs(4326),
+    )
+    with pytest.raises(InputError, match="not projected in metres"):
+        build_cells(ll)
+
+
+def test_cells_split_by_the_boundary_are_noted():
+    # a U-shaped city whose arms are 100 m apart: one 1000 m square holds both arms
+    u = shapely.Polygon(
+        [(X0, Y0), (X0 + 1000, Y0), (X0 + 1000, Y0 + 900), (X0 + 550, Y0 + 900),
+         (X0 + 550, Y0 + 300), (X0 + 450, Y0 + 300), (X0 + 450, Y0 + 900), (X0, Y0 + 900)]
+    )  # fmt: skip
+    cs = build_cells(layers(u), CellsConfig(lattice="square", square_size_m=1000))
+    assert cs.n == 1
+    assert not any("several pieces" in n for n in cs.notes)  # one piece: the arms join below
+    u2 = u.difference(shapely.box(X0 + 450, Y0 - 10, X0 + 550, Y0 + 310))
+    cs2 = build_cells(layers(u2), CellsConfig(lattice="square", square_size_m=1000))
+    assert cs2.n == 1 and any("several pieces" in n for n in cs2.notes)
