@@ -67,6 +67,8 @@ class EngineInput:
     max_moved_weight: int | None = None
     interchangeable: bool = True
     refresh_costs: Callable[[list[int]], list[list[int]] | None] | None = None
+    lexicographic_moves: bool = False  # disruption first: no annealing, CP-SAT polish only
+    temp_unit: int = 0  # annealing temperature unit (objective units); 0 = cut_scale
 
 
 @dataclass
@@ -107,6 +109,7 @@ def optimise(
     workers: int = 1,
     progress: Callable[[float, str], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    work_limit: float | None = None,
 ) -> EngineResult:
     """Run the whole pipeline and return the best plan found (see the module doc)."""
     t0 = clock()
@@ -116,7 +119,8 @@ def optimise(
     k = len(inp.lo)
     adj, w = inp.adj, inp.weight
     locked_b = [x >= 0 for x in inp.locked]
-    budget = int(STEPS_PER_SECOND * max(float(time_limit), 0.05))
+    work = max(float(time_limit if work_limit is None else work_limit), 0.05)
+    budget = int(STEPS_PER_SECOND * work * 0.8)
     stats: dict = {"stopped_by": "convergence", "anneal_steps": 0, "exact": None}
 
     def report(frac: float, msg: str) -> None:
@@ -179,12 +183,15 @@ def optimise(
             return True
         return False
 
-    disruption = inp.previous is not None
+    disruption = inp.previous is not None and inp.lexicographic_moves
+    unit = inp.temp_unit or max(inp.cut_scale, 1)
     proven = False
 
     # 2. exact CP-SAT on small instances
-    exact_ok = n * k <= EXACT_MAX_NK and not (
-        disruption and (inp.max_moved is not None or inp.max_moved_weight is not None)
+    exact_ok = (
+        n * k <= EXACT_MAX_NK
+        and inp.refresh_costs is None
+        and not (inp.max_moved is not None or inp.max_moved_weight is not None)
     )
     if exact_ok:
         proven = _exact(
@@ -202,10 +209,10 @@ def optimise(
     if not disruption:
         steps_per_round = max(20_000, min(400 * n, 600_000))
         wbar = max(sum(w) / max(n, 1), 1.0)
-        mu = inp.cut_scale / wbar
+        mu = unit / wbar
         cur = new_state(best_lab)
         rnd = 0
-        while stats["anneal_steps"] < budget * 0.85:
+        while stats["anneal_steps"] < budget:
             now = clock()
             if now >= deadline - 0.02 * time_limit:
                 stats["stopped_by"] = "time"
@@ -213,17 +220,17 @@ def optimise(
             rnd += 1
             if rnd % 3 == 0:
                 cur = fresh(rng, "spectral" if (rnd // 3) % 2 else "grow")
-                t_start = 0.8 * inp.cut_scale
+                t_start = 0.8 * unit
             else:
                 cur = new_state(best_lab)
-                t_start = (0.6 if rnd % 3 == 1 else 1.0) * inp.cut_scale
+                t_start = (0.6 if rnd % 3 == 1 else 1.0) * unit
             steps = min(steps_per_round, budget - stats["anneal_steps"])
             res = anneal(
                 cur,
                 rng,
                 iterations=steps,
                 t_start=t_start,
-                t_end=0.05 * inp.cut_scale,
+                t_end=0.05 * unit,
                 mu=mu,
                 deadline=deadline,
                 clock=clock,
@@ -231,8 +238,14 @@ def optimise(
             stats["anneal_steps"] += steps
             if res is not None:
                 st = new_state(res[1])
-                descent(st, rng, max_passes=5)
+                descent(st, rng, max_passes=5, deadline=deadline, clock=clock)
                 consider(st)
+            if inp.refresh_costs is not None:
+                # moving centres: re-centre on the best plan (never worse for it)
+                new_cost = inp.refresh_costs(best_lab)
+                if new_cost is not None:
+                    inp.cost = new_cost
+                    best_key = _key(new_state(best_lab))
             report(
                 0.05 + 0.75 * stats["anneal_steps"] / budget,
                 f"annealing round {rnd}: best cut edges {new_state(best_lab).cut_edges()}",
@@ -257,15 +270,18 @@ def optimise(
             max_moved_weight=inp.max_moved_weight,
             clock=clock,
             deadline=deadline,
-            max_iterations=None if disruption else max(20, 4 * k),
+            max_iterations=None,
+            dtime_budget=0.25 * work if not disruption else 0.9 * work,
             progress=None,
         )
         soft_penalty = inp.cut_scale * (len(inp.edges) + 1) + _cost_span(inp) + 1
         lns_stats = run_lns(ctx, st, rng, soft_penalty=soft_penalty)
         stats["lns"] = lns_stats
         consider(st)
-        if clock() >= deadline:
+        if lns_stats.get("stopped_by") == "time" or clock() >= deadline:
             stats["stopped_by"] = "time"
+    elif stats["stopped_by"] != "time":
+        stats["stopped_by"] = "time"
     report(1.0, "done")
     return EngineResult(best_lab, best_key[1], best_key[0], stats)
 
@@ -281,7 +297,7 @@ def _exact(
     hint: list[int] | None,
     rng: np.random.Generator,
     deadline: float,
-    t0: float,
+    work: float,
     workers: int,
     stats: dict,
     clock: Callable[[], float],
@@ -314,12 +330,11 @@ def _exact(
                 if d not in order:
                     order[d] = len(order)
             h = np.array([order[d] for d in h.tolist()], dtype=np.int64)
-    share = 0.5 if n * k > 150 else 0.8
-    dtime = 2.0 + 0.05 * n * k
+    dtime = min(0.3 * work, 1.0 + 0.05 * n * k)
     res = solve_subproblem(
         sp,
         hint=h,
-        time_limit=max(0.05, remaining * share),
+        time_limit=max(0.05, remaining * 0.5),
         dtime=dtime,
         seed=int(rng.integers(1 << 30)),
         workers=workers,

@@ -48,6 +48,7 @@ class LnsContext:
     clock: Callable[[], float] = time.monotonic
     deadline: float = float("inf")
     max_iterations: int | None = None
+    dtime_budget: float = float("inf")  # total CP-SAT deterministic seconds
     progress: Callable[[float, str], None] | None = None
     log: list[str] = field(default_factory=list)
 
@@ -258,7 +259,14 @@ def run_lns(
     contain a violating territory. Returns statistics.
     """
     k = st.k
-    stats = {"iterations": 0, "improvements": 0, "cpsat_calls": 0, "converged": False}
+    stats = {
+        "iterations": 0,
+        "improvements": 0,
+        "cpsat_calls": 0,
+        "converged": False,
+        "dtime": 0.0,
+        "stopped_by": "time",
+    }
     if k < 2:
         stats["converged"] = True
         return stats
@@ -274,6 +282,10 @@ def run_lns(
         if now >= ctx.deadline:
             break
         if ctx.max_iterations is not None and it >= ctx.max_iterations:
+            stats["stopped_by"] = "work"
+            break
+        if stats["dtime"] >= ctx.dtime_budget:
+            stats["stopped_by"] = "work"
             break
         it += 1
         stats["iterations"] = it
@@ -302,6 +314,7 @@ def run_lns(
             pairs = {(min(x, y), max(x, y)) for x in range(k) for y in tg[x]}
             if all(clean.get(p) == (version[p[0]], version[p[1]]) for p in pairs):
                 stats["converged"] = True
+                stats["stopped_by"] = "convergence"
                 break
             continue
         free_nodes, whole = _band(st, S, target, rng)
@@ -314,7 +327,7 @@ def run_lns(
         remaining = ctx.deadline - ctx.clock()
         if remaining <= 0.01:
             break
-        dtime = 0.5 + 0.004 * sp.n
+        dtime = min(0.3 + 0.004 * sp.n, max(0.05, ctx.dtime_budget - stats["dtime"]))
         res = solve_subproblem(
             sp,
             hint=hint,
@@ -324,14 +337,13 @@ def run_lns(
             workers=1,
         )
         stats["cpsat_calls"] += 1
+        stats["dtime"] += res.dtime
         if res.labels is None:
             target = max(20, int(target * 0.8))
             continue
         # adapt the neighbourhood size
-        if res.optimal:
-            target = min(int(target * 1.25) + 5, st.n)
-        else:
-            target = max(20, int(target * 0.85))
+        grow = res.optimal
+        target = min(int(target * 1.25) + 5, st.n) if grow else max(20, int(target * 0.85))
         before_obj = st.objective()
         before_viol = viol
         applied = []

@@ -88,6 +88,7 @@ class SubResult:
     objective: float
     bound: float
     optimal: bool
+    dtime: float = 0.0  # CP-SAT deterministic time used (reproducible work measure)
 
 
 def _hint_forest(
@@ -294,9 +295,8 @@ def solve_subproblem(
         for i in range(n):
             cur = []
             for d in range(k):
-                if d > i:
-                    if is_var(x[i][d]):
-                        m.Add(x[i][d] == 0)
+                if d > i and is_var(x[i][d]):
+                    m.Add(x[i][d] == 0)
                 if d >= 1 and is_var(x[i][d]):
                     if prefix_prev[d - 1] is false_lit:
                         m.Add(x[i][d] == 0)
@@ -370,7 +370,7 @@ def solve_subproblem(
                     m.AddHint(x[i][d], int(hint[i] == d))
         forest = _hint_forest(n, adj, hint, roots, k)
         if forest is not None:
-            par, lev, root_of = forest
+            par, lev, _root_of = forest
             for i in range(n):
                 m.AddHint(h[i], int(lev[i]))
             for (i, j), p in parent_vars.items():
@@ -397,7 +397,7 @@ def solve_subproblem(
     status = solver.Solve(m)
     name = solver.StatusName(status)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return SubResult(None, name, float("inf"), float("inf"), False)
+        return SubResult(None, name, float("inf"), float("inf"), False, solver.deterministic_time)
     labels = np.empty(n, dtype=np.int64)
     for i in range(n):
         for d in range(k):
@@ -411,4 +411,5 @@ def solve_subproblem(
         float(solver.ObjectiveValue()),
         float(solver.BestObjectiveBound()),
         status == cp_model.OPTIMAL,
+        solver.deterministic_time,
     )

@@ -276,10 +276,11 @@ def construct(
         heap: list[tuple[int, float, int]] = []
         cnt: dict[int, int] = {}
 
-        def push(v: int) -> None:
-            c = cnt.get(v, 0)
+        def push(
+            v: int, cnt: dict[int, int] = cnt, heap: list[tuple[int, float, int]] = heap
+        ) -> None:
             # fewer outside edges first; random tie-break
-            key = len(adj[v]) - 2 * c
+            key = len(adj[v]) - 2 * cnt.get(v, 0)
             heapq.heappush(heap, (key, float(rng.random()), v))
 
         for s in seeds:
@@ -402,7 +403,7 @@ def fix_contiguity(
             if len(cids) <= 1:
                 continue
 
-            def keep_key(c: int) -> tuple[int, int]:
+            def keep_key(c: int, pieces: list = pieces) -> tuple[int, int]:
                 return (int(any(locked[u] for u in pieces[c][2])), pieces[c][1])
 
             keep = max(cids, key=keep_key)
@@ -502,9 +503,9 @@ def descent(
                 if b == a or st.dw[b] + wi > st.hi[b]:
                     continue
                 dlt = st.move_delta(i, b)
-                if dlt < 0 or (plateau and dlt == 0 and rng.random() < 0.5):
-                    if best is None or dlt < best[0]:
-                        best = (dlt, b)
+                take = dlt < 0 or (plateau and dlt == 0 and rng.random() < 0.5)
+                if take and (best is None or dlt < best[0]):
+                    best = (dlt, b)
             if best is not None and st.can_remove(i):
                 st.apply(i, best[1])
                 moves += 1
@@ -667,10 +668,7 @@ def anneal(
         ri += 3
         temp *= ratio
         if (it & 2047) == 0 and it:
-            if viol > 0:
-                mu = min(mu * 1.15, mu_hi)
-            else:
-                mu = max(mu * 0.99, mu_lo)
+            mu = min(mu * 1.15, mu_hi) if viol > 0 else max(mu * 0.99, mu_lo)
         if not blist:
             break
         i = blist[int(r1 * len(blist))]
