@@ -81,12 +81,15 @@ class SolverParams:
     keep_best: int = 2  # constructions carried into the region-count search
     lns_passes: int = 4
     lns_tries: int = 4  # randomised rebuilds of one union
-    lns_max_regions: int = 6  # largest union of regions rebuilt at once
+    lns_max_regions: int = 9  # largest union of regions rebuilt at once
     lns_min_slack: float = 0.02  # spare value (fraction of the floors) needed to try a union
     ls_passes: int = 12  # first-improvement passes of the local search
     tabu_moves_per_cell: float = 0.5  # tabu-phase length, moves per cell
     tabu_max_moves: int = 20_000  # and at most this many
     tabu_sample: int = 8  # boundary cells sampled per tabu move
+    recombine_sweeps: int = 8  # merge-and-split sweeps over adjacent region pairs
+    recombine_max_cells: int = 400  # larger pairs are left to the cell moves
+    recombine_noise: float = 0.5  # randomness of the spanning trees
 
 
 @dataclass
@@ -816,6 +819,213 @@ class Solver:
                 break
         return gained
 
+    # ------------------------------------------------------------ recombination
+    def _reset_region(self, r: int, cells: list[int]) -> None:
+        """Make ``cells`` the members of region ``r`` (sums recomputed)."""
+        saved_alive = self.alive[r]
+        n_before = len(self.alive)
+        tmp = self._new_region(cells)  # computes the sums and sets the labels to tmp
+        assert tmp == n_before
+        for name in ("rn", "rS", "rC", "rz", "rzz", "rA", "rax", "ray", "raxx", "raa", "rcost"):
+            lst = getattr(self, name)
+            lst[r] = lst.pop()
+        self.members[r] = self.members.pop()
+        self.alive.pop()
+        self.n_alive -= 1
+        self.alive[r] = saved_alive
+        lab = self.label
+        for i in cells:
+            lab[i] = r
+
+    def _best_tree_split(
+        self, cells: list[int], rng: random.Random, noise: float
+    ) -> tuple[float, list[int]] | None:
+        """Best cut of a spanning tree of ``cells`` into two parts meeting the floors.
+
+        The tree is a minimum spanning tree for attribute distance plus ``noise`` ×
+        a random term, so cuts follow attribute edges. Every tree edge is tried
+        with subtree sums (linear time). Returns ``(cost, one side)`` or None.
+        """
+        lab = self.label
+        nb = self.nb
+        inU = set(cells)
+        Z = self.Z
+        h = self.h
+        f, c = self.f, self.c
+        rnd = rng.random
+        # Prim's algorithm
+        root = cells[rng.randrange(len(cells))]
+        parent = {root: -1}
+        order = [root]
+        heap: list[tuple[float, int, int]] = []
+
+        def push(u: int) -> None:
+            zu = Z[u] if h else None
+            for v in nb[u]:
+                if v in inU and v not in parent:
+                    w = noise * rnd()
+                    if zu is not None:
+                        zv = Z[v]
+                        for j in range(h):
+                            d = zu[j] - zv[j]
+                            w += d * d
+                    heapq.heappush(heap, (w, v, u))
+
+        push(root)
+        while heap:
+            _, v, u = heapq.heappop(heap)
+            if v in parent:
+                continue
+            parent[v] = u
+            order.append(v)
+            push(v)
+        if len(order) != len(cells):
+            return None
+        del lab
+        U, C, ZZ, X, Y, AR = self.U, self.C, self.ZZ, self.X, self.Y, self.A
+        # subtree sums, children before parents
+        sub: dict[int, list] = {}
+        for v in order:
+            a = AR[v]
+            x = X[v]
+            y = Y[v]
+            sub[v] = [
+                1,
+                list(U[v]),
+                list(C[v]) if C is not None else [],
+                list(Z[v]) if h else [],
+                ZZ[v],
+                a,
+                a * x,
+                a * y,
+                a * (x * x + y * y),
+                a * a,
+            ]
+        for v in reversed(order[1:]):
+            sv = sub[v]
+            sp = sub[parent[v]]
+            sp[0] += sv[0]
+            for j in range(f):
+                sp[1][j] += sv[1][j]
+            for j in range(c):
+                sp[2][j] += sv[2][j]
+            for j in range(h):
+                sp[3][j] += sv[3][j]
+            for j in range(4, 10):
+                sp[j] += sv[j]
+        tot = sub[root]
+        best_cost = math.inf
+        best_v = -1
+        lo = 1.0 - EPS
+        hi = 1.0 + EPS
+        cost = self._cost
+        for v in order[1:]:
+            sv = sub[v]
+            ok = True
+            for j in range(f):
+                if sv[1][j] < lo or tot[1][j] - sv[1][j] < lo:
+                    ok = False
+                    break
+            if not ok:
+                continue
+            for j in range(c):
+                if sv[2][j] > hi or tot[2][j] - sv[2][j] > hi:
+                    ok = False
+                    break
+            if not ok:
+                continue
+            c1 = cost(sv[0], sv[3], sv[4], sv[5], sv[6], sv[7], sv[8], sv[9])
+            z2 = [t - q for t, q in zip(tot[3], sv[3], strict=True)]
+            c2 = cost(
+                tot[0] - sv[0],
+                z2,
+                tot[4] - sv[4],
+                tot[5] - sv[5],
+                tot[6] - sv[6],
+                tot[7] - sv[7],
+                tot[8] - sv[8],
+                tot[9] - sv[9],
+            )
+            if c1 + c2 < best_cost:
+                best_cost = c1 + c2
+                best_v = v
+        if best_v < 0:
+            return None
+        # collect the subtree of best_v
+        children: dict[int, list[int]] = {}
+        for v in order[1:]:
+            children.setdefault(parent[v], []).append(v)
+        side = []
+        stack = [best_v]
+        while stack:
+            u = stack.pop()
+            side.append(u)
+            stack.extend(children.get(u, ()))
+        return best_cost, side
+
+    def recombine(self, rng: random.Random) -> int:
+        """Merge-and-split of adjacent region pairs along spanning trees (see module doc).
+
+        Accepts a new split when it lowers the pair's cost. Pairs whose regions did
+        not change since they were last tried are skipped. Returns the number of
+        accepted splits.
+        """
+        if not self.h and not self.cw:
+            return 0
+        prm = self.task.params
+        version = [0] * len(self.alive)
+        tried: dict[tuple[int, int], tuple[int, int]] = {}
+        accepted = 0
+        for _ in range(prm.recombine_sweeps):
+            if self._time_up():
+                break
+            found = 0
+            regions = [r for r in range(len(self.alive)) if self.alive[r]]
+            rng.shuffle(regions)
+            for a in regions:
+                if self._time_up():
+                    break
+                for b in sorted(self._adjacent_regions(a)):
+                    if b < a:
+                        continue
+                    key = (a, b)
+                    ver = (version[a], version[b])
+                    if tried.get(key) == ver:
+                        continue
+                    tried[key] = ver
+                    cells = list(self.members[a]) + list(self.members[b])
+                    if len(cells) > prm.recombine_max_cells:
+                        continue
+                    before = self.rcost[a] + self.rcost[b]
+                    got = self._best_tree_split(cells, rng, prm.recombine_noise)
+                    if got is None or got[0] >= before - 1e-9:
+                        continue
+                    side = got[1]
+                    rest = list(set(cells) - set(side))
+                    if self.D2 is not None:
+                        snap_a = self._region_state(a)
+                        snap_b = self._region_state(b)
+                        self._reset_region(a, side)
+                        self._reset_region(b, rest)
+                        if not (self._within_ceilings(a) and self._within_ceilings(b)):
+                            self._set_region_state(a, snap_a)
+                            self._set_region_state(b, snap_b)
+                            for i in snap_a[0]:
+                                self.label[i] = a
+                            for i in snap_b[0]:
+                                self.label[i] = b
+                            continue
+                    else:
+                        self._reset_region(a, side)
+                        self._reset_region(b, rest)
+                    version[a] += 1
+                    version[b] += 1
+                    found += 1
+            accepted += found
+            if not found:
+                break
+        return accepted
+
     # ------------------------------------------------------------ local search
     def _best_move(self, i: int) -> tuple[float, int, float, float]:
         """Best move of cell ``i`` to an adjacent region: (delta, region, cost_a, cost_b)."""
@@ -971,8 +1181,10 @@ def improve(
     assert best is not None
     rng = random.Random(f"{task.seed}:local:{best[2]}")
     solver.load_labels(best[3])
+    solver.recombine(rng)
     solver.local_search(rng)
     if not solver._time_up() and solver.increase_regions(rng):
+        solver.recombine(rng)
         solver.local_search(rng)
     return solver.compact_labels(), solver.n_alive, solver.total_cost(), solver.hit_deadline
 
