@@ -239,13 +239,15 @@ def _feasibility(
             f"{k} managers but only {n} units: every manager needs at least one unit",
             suggestions=[f"use at most {n} managers", "split the grids into smaller units"],
         )
-    hmax = float(hi_f.max())
+    dmax = int(np.argmax(hi_f))
+    hmax = float(hi_f[dmax])
+    tmax = float((lo_f[dmax] + hi_f[dmax]) / 2)
     heavy = np.flatnonzero(w > hmax + 1e-9 * max(hmax, 1))
     if heavy.size:
         i = int(heavy[np.argmax(w[heavy])])
         raise InfeasibleError(
             f"{_unit_name(ids, i)} weighs {w[i]:,.2f}, above the largest upper bound "
-            f"{hmax:,.2f} (target {hmax / (1 + 0):,.2f} incl. tolerance); "
+            f"{hmax:,.2f} (target {tmax:,.2f} + tolerance {hmax / tmax - 1:.1%}); "
             f"{heavy.size} unit(s) are too heavy for any single manager",
             suggestions=[
                 "split that grid into smaller grids",
@@ -684,7 +686,7 @@ def _solve_component(
         interchangeable=interchangeable,
         refresh_costs=refresh,
         lexicographic_moves=pen == "lex",
-        temp_unit=_UNIT if cut_scale == 0 else 0,
+        temp_unit=int(lex_pen) if pen == "lex" else (_UNIT if cut_scale == 0 else 0),
     )
     res = optimise(
         inp,

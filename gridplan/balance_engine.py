@@ -204,9 +204,14 @@ def optimise(
             report(1.0, "optimal plan proven")
             return EngineResult(best_lab, best_key[1], best_key[0], stats)
 
-    # 3. annealing rounds (skipped when minimising disruption: the start is the plan
-    #    and only moves that pay for themselves are wanted -> CP-SAT polish only)
-    if not disruption:
+    # 3. annealing rounds. Minimising disruption first: a start plan that already
+    #    meets the bands is the answer (any move costs more than any gain); otherwise
+    #    anneal from it with the temperature in units of one move (no fresh restarts).
+    if disruption and best_key[0] == 0:
+        stats["stopped_by"] = "convergence"
+        report(1.0, "the previous plan meets the tolerance: nothing to move")
+        return EngineResult(best_lab, best_key[1], best_key[0], stats)
+    if True:
         steps_per_round = max(20_000, min(400 * n, 600_000))
         wbar = max(sum(w) / max(n, 1), 1.0)
         mu = unit / wbar
@@ -218,7 +223,7 @@ def optimise(
                 stats["stopped_by"] = "time"
                 break
             rnd += 1
-            if rnd % 3 == 0:
+            if rnd % 3 == 0 and inp.previous is None:
                 cur = fresh(rng, "spectral" if (rnd // 3) % 2 else "grow")
                 t_start = 0.8 * unit
             else:

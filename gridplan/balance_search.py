@@ -710,6 +710,8 @@ def anneal(
                     if c == b:
                         continue
                     nb_c = nbj[c] - (1 if c == a else 0)
+                    if nb_c <= 0:
+                        continue  # j touched c only through i: it would be cut off
                     if c == a:
                         wc0 = wa1
                         dvc = vio(a, wa1 + wj) - vio(a, wa1)
