@@ -40,20 +40,34 @@ Algorithm (see :func:`solve_component`):
 2. **Enclaves** are absorbed breadth-first into the adjacent region whose cost
    grows least (ceilings respected where possible).
 3. **More regions** (large-neighbourhood search): for a region, grow a union with
-   adjacent regions until the union holds the value of ``k + 1`` regions and
-   rebuild the union from scratch with a few randomised constructions; accept
-   when it yields ``k + 1`` (or more) valid regions. Repeated until a pass finds
-   nothing or the budget ends.
-4. **Local search**: boundary cells move to an adjacent region when the total cost
-   drops, while the donor keeps its floors and stays contiguous (breadth-first
-   search on the donor's own cells, started from one of the cell's neighbours in
-   the donor and stopped as soon as all of them are reached) and the receiver
-   keeps its ceilings and diameter. First-improvement passes in random order,
-   then a short tabu phase that also allows the least-bad move and keeps the best
-   solution seen.
+   the adjacent region holding the most spare value, up to ``lns_max_regions``
+   regions, until the union holds the value of ``k + 1`` regions plus 2 % (less
+   spare value practically never splits — measured), and rebuild the union from
+   scratch with a few randomised constructions; accept when it yields ``k + 1``
+   (or more) valid regions and no ceiling that held is broken. Union growth is
+   deterministic, so unions that failed and did not change are skipped in later
+   passes. Repeated until a pass finds nothing or the pass budget ends.
+4. **Merge and split** (lower cost at the same ``p``): two adjacent regions are
+   merged, a minimum spanning tree of the union is drawn with attribute distance
+   (+ noise) as edge weights, and every tree edge is tried as a cut with subtree
+   sums (linear time): both sides are connected by construction; the cut that
+   meets the floors and ceilings with the lowest cost replaces the pair if it is
+   better. Pairs whose regions did not change since they were tried are skipped.
+5. **Local search**: boundary cells move to an adjacent region when the total cost
+   drops, while the donor keeps its floors and stays contiguous (search on the
+   donor's own cells from one of the cell's neighbours in the donor, stopped as
+   soon as all of them are reached; a cell with one such neighbour is a leaf and
+   needs none) and the receiver keeps its ceilings and diameter.
+   First-improvement passes (later passes only around regions that changed),
+   then a short tabu phase that also takes the least-bad move among a few sampled
+   boundary cells and returns to the best state seen (undo log).
+6. Steps 3–5 run once more if step 3 found more regions after step 5.
 
-All randomness comes from one ``random.Random(seed)``; the work is bounded by
-counts, never by the clock, so the same inputs and seed give the same labels. The
+The ``keep_best`` best constructions (most regions, then lowest cost) go through
+step 3; the best outcome continues with steps 4–6. All randomness comes from
+``random.Random`` streams seeded by ``(seed, phase, construction number)``; the
+work is bounded by counts, never by the clock, so the same inputs and seed give
+the same labels (also when the phases run on different processes). The
 deadline is a safety net only: when it is hit, the best solution so far is
 returned and the result carries ``hit_deadline``.
 """
@@ -773,6 +787,8 @@ class Solver:
         gained = 0
         kmax = max(1, prm.lns_max_regions)
         f = self.f
+        if not f:  # no floor: every cell is already a region of its own
+            return 0
         failed = self._failed
         for _ in range(prm.lns_passes):
             found = 0

@@ -603,3 +603,27 @@ def test_wrapper_infeasible_district() -> None:
         cells, adj, PartitionConfig(floors={"population": 4000}, respect_districts=False)
     )
     assert res.grids["meets_floors"].all()
+
+
+def test_progress_reported_and_time_limit_is_a_safety_net() -> None:
+    ip, ix, x, y = lattice(20, 20)
+    pop = np.random.default_rng(1).lognormal(0, 1, 400)
+    seen: list[tuple[float, str]] = []
+    res = partition_arrays(
+        ip, ix, pop, [pop.sum() / 40], x=x, y=y, progress=lambda f, m: seen.append((f, m))
+    )
+    fr = [f for f, _ in seen]
+    assert fr[0] == 0.0 and fr[-1] == 1.0 and fr == sorted(fr)
+    assert not res.hit_time_limit
+    cut = partition_arrays(ip, ix, pop, [pop.sum() / 40], x=x, y=y, time_limit=1e-9)
+    assert cut.hit_time_limit
+    assert any("time limit" in s for s in cut.notes)
+    check_valid(cut, ip, ix, pop, pop.sum() / 40)
+
+
+def test_no_floor_gives_one_grid_per_cell_and_empty_input() -> None:
+    ip, ix, x, y = lattice(3, 3)
+    res = partition_arrays(ip, ix, np.ones(9), [0.0], x=x, y=y)
+    assert res.p == 9
+    empty = partition_arrays(np.zeros(1, dtype=np.int64), np.zeros(0), np.zeros((0, 1)), [1.0])
+    assert empty.p == 0 and empty.labels.shape == (0,)
