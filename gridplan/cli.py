@@ -133,7 +133,7 @@ def _print_notes(notes: Sequence[str]) -> None:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from gridplan.cells import build_cells
     from gridplan.demo import load_demo
-    from gridplan.maps import cells_map
+    from gridplan.maps import OFFLINE, cells_map, standalone_html
 
     progress = StderrProgress(args.quiet)
     out_dir = Path(args.out)
@@ -144,13 +144,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     written = [write_cells(cellset, out_dir / "cells.gpkg")]
     from gridplan.atomic import atomic_path
 
+    m = cells_map(
+        cellset.cells,
+        "population",
+        tooltip_fields=["district", "population", "customers", "spend", "coverage"],
+        districts=layers.districts,
+        settings=OFFLINE,
+    )
     with atomic_path(out_dir / "cells_map.html") as tmp:
-        cells_map(
-            cellset.cells,
-            "population",
-            tooltip_fields=["district", "population", "customers", "spend", "coverage"],
-            districts=layers.districts,
-        ).save(str(tmp))
+        tmp.write_text(standalone_html(m), encoding="utf-8")
     written.append(out_dir / "cells_map.html")
     _print_notes(cellset.notes)
     for path in written:

@@ -118,4 +118,4 @@ def test_demo_writes_cells_and_map(tmp_path, capsys):
     assert 400 < len(cells) < 1600
     assert cells["population"].sum() > 8_000_000  # real NYC population
     html = (tmp_path / "cells_map.html").read_text(encoding="utf-8")
-    assert "leaflet" in html.lower()
+    assert "L.map(" in html and "cdn.jsdelivr" not in html  # self-contained, offline

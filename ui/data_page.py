@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 from gridplan.cells import CellsConfig, build_cells
 from gridplan.demo import DEMO_CITIES, load_demo
 from gridplan.errors import GridplanError
-from gridplan.maps import cells_map
+from gridplan.maps import MapSettings, cells_map
 
 CITY_NAMES = {"nyc": "New York City", "seoul": "Seoul"}
 COLOUR_BY = {
@@ -52,6 +52,23 @@ with st.sidebar:
     elif lattice == "square":
         size_m = float(st.select_slider("Square size (m)", [250, 500, 750, 1000, 2000], 1000))
     colour_by = st.selectbox("Colour cells by", list(COLOUR_BY), format_func=COLOUR_BY.get)
+    basemap = st.selectbox(
+        "Basemap",
+        ["OpenStreetMap", "none", "internal"],
+        format_func={
+            "OpenStreetMap": "OpenStreetMap (internet)",
+            "none": "None (boundaries only, offline)",
+            "internal": "Internal tile server…",
+        }.get,
+    )
+    tiles: str | None = None if basemap == "none" else basemap
+    if basemap == "internal":
+        tiles = st.text_input(
+            "Tile URL template", placeholder="https://tiles.example.intra/{z}/{x}/{y}.png"
+        ).strip()
+        if "{z}" not in tiles:
+            st.caption("Give a URL with {z}, {x} and {y}; no basemap until then.")
+            tiles = None
 
 try:
     with st.spinner("Building cells…"):
@@ -77,6 +94,7 @@ m = cells_map(
     colour_by,
     tooltip_fields=["district", "population", "customers", "spend", "coverage"],
     districts=districts,
+    settings=MapSettings(tiles=tiles),
 )
 st_folium(m, height=620, use_container_width=True, returned_objects=[], key=f"map-{city}")
 for note in notes:
