@@ -96,6 +96,8 @@ class SolverParams:
     lns_passes: int = 4
     lns_tries: int = 4  # randomised rebuilds of one union
     lns_max_regions: int = 9  # largest union of regions rebuilt at once
+    lns_max_cells: int = 200  # and no more cells than this (rebuild cost grows fast)
+    frontier_sample: int = 16  # frontier cells scored per growth step, at most
     lns_min_slack: float = 0.02  # spare value (fraction of the floors) needed to try a union
     ls_passes: int = 12  # first-improvement passes of the local search
     tabu_moves_per_cell: float = 0.5  # tabu-phase length, moves per cell
@@ -480,6 +482,7 @@ class Solver:
             if lab[k] == -1:
                 frontier[k] = frontier.get(k, 0) + 1
         tau, noise, dist_w, gain_w = g.tau, g.noise, g.dist_w, g.gain_w
+        sample = self.task.params.frontier_sample
         homog_w = g.homog_w if h else 0.0
         while True:
             open_need = 0.0
@@ -496,7 +499,20 @@ class Solver:
             cy = ay / A
             rad2 = A / math.pi + 1.0
             nR = len(R)
-            for k, conn in frontier.items():
+            if len(frontier) > sample:
+                # large frontier: a random sample keeps a step O(1) (deterministic rng)
+                keys = rng.sample(list(frontier), sample)
+                items = [(k, frontier[k]) for k in keys]
+            else:
+                items = list(frontier.items())
+            over: list[int] = []
+            for k, conn in items:
+                if C is not None:
+                    # ceilings only grow with the region: a cell over one now stays over
+                    ck = C[k]
+                    if any(Cs[j] + ck[j] > 1.0 + EPS for j in range(c)):
+                        over.append(k)
+                        continue
                 uk = U[k]
                 compl = True
                 waste = 0.0
@@ -534,10 +550,15 @@ class Solver:
                     if sc > best_s:
                         best_s = sc
                         best_n = k
+            for k in over:
+                del frontier[k]
+                banned.add(k)
             if best_c >= 0 and (best_n < 0 or best_w <= tau):
                 pick = best_c
             elif best_n >= 0:
                 pick = best_n
+            elif frontier:
+                continue  # the sample held only cells over a ceiling: sample again
             else:
                 # nothing left to grow into
                 for i in R:
@@ -786,6 +807,7 @@ class Solver:
         prm = self.task.params
         gained = 0
         kmax = max(1, prm.lns_max_regions)
+        max_cells = prm.lns_max_cells
         f = self.f
         if not f:  # no floor: every cell is already a region of its own
             return 0
@@ -819,7 +841,7 @@ class Solver:
                             failed.add(key)
                         if attempts >= 2:
                             break
-                    if k >= kmax or not adj:
+                    if k >= kmax or not adj or sum(self.rn[q] for q in union) >= max_cells:
                         break
                     # add the adjacent region with the most spare value (deterministic,
                     # so an unchanged neighbourhood hits the cache of failed unions)
