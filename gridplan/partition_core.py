@@ -968,8 +968,8 @@ def partition_arrays(
         if diam is not None and diam[r] > float(max_diameter) * (1 + 1e-9):
             parts.append(f"diameter {diam[r]:,.0f} m > {float(max_diameter):,.0f} m")
         notes.append(
-            f"grid {int(r)} exceeds a ceiling ({'; '.join(parts)}): the search found no smaller grid meeting "
-            "the floors here; raise the ceiling or lower the floor"
+            f"grid {int(r)} exceeds a ceiling ({'; '.join(parts)}): the search found no "
+            "smaller grid meeting the floors here; raise the ceiling or lower the floor"
         )
     hit = any(r.hit_deadline for r in results)
     if hit:
