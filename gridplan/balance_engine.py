@@ -243,6 +243,8 @@ def optimise(
             stats["anneal_steps"] += steps
             if res is not None:
                 st = new_state(res[1])
+                if st.violation() > 0:
+                    repair(st, rng)
                 descent(st, rng, max_passes=5, deadline=deadline, clock=clock)
                 consider(st)
             if inp.refresh_costs is not None:

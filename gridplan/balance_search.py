@@ -588,7 +588,8 @@ def anneal(
     deadline: float | None = None,
     clock=None,
     best: tuple[int, list[int]] | None = None,
-) -> tuple[int, list[int]] | None:
+    mu_cap: float = 1000.0,
+) -> tuple[tuple[int, int], list[int]] | None:
     """Simulated annealing on boundary flips that keep every territory connected.
 
     A move flips boundary node ``i`` from its territory ``a`` to a neighbouring
@@ -597,8 +598,9 @@ def anneal(
     length two, which is what keeps exact-balance instances moving). Minimises
     ``objective + mu * violation`` (``mu`` in objective units per unit of weight) with a
     geometric temperature schedule from ``t_start`` to ``t_end``; ``mu`` adapts (up while
-    off-band, down while on-band, within [mu/4, 16 mu]). Returns the best on-band plan
-    seen as ``(objective, labels)`` (or the ``best`` passed in if nothing better).
+    off-band, down while on-band, within [mu/4, mu_cap * mu]). Returns the best plan
+    seen, least off-band weight first, as ``((violation, objective), labels)`` (or the
+    ``best`` passed in if nothing better).
     ``st`` ends in the last state visited.
     """
     import math
@@ -612,7 +614,7 @@ def anneal(
     cost = st.cost
     cs = st.cut_scale
     lo, hi, dw = st.lo, st.hi, st.dw
-    mu_lo, mu_hi = mu / 4.0, mu * 16.0
+    mu_lo, mu_hi = mu / 4.0, mu * mu_cap
     bpos = [-1] * n
     blist: list[int] = []
     for i in range(n):
@@ -648,8 +650,8 @@ def anneal(
 
     obj = st.objective()
     viol = st.violation()
-    if viol == 0 and (best is None or obj < best[0]):
-        best = (obj, list(lab))
+    if best is None or (viol, obj) < best[0]:
+        best = ((viol, obj), list(lab))
     if not blist or iterations <= 0:
         return best
     ratio = (t_end / t_start) ** (1.0 / max(iterations, 1)) if t_start > 0 else 1.0
@@ -735,8 +737,8 @@ def anneal(
                 do(i, b)
                 obj += dobj
                 viol += dv
-                if viol == 0 and (best is None or obj < best[0]):
-                    best = (obj, list(lab))
+                if viol <= best[0][0] and (viol, obj) < best[0]:
+                    best = ((viol, obj), list(lab))
                 continue
             _sc, j, c, dv2, do2 = bestj
             df = dobj + do2 + mu * (dv + dv2)
@@ -751,8 +753,8 @@ def anneal(
             do(j, c)
             obj += dobj + do2
             viol += dv + dv2
-        if viol == 0 and (best is None or obj < best[0]):
-            best = (obj, list(lab))
+        if viol <= best[0][0] and (viol, obj) < best[0]:
+            best = ((viol, obj), list(lab))
     return best
 
 
