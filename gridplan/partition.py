@@ -23,7 +23,6 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import geopandas as gpd
@@ -41,6 +40,7 @@ from gridplan.grid_types import (
 )
 from gridplan.partition_core import (
     ArrayPartition,
+    FrozenMap,
     IslandJoin,
     default_workers,
     partition_arrays,
@@ -64,7 +64,7 @@ __all__ = [
 
 
 def _frozen_map(m: Mapping[str, float] | None) -> Mapping[str, float]:
-    return MappingProxyType({str(k): float(v) for k, v in dict(m or {}).items()})
+    return FrozenMap({str(k): float(v) for k, v in dict(m or {}).items()})
 
 
 @dataclass(frozen=True)
@@ -92,14 +92,12 @@ class PartitionConfig:
     - ``grid_types``: rules of the grid type labels.
     """
 
-    floors: Mapping[str, float] = field(
-        default_factory=lambda: MappingProxyType({"population": 5000.0})
-    )
+    floors: Mapping[str, float] = field(default_factory=lambda: FrozenMap({"population": 5000.0}))
     max_population: float | None = None
     max_area_km2: float | None = None
     max_diameter_m: float | None = None
-    ceilings: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
-    homogeneity: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    ceilings: Mapping[str, float] = field(default_factory=lambda: FrozenMap({}))
+    homogeneity: Mapping[str, float] = field(default_factory=lambda: FrozenMap({}))
     compactness_weight: float = 1.0
     respect_districts: bool = True
     respect_barriers: bool = True
@@ -463,7 +461,7 @@ def partition_cells(
 
     pmin, pmed, pmax = _mmm(pop)
     smin, smed, smax = _mmm(spend)
-    summary = MappingProxyType(
+    summary = FrozenMap(
         {
             "n_cells": n,
             "n_grids": int(arr.p),

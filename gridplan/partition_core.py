@@ -47,7 +47,6 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -69,6 +68,25 @@ from gridplan.progress import ProgressCallback, no_progress
 
 #: Free cells from which the automatic mode (``workers=None``) uses a process pool.
 PARALLEL_MIN_CELLS = 20_000
+
+
+class FrozenMap(dict):
+    """A read-only dict that pickles (for process pools and Dask) and hashes."""
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("this mapping is read-only")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _read_only
+    __ior__ = _read_only
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items(), key=repr)))
+
+    def __reduce__(self) -> tuple:
+        return (FrozenMap, (dict(self),))
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({dict.__repr__(self)})"
 
 
 @dataclass(frozen=True)
@@ -122,9 +140,9 @@ class ArrayPartition:
     meets_ceilings: np.ndarray
     contiguous: np.ndarray
     island_joins: tuple[IslandJoin, ...]
-    locked_labels: MappingProxyType
+    locked_labels: FrozenMap
     notes: tuple[str, ...]
-    timing: MappingProxyType
+    timing: FrozenMap
     hit_time_limit: bool
     seed: int = 0
     construction_p: tuple[tuple[int, ...], ...] = field(default=())
@@ -1001,9 +1019,9 @@ def partition_arrays(
         meets_ceilings=meets_ceil,
         contiguous=contiguous,
         island_joins=island_joins,
-        locked_labels=MappingProxyType(locked_map),
+        locked_labels=FrozenMap(locked_map),
         notes=tuple(notes),
-        timing=MappingProxyType(timing),
+        timing=FrozenMap(timing),
         hit_time_limit=hit,
         seed=int(seed),
         construction_p=tuple(tuple(r.construction_p) for r in results),
@@ -1025,9 +1043,9 @@ def _empty_result(f: int, c: int, seed: int) -> ArrayPartition:
         meets_ceilings=np.zeros(0, dtype=bool),
         contiguous=np.zeros(0, dtype=bool),
         island_joins=(),
-        locked_labels=MappingProxyType({}),
+        locked_labels=FrozenMap({}),
         notes=(),
-        timing=MappingProxyType({"total_s": 0.0}),
+        timing=FrozenMap({"total_s": 0.0}),
         hit_time_limit=False,
         seed=int(seed),
     )

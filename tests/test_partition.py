@@ -627,3 +627,42 @@ def test_no_floor_gives_one_grid_per_cell_and_empty_input() -> None:
     assert res.p == 9
     empty = partition_arrays(np.zeros(1, dtype=np.int64), np.zeros(0), np.zeros((0, 1)), [1.0])
     assert empty.p == 0 and empty.labels.shape == (0,)
+
+
+def test_batch_on_dask_local_cluster_matches_serial() -> None:
+    pytest.importorskip("dask.distributed")
+    ip, ix, x, y = lattice(6, 6)
+    rng = np.random.default_rng(2)
+    probs = [
+        dict(
+            indptr=ip,
+            indices=ix,
+            floor_values=rng.lognormal(0, 1, 36),
+            floor_min=[3.0],
+            x=x,
+            y=y,
+            seed=s,
+        )
+        for s in range(3)
+    ]
+    serial = partition_batch(probs)
+    on_dask = partition_batch(probs, scheduler="local")
+    for a, b in zip(serial, on_dask, strict=True):
+        np.testing.assert_array_equal(a.labels, b.labels)
+
+
+def test_results_and_config_pickle_and_stay_read_only() -> None:
+    import pickle
+
+    cfg = PartitionConfig(floors={"population": 10}, homogeneity={"coverage": 2.0})
+    assert pickle.loads(pickle.dumps(cfg)) == cfg
+    assert hash(cfg) == hash(
+        PartitionConfig(floors={"population": 10}, homogeneity={"coverage": 2})
+    )
+    with pytest.raises(TypeError):
+        cfg.floors["population"] = 1  # type: ignore[index]
+    ip, ix = csr(4, [(0, 1), (1, 2), (2, 3)])
+    res = partition_arrays(ip, ix, np.ones(4), [2.0], locked=np.array([0, -1, -1, -1]))
+    back = pickle.loads(pickle.dumps(res))
+    np.testing.assert_array_equal(back.labels, res.labels)
+    assert dict(back.locked_labels) == dict(res.locked_labels)
