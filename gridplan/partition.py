@@ -539,7 +539,7 @@ def _grids_table(
 
 
 def _dissolve(geoms: np.ndarray, labels: np.ndarray, p: int) -> np.ndarray:
-    """Union of each region's cell polygons (coverage union first, exact union fallback)."""
+    """Union of each region's cell polygons (shapely ``union_all`` per region)."""
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(p + 1))
     out = np.empty(p, dtype=object)
