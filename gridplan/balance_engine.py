@@ -43,7 +43,7 @@ from gridplan.balance_search import (
 __all__ = ["EngineInput", "EngineResult", "optimise"]
 
 #: annealing steps granted per second of time limit (the deterministic work budget)
-STEPS_PER_SECOND = 120_000
+STEPS_PER_SECOND = 150_000
 #: largest instance (nodes x territories) handed whole to CP-SAT
 EXACT_MAX_NK = 80
 
@@ -141,7 +141,7 @@ def optimise(
             lab = construct(adj, w, inp.lo, inp.hi, inp.target, fixed=inp.locked, rng=r)
         lab = fix_contiguity(adj, lab, w, k, locked_b)
         st = new_state(lab)
-        repair(st, r)
+        repair(st, r, deadline=deadline, clock=clock)
         return st
 
     # 1. start
@@ -214,7 +214,8 @@ def optimise(
     if True:
         steps_per_round = max(20_000, min(400 * n, 600_000))
         wbar = max(sum(w) / max(n, 1), 1.0)
-        mu = unit / wbar
+        mu0 = unit / wbar
+        mu = mu0
         cur = new_state(best_lab)
         rnd = 0
         while stats["anneal_steps"] < budget:
@@ -230,7 +231,7 @@ def optimise(
                 cur = new_state(best_lab)
                 t_start = (0.6 if rnd % 3 == 1 else 1.0) * unit
             steps = min(steps_per_round, budget - stats["anneal_steps"])
-            res = anneal(
+            res, _mu = anneal(
                 cur,
                 rng,
                 iterations=steps,
@@ -240,11 +241,12 @@ def optimise(
                 deadline=deadline,
                 clock=clock,
             )
+            mu = mu0
             stats["anneal_steps"] += steps
             if res is not None:
                 st = new_state(res[1])
                 if st.violation() > 0:
-                    repair(st, rng)
+                    repair(st, rng, deadline=deadline, clock=clock)
                 descent(st, rng, max_passes=5, deadline=deadline, clock=clock)
                 consider(st)
             if inp.refresh_costs is not None:

@@ -429,10 +429,19 @@ def fix_contiguity(
     return lab
 
 
-def repair(st: State, rng: np.random.Generator, max_rounds: int = 50) -> None:
+def repair(
+    st: State,
+    rng: np.random.Generator,
+    max_rounds: int = 200,
+    *,
+    deadline: float | None = None,
+    clock=None,
+) -> None:
     """Reduce the balance violation by boundary moves that keep contiguity; among moves
     that reduce the violation most, take the one with the best objective change."""
     for _ in range(max_rounds):
+        if deadline is not None and clock is not None and clock() > deadline:
+            return
         if st.violation() == 0:
             return
         improved = False
@@ -463,8 +472,57 @@ def repair(st: State, rng: np.random.Generator, max_rounds: int = 50) -> None:
             if best is not None and st.can_remove(i):
                 st.apply(i, best[1])
                 improved = True
-        if not improved:
+        if not improved and not _pair_repair(st):
             return
+
+
+def _pair_repair(st: State) -> bool:
+    """One compound move that lowers the balance violation when no single move does:
+    a swap across the border of an off-band territory ``a`` and a neighbour ``b``
+    (``u: a->b, v: b->a``) or a chain through ``b`` (``u: a->b, v: b->c``). The best
+    by (violation change, objective change) among all border pairs is applied."""
+    k = st.k
+    lab, w = st.lab, st.w
+    border: dict[tuple[int, int], list[int]] = {}
+    for i in range(st.n):
+        if st.locked[i]:
+            continue
+        a = lab[i]
+        for b in st.nb[i]:
+            if b != a:
+                border.setdefault((a, b), []).append(i)
+    bad = [d for d in range(k) if st.dw[d] > st.hi[d] or st.dw[d] < st.lo[d]]
+    cands: list[tuple[tuple[int, int], int, int, int, int]] = []
+    for a in bad:
+        for b in sorted({bb for (aa, bb) in border if aa == a}):
+            us = border.get((a, b), [])
+            for c in sorted({cc for (bb, cc) in border if bb == b}):
+                vs = border.get((b, c), [])
+                for u in us:
+                    wu = w[u]
+                    du = st.move_delta(u, b)
+                    for v in vs:
+                        if v == u:
+                            continue
+                        wv = w[v]
+                        if c == a:
+                            dv = st.dviol(a, wv - wu) + st.dviol(b, wu - wv)
+                        else:
+                            dv = st.dviol(a, -wu) + st.dviol(b, wu - wv) + st.dviol(c, wv)
+                        if dv < 0:
+                            cands.append(((dv, du + st.move_delta(v, c)), u, b, v, c))
+    cands.sort()
+    for _key, u, b, v, c in cands[:50]:
+        if lab[v] != b or lab[u] == b or not st.can_remove(u):
+            continue
+        a = lab[u]
+        st.apply(u, b)
+        if lab[v] != b or not any(lab[x] == c for x in st.adj[v]) or not st.can_remove(v):
+            st.apply(u, a)
+            continue
+        st.apply(v, c)
+        return True
+    return False
 
 
 def descent(
@@ -488,7 +546,10 @@ def descent(
         improved = False
         order = list(range(n))
         rng.shuffle(order)
-        for i in order:
+        for cnt, i in enumerate(order):
+            late = (cnt & 511) == 511 and deadline is not None and clock is not None
+            if late and clock() > deadline:
+                return moves
             if st.locked[i]:
                 continue
             a = st.lab[i]
@@ -589,7 +650,7 @@ def anneal(
     clock=None,
     best: tuple[int, list[int]] | None = None,
     mu_cap: float = 1000.0,
-) -> tuple[tuple[int, int], list[int]] | None:
+) -> tuple[tuple[tuple[int, int], list[int]] | None, float]:
     """Simulated annealing on boundary flips that keep every territory connected.
 
     A move flips boundary node ``i`` from its territory ``a`` to a neighbouring
@@ -600,7 +661,7 @@ def anneal(
     geometric temperature schedule from ``t_start`` to ``t_end``; ``mu`` adapts (up while
     off-band, down while on-band, within [mu/4, mu_cap * mu]). Returns the best plan
     seen, least off-band weight first, as ``((violation, objective), labels)`` (or the
-    ``best`` passed in if nothing better).
+    ``best`` passed in if nothing better), and the penalty weight reached.
     ``st`` ends in the last state visited.
     """
     import math
@@ -653,10 +714,10 @@ def anneal(
     if best is None or (viol, obj) < best[0]:
         best = ((viol, obj), list(lab))
     if not blist or iterations <= 0:
-        return best
+        return best, mu
     ratio = (t_end / t_start) ** (1.0 / max(iterations, 1)) if t_start > 0 else 1.0
     temp = t_start
-    chunk = 8192
+    chunk = 1024
     rnd = rng.random(3 * chunk)
     ri = 0
     exp = math.exp
@@ -755,7 +816,7 @@ def anneal(
             viol += dv + dv2
         if viol <= best[0][0] and (viol, obj) < best[0]:
             best = ((viol, obj), list(lab))
-    return best
+    return best, mu
 
 
 def spectral_construct(
@@ -820,7 +881,8 @@ def spectral_construct(
         dst_l = np.asarray(cols, dtype=np.int64)
         wn = w[nodes]
         cands = []
-        angles = [0.0] if vecs.shape[1] == 1 else [np.pi * t / 12 for t in range(12)]
+        n_ang = 48 if m <= 5000 else 12
+        angles = [0.0] if vecs.shape[1] == 1 else [np.pi * t / n_ang for t in range(n_ang)]
         for ang in angles:
             vec = vecs[:, 0] * np.cos(ang)
             if vecs.shape[1] > 1:
