@@ -66,6 +66,9 @@ from gridplan.partition_solver import (
 )
 from gridplan.progress import ProgressCallback, no_progress
 
+#: Island joins described one by one in the notes; the rest are summed up in one note.
+MAX_ISLAND_NOTES = 8
+
 #: Free cells from which the automatic mode (``workers=None``) uses a process pool.
 PARALLEL_MIN_CELLS = 20_000
 
@@ -947,8 +950,15 @@ def partition_arrays(
         IslandJoin(tuple(int(i) for i in cells), int(rank[r]), d, reason)
         for cells, r, d, reason in joins
     )
-    for j in island_joins:
+    for j in island_joins[:MAX_ISLAND_NOTES]:
         notes.append(f"grid {j.region}: {j.reason}")
+    if len(island_joins) > MAX_ISLAND_NOTES:
+        rest = island_joins[MAX_ISLAND_NOTES:]
+        n_cells = sum(len(j.cells) for j in rest)
+        notes.append(
+            f"{len(rest)} more pieces ({n_cells:,} cells) too small for the floors joined "
+            f"their nearest grid (all listed in island_joins)"
+        )
 
     # statistics (exact, from scratch)
     het, kappa = region_stats(labels, p, homog=Z_all, x=xs, y=ys, area=a_all)
