@@ -442,7 +442,12 @@ class Solver:
             _, d, s = heapq.heappop(heap)
             if lab[s] != -1 or rem[s] != d:
                 continue
-            grown, ok = self._grow(s, g, rng)
+            grown, ok, blocked = self._grow(s, g, rng)
+            if not ok and blocked:
+                # the floors cannot be met within the ceilings here: floors are hard,
+                # ceilings soft -> a region a little over a ceiling (reported, then
+                # repaired where possible) rather than enclaves swallowed by a neighbour
+                grown, ok, _ = self._grow(s, g, rng, soft=True)
             if ok:
                 new.append(self._new_region(grown))
             else:
@@ -456,12 +461,21 @@ class Solver:
                         heapq.heappush(heap, (dk + jit * rnd(), dk, k))
         return new
 
-    def _grow(self, s: int, g: _Grow, rng: random.Random) -> tuple[list[int], bool]:
+    def _grow(
+        self, s: int, g: _Grow, rng: random.Random, soft: bool = False
+    ) -> tuple[list[int], bool, bool]:
+        """Grow one region from ``s``: (cells, floors met, blocked by a ceiling).
+
+        ``soft`` ignores the ceilings and the diameter.
+        """
         lab = self.label
         nb = self.nb
         U, C, Z, X, Y, AR = self.U, self.C, self.Z, self.X, self.Y, self.A
         f, c, h = self.f, self.c, self.h
         D2 = self.D2
+        if soft:
+            C = None
+            D2 = None
         has_xy = self.has_xy
         rnd = rng.random
         TAG = -3  # being grown
@@ -563,7 +577,7 @@ class Solver:
                 # nothing left to grow into
                 for i in R:
                     lab[i] = -1
-                return R, False
+                return R, False, bool(banned)
             # ceilings and diameter
             ok = True
             if C is not None:
@@ -615,7 +629,7 @@ class Solver:
                     frontier[k] = frontier.get(k, 0) + 1
         for i in R:
             lab[i] = -1
-        return R, True
+        return R, True, bool(banned)
 
     def absorb(self, cells: list[int], allowed: set[int] | None = None) -> bool:
         """Join every cell of ``cells`` with a negative label to an adjacent region.
@@ -856,6 +870,52 @@ class Solver:
             if not found:
                 break
         return gained
+
+    # ------------------------------------------------------------ ceiling repair
+    def repair_ceilings(self) -> int:
+        """Move cells out of regions over a ceiling (sum columns) into neighbours.
+
+        For each region over a ceiling, repeatedly moves the boundary cell whose
+        move costs least to an adjacent region that stays within its ceilings,
+        while the region keeps its floors and stays contiguous, until the region is
+        within its ceilings or no such move is left. Returns the cells moved.
+        """
+        if self.C is None:
+            return 0
+        lab = self.label
+        nb = self.nb
+        moved = 0
+        for r in range(len(self.alive)):
+            if not self.alive[r]:
+                continue
+            for _ in range(self.rn[r]):
+                if all(v <= 1.0 + EPS for v in self.rC[r]):
+                    break
+                cands = []
+                for i in self.members[r]:
+                    if self.rn[r] <= 1 or not self._keeps_floors(r, i):
+                        continue
+                    # only cells that carry some of an exceeded column help
+                    ci = self.C[i]
+                    if not any(ci[j] > 0 and self.rC[r][j] > 1.0 + EPS for j in range(self.c)):
+                        continue
+                    for k in nb[i]:
+                        b = lab[k]
+                        if b == r or b < 0 or not self._fits_ceilings(b, i):
+                            continue
+                        cost_a = self._cost_with(r, i, -1)
+                        cost_b = self._cost_with(b, i, +1)
+                        delta = cost_a - self.rcost[r] + cost_b - self.rcost[b]
+                        cands.append((delta, i, b, cost_a, cost_b))
+                cands.sort()
+                for _delta, i, b, cost_a, cost_b in cands:
+                    if self._still_connected(i, r):
+                        self._move(i, r, b, cost_a, cost_b)
+                        moved += 1
+                        break
+                else:
+                    break
+        return moved
 
     # ------------------------------------------------------------ recombination
     def _reset_region(self, r: int, cells: list[int]) -> None:
@@ -1219,6 +1279,7 @@ def improve(
     assert best is not None
     rng = random.Random(f"{task.seed}:local:{best[2]}")
     solver.load_labels(best[3])
+    solver.repair_ceilings()
     solver.recombine(rng)
     solver.local_search(rng)
     if not solver._time_up() and solver.increase_regions(rng):

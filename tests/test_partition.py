@@ -666,3 +666,20 @@ def test_results_and_config_pickle_and_stay_read_only() -> None:
     back = pickle.loads(pickle.dumps(res))
     np.testing.assert_array_equal(back.labels, res.labels)
     assert dict(back.locked_labels) == dict(res.locked_labels)
+
+
+def test_ceiling_soft_when_floors_need_more() -> None:
+    # a strip where every grid needs 4 cells for the floor but the area ceiling is 3:
+    # floors win, every grid is reported over the ceiling, none swallows the strip
+    ip, ix, x, y = lattice(1, 24)
+    res = partition_arrays(
+        ip, ix, np.ones(24), [4.0], ceil_values=np.ones(24), ceil_max=[3.0], x=x, y=y
+    )
+    assert res.p == 6
+    assert res.meets_floors.all() and not res.meets_ceilings.any()
+    assert sum("exceeds a ceiling" in s for s in res.notes) == 6
+    # repairable: a ceiling of 5 holds for every grid
+    ok = partition_arrays(
+        ip, ix, np.ones(24), [4.0], ceil_values=np.ones(24), ceil_max=[5.0], x=x, y=y
+    )
+    assert ok.p == 6 and ok.meets_ceilings.all()
