@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from gridplan.atomic import atomic_path
 from gridplan.errors import GridplanError, InputError, Problem
 
 EXIT_BAD_INPUT = 2
@@ -109,8 +110,6 @@ def _cmd_cells(args: argparse.Namespace) -> int:
 
 def write_cells(cellset, out: str | os.PathLike[str]) -> Path:
     """Write cells to a GeoPackage (layer ``cells``, the work CRS in metres), atomically."""
-    from gridplan.atomic import atomic_path
-
     out = Path(out)
     if out.suffix.lower() != ".gpkg":
         raise InputError(
@@ -130,10 +129,158 @@ def _print_notes(notes: Sequence[str]) -> None:
         print(f"note: {note}", file=sys.stderr)
 
 
+def _parse_floors(items: Sequence[str]) -> dict[str, float]:
+    """``["population=3000", "customers=400"]`` → ``{"population": 3000.0, ...}``."""
+    floors: dict[str, float] = {}
+    problems = []
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep or not name.strip():
+                raise ValueError
+            floors[name.strip()] = float(value.replace(",", "").replace("_", ""))
+        except ValueError:
+            problems.append(
+                Problem(
+                    f"cannot read the floor {item!r}",
+                    "--floor",
+                    "write COLUMN=VALUE, e.g. --floor population=3000",
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    return floors
+
+
+def read_polygon_cells(path: str, id_column: str, *, layer: str | None = None):
+    """Read a polygon layer as cells in its local UTM CRS (metres), checked for use.
+
+    Adds ``area_km2``, ``x`` and ``y`` (centroid, metres) when missing, and a single
+    district named after the file when there is no ``district`` column.
+    """
+    import numpy as np
+    import shapely
+
+    from gridplan.crs import local_metric_crs
+    from gridplan.io import read_layer
+
+    gdf = read_layer(path, layer=layer)
+    where = Path(path).name
+    problems = []
+    if gdf.crs is None:
+        problems.append(
+            Problem("the layer has no CRS", where, "save it with its coordinate system")
+        )
+    if id_column not in gdf.columns:
+        problems.append(
+            Problem(
+                f"no id column {id_column!r}",
+                where,
+                f"give --id one of {', '.join(map(str, gdf.columns.drop('geometry')))}",
+            )
+        )
+    elif gdf[id_column].duplicated().any():
+        dup = gdf.loc[gdf[id_column].duplicated(), id_column].astype(str).head(5).tolist()
+        problems.append(
+            Problem(f"duplicate ids in {id_column!r}: {', '.join(dup)}", where, "make ids unique")
+        )
+    kinds = set(gdf.geom_type.dropna().unique())
+    if not kinds <= {"Polygon", "MultiPolygon"}:
+        problems.append(
+            Problem(
+                f"cells must be polygons; found {', '.join(sorted(kinds)) or 'no geometry'}",
+                where,
+                "give a polygon layer (cells from `gridplan cells`, tracts, blocks…)",
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    gdf = gdf.to_crs(local_metric_crs(gdf)).reset_index(drop=True)
+    invalid = ~gdf.geometry.is_valid
+    if invalid.any():
+        gdf.loc[invalid, "geometry"] = shapely.make_valid(gdf.geometry[invalid].values)
+    if "area_km2" not in gdf.columns:
+        gdf["area_km2"] = gdf.geometry.area / 1e6
+    centroids = gdf.geometry.centroid
+    for col, values in (("x", centroids.x), ("y", centroids.y)):
+        if col not in gdf.columns:
+            gdf[col] = np.asarray(values)
+    if "district" not in gdf.columns:
+        gdf["district"] = Path(path).stem
+    gdf["district"] = gdf["district"].astype(str)
+    return gdf
+
+
+def _cmd_partition(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from gridplan.partition import PartitionConfig, partition_cells
+    from gridplan.polygon_graph import polygon_adjacency
+
+    progress = StderrProgress(args.quiet)
+    floors = _parse_floors(args.floor)
+    out = Path(args.out)
+    if out.suffix.lower() != ".gpkg":
+        raise InputError(
+            Problem(f"output {out.name!r} is not a GeoPackage", f"--out {out}", "end it in .gpkg")
+        )
+    cells = read_polygon_cells(args.cells, args.id, layer=args.layer)
+    wanted = [*floors, *args.homogeneous]
+    missing = [c for c in wanted if c not in cells.columns]
+    if missing:
+        have = [c for c in cells.columns if c != "geometry"]
+        raise InputError(
+            Problem(
+                f"the cells have no column {', '.join(map(repr, missing))}",
+                Path(args.cells).name,
+                f"use one of {', '.join(have)} (cells from `gridplan cells` carry population, "
+                "customers, spend, coverage …)",
+            )
+        )
+    config = PartitionConfig(
+        floors=floors,
+        max_population=args.max_population,
+        max_area_km2=args.max_area,
+        max_diameter_m=args.max_diameter,
+        homogeneity={c: 1.0 for c in args.homogeneous},
+        compactness_weight=args.compactness,
+        respect_districts=not args.cross_districts,
+        seed=args.seed,
+        time_limit_s=args.time_limit,
+    )
+    progress(0.0, f"linking {len(cells):,} cells")
+    adjacency = polygon_adjacency(
+        cells.geometry.values, contiguity=args.contiguity, district=cells["district"].to_numpy()
+    )
+    result = partition_cells(cells, adjacency, config, progress=progress)
+    with atomic_path(out) as tmp:
+        result.grids.to_file(tmp, layer="grids", driver="GPKG")
+    if args.assignment_out:
+        table = pd.DataFrame(
+            {"cell_id": cells[args.id].to_numpy(), "grid_id": result.assignment.to_numpy()}
+        )
+        with atomic_path(args.assignment_out) as tmp:
+            table.to_csv(tmp, index=False)
+    _print_notes(result.notes)
+    s = result.summary
+    print(
+        f"wrote {s['n_grids']:,} grids to {out} ({s['n_meeting_all_floors']:,} meet every floor; "
+        f"{s['seconds']:.1f} s)"
+    )
+    if args.assignment_out:
+        print(f"wrote the cell → grid table to {args.assignment_out}")
+    return 0
+
+
+#: Floors of the demo run: grids of at least this many persons and customers.
+DEMO_FLOORS = {"population": 20_000.0, "customers": 100.0}
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from gridplan.cells import build_cells
     from gridplan.demo import load_demo
     from gridplan.maps import OFFLINE, cells_map, standalone_html
+    from gridplan.progress import scaled
 
     progress = StderrProgress(args.quiet)
     out_dir = Path(args.out)
@@ -142,18 +289,47 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     progress(0.05, f"loaded demo city {args.city} (sites and customers are SYNTHETIC)")
     cellset = build_cells(layers, _cells_config(args), progress=progress)
     written = [write_cells(cellset, out_dir / "cells.gpkg")]
-    from gridplan.atomic import atomic_path
-
+    fields = ["district", "population", "customers", "spend", "coverage"]
     m = cells_map(
         cellset.cells,
         "population",
-        tooltip_fields=["district", "population", "customers", "spend", "coverage"],
+        tooltip_fields=fields,
         districts=layers.districts,
         settings=OFFLINE,
     )
     with atomic_path(out_dir / "cells_map.html") as tmp:
         tmp.write_text(standalone_html(m), encoding="utf-8")
     written.append(out_dir / "cells_map.html")
+
+    from gridplan.partition import PartitionConfig, partition_cells
+
+    config = PartitionConfig(floors=DEMO_FLOORS, homogeneity={"coverage": 1.0}, seed=args.seed)
+    result = partition_cells(
+        cellset.cells, cellset.adjacency, config, progress=scaled(progress, 0.5, 0.9)
+    )
+    with atomic_path(out_dir / "grids.gpkg") as tmp:
+        result.grids.to_file(tmp, layer="grids", driver="GPKG")
+    written.append(out_dir / "grids.gpkg")
+    with atomic_path(out_dir / "cells.csv") as tmp:
+        table = cellset.cells[["cell_id"]].assign(grid_id=result.assignment.to_numpy())
+        table.to_csv(tmp, index=False)
+    written.append(out_dir / "cells.csv")
+    m = cells_map(
+        result.grids,
+        "population",
+        tooltip_fields=["grid_id", "grid_type", *fields],
+        districts=layers.districts,
+        settings=OFFLINE,
+        name="Grids",
+    )
+    with atomic_path(out_dir / "grids_map.html") as tmp:
+        tmp.write_text(standalone_html(m), encoding="utf-8")
+    written.append(out_dir / "grids_map.html")
+    summary = result.summary
+    print(
+        f"{summary['n_grids']:,} grids, {summary['n_meeting_all_floors']:,} meet every floor "
+        f"({', '.join(f'{k} ≥ {v:,.0f}' for k, v in DEMO_FLOORS.items())})"
+    )
     _print_notes(cellset.notes)
     for path in written:
         print(f"wrote {path}")
@@ -212,12 +388,58 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_cells)
 
     p = sub.add_parser(
+        "partition",
+        help="cut cells into grids (minimum marketing-service units) meeting floors",
+        description="Cut a polygon layer of cells (from `gridplan cells`, or your own "
+        "polygons such as blocks or tracts) into contiguous grids that each reach every "
+        "floor, stay inside one district (unless --cross-districts) and are compact and "
+        "homogeneous. Writes the grids (GeoPackage, layer 'grids', UTM metres) and "
+        "optionally the cell → grid table.",
+    )
+    p.add_argument("--cells", required=True, help="polygon layer of cells (any format, any CRS)")
+    p.add_argument("--layer", help="layer name inside a multi-layer file (e.g. 'cells')")
+    p.add_argument("--id", default="cell_id", help="column with the cell ids (default cell_id)")
+    p.add_argument(
+        "--floor",
+        action="append",
+        default=[],
+        metavar="COLUMN=VALUE",
+        help="minimum per grid, repeatable: population=3000 (persons), customers=400, "
+        "spend=200000 (CNY/month)",
+    )
+    p.add_argument("--max-area", type=float, help="largest grid area in km²")
+    p.add_argument("--max-population", type=float, help="largest grid population (persons)")
+    p.add_argument("--max-diameter", type=float, help="largest distance across a grid in metres")
+    p.add_argument(
+        "--homogeneous",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="make grids uniform in this column (repeatable), e.g. coverage",
+    )
+    p.add_argument(
+        "--compactness", type=float, default=1.0, help="weight of compact shapes (default 1)"
+    )
+    p.add_argument(
+        "--cross-districts",
+        action="store_true",
+        help="let grids cross district boundaries (default: never)",
+    )
+    p.add_argument("--contiguity", choices=["rook", "queen"], default="rook")
+    p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same grids)")
+    p.add_argument("--time-limit", type=float, default=30.0, help="seconds (default 30)")
+    p.add_argument("--out", required=True, help="output GeoPackage of grids (.gpkg)")
+    p.add_argument("--assignment-out", help="CSV with columns cell_id,grid_id")
+    p.set_defaults(func=_cmd_partition)
+
+    p = sub.add_parser(
         "demo",
         help="run everything on the bundled demo city and write the outputs to a folder",
         description="Run every step that exists on the bundled demo city (real population; "
         "SYNTHETIC cell sites and customers) and write the outputs to --out.",
     )
     p.add_argument("--city", choices=["nyc", "seoul"], default="nyc", help="demo city")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the partition")
     _add_cells_options(p)
     p.add_argument("--out", required=True, help="output folder (created if missing)")
     p.set_defaults(func=_cmd_demo)

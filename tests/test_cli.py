@@ -10,7 +10,7 @@ import shapely
 
 from gridplan.cli import build_parser, main
 
-COMMANDS = ["cells", "demo", "demo-data"]
+COMMANDS = ["cells", "partition", "demo", "demo-data"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -110,6 +110,81 @@ def test_console_script_never_prints_a_traceback(tmp_path):
     assert "boundary.gpkg" in result.stderr
 
 
+def _lattice_layer(tmp_path, side=4, population=100.0):
+    """``side`` x ``side`` squares of 100 m (UTM 18N) with ``population`` each, two districts."""
+    geoms = [
+        shapely.box(580_000 + 100 * c, 4.5e6 + 100 * r, 580_100 + 100 * c, 4.5e6 + 100 * r + 100)
+        for r in range(side)
+        for c in range(side)
+    ]
+    cells = gpd.GeoDataFrame(
+        {
+            "block": [f"b{i:02d}" for i in range(side * side)],
+            "population": population,
+            "district": ["W" if i % side < side // 2 else "E" for i in range(side * side)],
+        },
+        geometry=geoms,
+        crs=32618,
+    )
+    path = tmp_path / "blocks.geojson"
+    cells.to_crs(4326).to_file(path)
+    return path
+
+
+def test_partition_command_writes_grids_and_assignment(tmp_path, capsys):
+    cells = _lattice_layer(tmp_path)
+    out, table = tmp_path / "grids.gpkg", tmp_path / "cells.csv"
+    status = main(
+        ["--quiet", "partition", "--cells", str(cells), "--id", "block"]
+        + ["--floor", "population=400", "--out", str(out), "--assignment-out", str(table)]
+    )
+    assert status == 0, capsys.readouterr().err
+    grids = gpd.read_file(out, layer="grids")
+    assert len(grids) == 4  # 1,600 persons, floor 400, two districts of 800
+    assert (grids["population"] >= 400).all()
+    assignment = pd.read_csv(table)
+    assert list(assignment.columns) == ["cell_id", "grid_id"]
+    assert sorted(assignment["cell_id"]) == [f"b{i:02d}" for i in range(16)]
+    district_of = dict(zip(grids["grid_id"], grids["district"], strict=True))
+    west = {f"b{i:02d}" for i in range(16) if i % 4 < 2}
+    for cell, grid in zip(assignment["cell_id"], assignment["grid_id"], strict=True):
+        assert district_of[grid] == ("W" if cell in west else "E")
+
+
+def test_partition_floor_above_district_total_explains(tmp_path, capsys):
+    cells = _lattice_layer(tmp_path)
+    status = main(
+        ["partition", "--cells", str(cells), "--id", "block", "--floor", "population=1000"]
+        + ["--out", str(tmp_path / "grids.gpkg")]
+    )
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "1,000" in err and "800" in err  # the floor and the district's total
+    assert not (tmp_path / "grids.gpkg").exists()
+
+
+def test_partition_unknown_column_names_the_columns_there_are(tmp_path, capsys):
+    cells = _lattice_layer(tmp_path)
+    status = main(
+        ["partition", "--cells", str(cells), "--id", "block", "--floor", "popul=1"]
+        + ["--out", str(tmp_path / "grids.gpkg")]
+    )
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "'popul'" in err and "population" in err and "blocks.geojson" in err
+
+
+def test_partition_floor_without_value_is_explained(tmp_path, capsys):
+    cells = _lattice_layer(tmp_path)
+    status = main(
+        ["partition", "--cells", str(cells), "--id", "block", "--floor", "customers"]
+        + ["--out", str(tmp_path / "grids.gpkg")]
+    )
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "'customers'" in err and "COLUMN=VALUE" in err
+
+
 @pytest.mark.slow
 def test_demo_writes_cells_and_map(tmp_path, capsys):
     status = main(["--quiet", "demo", "--out", str(tmp_path), "--target-cells", "800"])
@@ -119,3 +194,8 @@ def test_demo_writes_cells_and_map(tmp_path, capsys):
     assert cells["population"].sum() > 8_000_000  # real NYC population
     html = (tmp_path / "cells_map.html").read_text(encoding="utf-8")
     assert "L.map(" in html and "cdn.jsdelivr" not in html  # self-contained, offline
+    grids = gpd.read_file(tmp_path / "grids.gpkg", layer="grids")
+    assert grids["population"].sum() == pytest.approx(cells["population"].sum(), rel=1e-6)
+    assignment = pd.read_csv(tmp_path / "cells.csv")
+    assert set(assignment["grid_id"]) == set(grids["grid_id"])
+    assert len(assignment) == len(cells)
