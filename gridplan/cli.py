@@ -432,6 +432,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--assignment-out", help="CSV with columns cell_id,grid_id")
     p.set_defaults(func=_cmd_partition)
 
+    from gridplan.cli_balance import add_parser as add_balance_parser
+
+    add_balance_parser(sub)
+
     p = sub.add_parser(
         "demo",
         help="run everything on the bundled demo city and write the outputs to a folder",
