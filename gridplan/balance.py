@@ -43,7 +43,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from gridplan.balance_engine import EngineInput, optimise
+from gridplan.balance_engine import EngineInput, optimise_parallel
 from gridplan.balance_graph import (
     check_csr,
     components,
@@ -688,7 +688,7 @@ def _solve_component(
         lexicographic_moves=pen == "lex",
         temp_unit=int(lex_pen) if pen == "lex" else (_UNIT if cut_scale == 0 else 0),
     )
-    res = optimise(
+    res = optimise_parallel(
         inp,
         seed=seed,
         time_limit=max(0.05, time_left),
@@ -911,9 +911,17 @@ def _adjacency_edges(adjacency: Any, n: int, ids: pd.Index) -> np.ndarray:
                 "adjacency",
                 "give columns a and b with unit ids",
             )
-        pos = pd.Series(np.arange(n), index=ids)
-        a = adjacency["a"].map(pos)
-        b = adjacency["b"].map(pos)
+        pos = {v: i for i, v in enumerate(ids)}
+        spos = {str(v): i for i, v in enumerate(ids)}
+
+        def look(v: Any) -> float:
+            i = pos.get(v)
+            if i is None:
+                i = spos.get(str(v))
+            return np.nan if i is None else i
+
+        a = adjacency["a"].map(look)
+        b = adjacency["b"].map(look)
         bad = adjacency[a.isna() | b.isna()]
         if len(bad):
             raise _problem(

@@ -40,7 +40,7 @@ from gridplan.balance_search import (
     spectral_construct,
 )
 
-__all__ = ["EngineInput", "EngineResult", "optimise"]
+__all__ = ["EngineInput", "EngineResult", "optimise", "optimise_parallel"]
 
 #: annealing steps granted per second of time limit (the deterministic work budget)
 STEPS_PER_SECOND = 150_000
@@ -352,3 +352,63 @@ def _exact(
     if res.labels is not None:
         stats["exact_labels"] = res.labels.tolist()
     return bool(res.optimal)
+
+
+def _run_one(args: tuple) -> tuple[tuple[int, int], list[int], dict]:
+    inp, seed, time_limit, work_limit = args
+    res = optimise(inp, seed=seed, time_limit=time_limit, workers=1, work_limit=work_limit)
+    stats = dict(res.stats)
+    stats.pop("exact_labels", None)
+    return (res.violation, res.objective), res.labels, stats
+
+
+def optimise_parallel(
+    inp: EngineInput,
+    *,
+    seed: int = 0,
+    time_limit: float = 60.0,
+    workers: int = 2,
+    progress: Callable[[float, str], None] | None = None,
+    work_limit: float | None = None,
+) -> EngineResult:
+    """Run independent searches (different seeds) in ``workers`` processes and keep the
+    best plan (least off-band weight, then objective, then lowest search index, so the
+    choice is reproducible). The annealing is pure Python, so processes are how it uses
+    more than one core. Falls back to :func:`optimise` in this process when only one
+    worker is asked for, the limit is short, or forking is not safe (other threads
+    running, no ``fork`` start method)."""
+    import multiprocessing as mp
+    import threading
+
+    can_fork = "fork" in mp.get_all_start_methods() and threading.active_count() == 1
+    if workers < 2 or time_limit < 2.0 or not can_fork or inp.previous is not None:
+        return optimise(
+            inp,
+            seed=seed,
+            time_limit=time_limit,
+            workers=workers,
+            progress=progress,
+            work_limit=work_limit,
+        )
+    if progress is not None:
+        progress(0.0, f"searching in {workers} processes")
+    t0 = time.monotonic()
+    limit = max(0.5, time_limit - 0.3)  # leave room for process start and hand-back
+    jobs = [(inp, seed + 1_000_003 * j, limit, work_limit) for j in range(workers)]
+    ctx = mp.get_context("fork")
+    pool = ctx.Pool(processes=workers)
+    try:
+        pending = pool.map_async(_run_one, jobs)
+        outs = pending.get(timeout=time_limit + 10.0)
+    finally:
+        pool.terminate()
+        pool.join()
+    best_j = min(range(len(outs)), key=lambda j: (outs[j][0], j))
+    key, labels, stats = outs[best_j]
+    stats = dict(stats)
+    stats["processes"] = workers
+    stats["process_results"] = [list(o[0]) for o in outs]
+    stats["seconds_parallel"] = round(time.monotonic() - t0, 3)
+    if progress is not None:
+        progress(1.0, "done")
+    return EngineResult(labels, key[1], key[0], stats)
