@@ -590,7 +590,7 @@ def _solve_component(
 
         base = comp_costs(home_a) if home_a is not None else None
         comp_cost = (comp_costs, base)
-    # start-plan dependent normalisation for "both" is done inside the refresh below
+    # "both": compactness is scaled so that it equals the cut edges in the start plan
     pen = None
     if prev is not None:
         pen = "lex" if move_penalty is None else float(move_penalty)
@@ -603,23 +603,8 @@ def _solve_component(
             if base is not None:
                 cc = base
             else:
-                lab = np.asarray(labels) if labels is not None else None
-                centres = np.zeros((K, 2))
-                for d in range(K):
-                    mask = lab == d if lab is not None else None
-                    if mask is None or not mask.any() or w[mask].sum() <= 0:
-                        sel = (lab == d) if lab is not None else np.zeros(n, bool)
-                        if sel.any():
-                            centres[d] = (coords[0][sel].mean(), coords[1][sel].mean())
-                        else:
-                            centres[d] = (coords[0].mean(), coords[1].mean())
-                    else:
-                        ww = w[mask]
-                        centres[d] = (
-                            float((coords[0][mask] * ww).sum() / ww.sum()),
-                            float((coords[1][mask] * ww).sum() / ww.sum()),
-                        )
-                cc = fn(centres)
+                lab = np.asarray(labels) if labels is not None else np.full(n, -1)
+                cc = fn(_centres(coords, w, lab, K))
             if objective == "both":
                 cc = cc * both_scale[0]
             c += cc * _UNIT
@@ -653,7 +638,7 @@ def _solve_component(
             both_scale[0] = max(cut0, 1) / max(inertia, 1e-12)
         if pen == "lex":
             span = 0.0
-            probe = build_cost_no_pen(comp_cost, start, coords, w, K, objective, both_scale)
+            probe = _cost_no_penalty(comp_cost, start, coords, w, K, objective, both_scale)
             span = (
                 float(probe.max(axis=1).sum() - probe.min(axis=1).sum())
                 if probe is not None
@@ -701,7 +686,7 @@ def _solve_component(
     return np.asarray(res.labels, dtype=np.int64), stats
 
 
-def build_cost_no_pen(comp_cost, start, coords, w, K, objective, both_scale):
+def _cost_no_penalty(comp_cost, start, coords, w, K, objective, both_scale):
     fn, base = comp_cost
     cc = base if base is not None else fn(_centres(coords, w, np.asarray(start), K))
     if objective == "both":

@@ -331,7 +331,7 @@ def run_lns(
         res = solve_subproblem(
             sp,
             hint=hint,
-            time_limit=min(remaining, 4.0 * dtime + 1.0),
+            time_limit=remaining,
             dtime=dtime,
             seed=int(rng.integers(1 << 30)),
             workers=1,
