@@ -144,7 +144,9 @@ def bench_districting(time_limit: float, exact_limit: float, quick: bool) -> lis
     out = []
     for name, w, e, k, known in cases:
         n = w.size
-        opt, proven = (known, True) if known is not None else exact_optimum(w, e, k, 0.005, exact_limit)
+        opt, proven = (
+            (known, True) if known is not None else exact_optimum(w, e, k, 0.005, exact_limit)
+        )
         ip, ix = csr_from_edges(n, e)
         t = time.monotonic()
         try:
