@@ -225,6 +225,11 @@ def run_spopt(inst: dict[str, Any], seed: int, timeout: float) -> dict[str, Any]
 
 def _big_child(side: int, seed: int, workers: int | None, queue: Any) -> None:
     inst = lattice_instance(side, seed)
+    ru_s, ru_c = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    cpu0 = ru_s.ru_utime + ru_s.ru_stime + ru_c.ru_utime + ru_c.ru_stime
     t0 = time.perf_counter()
     res = partition_arrays(
         inst["indptr"],
@@ -240,12 +245,21 @@ def _big_child(side: int, seed: int, workers: int | None, queue: Any) -> None:
         workers=workers,
     )
     dt = time.perf_counter() - t0
+    # CPU seconds of this process and its (finished) pool workers: independent of
+    # other load on the machine, unlike the wall time
+    ru_s, ru_c = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    cpu = ru_s.ru_utime + ru_s.ru_stime + ru_c.ru_utime + ru_c.ru_stime - cpu0
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     queue.put(
         {
             "cells": inst["n"],
             "seconds": dt,
+            "cpu_seconds": cpu,
+            "load_average_1m_after": os.getloadavg()[0],
             "p": res.p,
             "upper_bound_p": int(inst["pop"].sum() // inst["floor"]),
             "peak_rss_mb_main": self_mb,
@@ -378,7 +392,8 @@ def print_table(result: dict[str, Any]) -> None:
     b = result.get("scaling")
     if b:
         print(
-            f"\nscaling: {b['cells']:,} cells in {b['seconds']:.1f} s, p = {b['p']:,} "
+            f"\nscaling: {b['cells']:,} cells in {b['seconds']:.1f} s "
+            f"({b.get('cpu_seconds', float('nan')):.1f} CPU-s), p = {b['p']:,} "
             f"(bound {b['upper_bound_p']:,}), peak RSS main {b['peak_rss_mb_main']:.0f} MB, "
             f"largest worker {b['peak_rss_mb_largest_worker']:.0f} MB"
             + (", time limit hit" if b["hit_time_limit"] else "")

@@ -103,6 +103,7 @@ class SolverParams:
     tabu_moves_per_cell: float = 0.5  # tabu-phase length, moves per cell
     tabu_max_moves: int = 20_000  # and at most this many
     tabu_sample: int = 8  # boundary cells sampled per tabu move
+    second_round: bool = True  # region-count search again after the local search
     recombine_sweeps: int = 8  # merge-and-split sweeps over adjacent region pairs
     recombine_max_cells: int = 400  # larger pairs are left to the cell moves
     recombine_noise: float = 0.5  # randomness of the spanning trees
@@ -1266,6 +1267,7 @@ def improve(
     Returns ``(labels 0..p-1, p, cost, hit_deadline)``.
     """
     solver = Solver(task)
+    prm = task.params
     best: tuple[int, float, int, list[int]] | None = None
     for rank, (k, labels) in enumerate(starts):
         if rank > 0 and solver._time_up():
@@ -1282,7 +1284,7 @@ def improve(
     solver.repair_ceilings()
     solver.recombine(rng)
     solver.local_search(rng)
-    if not solver._time_up() and solver.increase_regions(rng):
+    if prm.second_round and not solver._time_up() and solver.increase_regions(rng):
         solver.recombine(rng)
         solver.local_search(rng)
     return solver.compact_labels(), solver.n_alive, solver.total_cost(), solver.hit_deadline
