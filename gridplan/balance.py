@@ -26,8 +26,16 @@ contiguous comes back unchanged. ``max_moved`` / ``max_moved_weight`` cap the ch
 Managers without home bases or capacities are interchangeable: the engine's labels are
 arbitrary for them and the exact model breaks the symmetry (orbitope ordering).
 
+Engine (see :mod:`gridplan.balance_engine`): spectral / region-growing starts, exact
+CP-SAT for small instances, simulated annealing on boundary flips and two-step chains
+with a balance penalty, pair/chain repair moves for tight bands, and a CP-SAT
+large-neighbourhood polish (2-3 adjacent territories, exact contiguity on their union).
+``workers`` (default 2) independent searches run in forked processes with different
+seeds and the best plan is kept (CP-SAT runs single-threaded inside each, or with
+``interleave_search`` when the engine runs in this process with several workers).
+
 Determinism: seeded everywhere; work is budgeted in annealing steps and CP-SAT
-deterministic seconds (``interleave_search`` when ``workers > 1``), so the same inputs
+deterministic seconds (``work_limit``, default ``time_limit``), so the same inputs
 and seed give the same plan unless the wall-clock limit stops the run first
 (``report.stopped_by == "time"``).
 """
@@ -169,7 +177,7 @@ class BalanceConfig:
     ``n_managers``: used when no managers table is given (default: the headcount the
     workload needs at ``capacity_h`` hours/month per manager);
     ``move_penalty``: cut-edge units per grid that changes manager (``None`` =
-    disruption first); ``time_limit`` in seconds; ``workers`` CP-SAT threads
+    disruption first); ``time_limit`` in seconds; ``workers`` parallel searches
     (default 2); ``adjacency``: "rook" (shared boundary length > 0) or "queen"
     (any touch) when it is built from the geometry; ``link_islands``: join a grid
     group that touches no other (an island) to its nearest grid so territories can
@@ -360,7 +368,7 @@ def balance_arrays(
     (any metric CRS) and ``home`` (K, 2) home bases for compactness; ``locks`` (n,) -1
     for free else the manager index; ``previous`` (n,) manager index or -1;
     ``move_penalty`` in cut-edge units per moved unit (``None``: disruption first);
-    ``time_limit`` seconds; ``workers`` CP-SAT threads (default 2). ``ids``/``names``
+    ``time_limit`` seconds; ``workers`` parallel searches (default 2). ``ids``/``names``
     only label units and managers in messages. ``work_limit`` is the deterministic work
     budget in reference seconds (default: ``time_limit``); a run that ends by its work
     budget (not by the clock) is reproducible for a seed.

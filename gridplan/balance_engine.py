@@ -17,7 +17,9 @@ Pipeline (all steps seeded, see :func:`optimise`):
 
 Work is counted in annealing steps and CP-SAT deterministic seconds, so for a given seed
 the result does not depend on the machine as long as the wall-clock limit is not what
-stops the run (the report says which limit stopped it).
+stops the run (the report says which limit stopped it). :func:`optimise_parallel` runs
+several such searches with different seeds in forked processes and keeps the best
+(ties to the lowest index), which keeps that property.
 """
 
 from __future__ import annotations
