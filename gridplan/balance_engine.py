@@ -115,7 +115,8 @@ def optimise(
 ) -> EngineResult:
     """Run the whole pipeline and return the best plan found (see the module doc)."""
     t0 = clock()
-    deadline = t0 + max(0.05, float(time_limit))
+    # finish a little early: the caller still builds the report and writes files
+    deadline = t0 + max(0.05, float(time_limit) - min(0.5, 0.03 * float(time_limit)))
     rng = np.random.default_rng(seed)
     n = len(inp.adj)
     k = len(inp.lo)
@@ -395,7 +396,7 @@ def optimise_parallel(
     if progress is not None:
         progress(0.0, f"searching in {workers} processes")
     t0 = time.monotonic()
-    limit = max(0.5, time_limit - 0.3)  # leave room for process start and hand-back
+    limit = max(0.5, time_limit - max(0.3, 0.02 * time_limit))  # process start, hand-back
     jobs = [(inp, seed + 1_000_003 * j, limit, work_limit) for j in range(workers)]
     ctx = mp.get_context("fork")
     pool = ctx.Pool(processes=workers)
