@@ -805,10 +805,18 @@ def make_report(
             )
         )
     eps = 1e-9
+    notes = list(notes)
     within = all(
         t.lower - eps * max(t.target, 1) <= t.weight <= t.upper + eps * max(t.target, 1)
         for t in terr
     )
+    if not within:
+        notes.append(
+            f"the plan misses the tolerance: max deviation {max_dev:.2%} > {tolerance:.2%}; "
+            "give it more time, raise the tolerance, or split the heaviest grids"
+        )
+    if not all(t.contiguous for t in terr):
+        notes.append("some territories are in several pieces (see territories[].pieces)")
     return BalanceReport(
         n_units=int(w.size),
         n_managers=K,

@@ -626,7 +626,8 @@ def _swap_pass(st: State, rng: np.random.Generator) -> int:
                 tot += 2 * st.cut_scale
             if tot >= 0:
                 continue
-            if not st.can_remove(i):
+            # earlier swaps may have changed the border: i must still touch b
+            if st.nb[i].get(b, 0) == 0 or not st.can_remove(i):
                 continue
             st.apply(i, b)
             if not any(st.lab[u] == a for u in st.adj[j]) or not st.can_remove(j):

@@ -103,6 +103,20 @@ def test_random_planar_graph_invariants():
     assert json.dumps(res.report.to_dict())  # JSON-serialisable
 
 
+@pytest.mark.parametrize("seed", [0, 10])
+def test_random_instances_stay_contiguous(seed):
+    rng = np.random.default_rng(seed)
+    n = 223
+    ip, ix, x, y = random_graph(n, seed)
+    w = rng.lognormal(2, 1.0, n)
+    res = balance_arrays(
+        w, ip, ix, 8, tolerance=0.1, x=x, y=y, objective="both", time_limit=1.5, seed=seed
+    )
+    assert res.report.contiguous, res.report.to_dict()["territories"]
+    for d in range(8):
+        assert is_connected_subset(ip, ix, np.flatnonzero(res.labels == d))
+
+
 def test_tight_tolerance_and_locks_kept():
     ip, ix, x, _y = random_graph(120, 2)
     w = np.random.default_rng(2).integers(50, 150, 120).astype(float)
