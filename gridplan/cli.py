@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from gridplan.atomic import atomic_path
+from gridplan.atomic import atomic_path, write_text_atomic
 from gridplan.errors import GridplanError, InputError, Problem
 
 EXIT_BAD_INPUT = 2
@@ -272,65 +272,85 @@ def _cmd_partition(args: argparse.Namespace) -> int:
     return 0
 
 
-#: Floors of the demo run: grids of at least this many persons and customers.
-DEMO_FLOORS = {"population": 20_000.0, "customers": 100.0}
-
-
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from gridplan.cells import build_cells
+    import json
+
     from gridplan.demo import load_demo
     from gridplan.maps import OFFLINE, cells_map, standalone_html
-    from gridplan.progress import scaled
+    from gridplan.pipeline import DEMO_FLOORS, demo_settings, make_plan
+    from gridplan.plan import manager_table, save_plan, territories
 
     progress = StderrProgress(args.quiet)
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     layers = load_demo(args.city)
-    progress(0.05, f"loaded demo city {args.city} (sites and customers are SYNTHETIC)")
-    cellset = build_cells(layers, _cells_config(args), progress=progress)
-    written = [write_cells(cellset, out_dir / "cells.gpkg")]
-    fields = ["district", "population", "customers", "spend", "coverage"]
-    m = cells_map(
-        cellset.cells,
-        "population",
-        tooltip_fields=fields,
-        districts=layers.districts,
-        settings=OFFLINE,
+    progress(0.0, f"loaded demo city {args.city} (sites and customers are SYNTHETIC)")
+    if args.resolution is None and args.target_cells is None and args.lattice == "h3":
+        cells_config = None  # the demo's own default resolution
+    else:
+        cells_config = _cells_config(args)
+    settings = demo_settings(
+        seed=args.seed, cells=cells_config, time_limit=args.time_limit, name=f"demo-{args.city}"
     )
-    with atomic_path(out_dir / "cells_map.html") as tmp:
-        tmp.write_text(standalone_html(m), encoding="utf-8")
-    written.append(out_dir / "cells_map.html")
-
-    from gridplan.partition import PartitionConfig, partition_cells
-
-    config = PartitionConfig(floors=DEMO_FLOORS, homogeneity={"coverage": 1.0}, seed=args.seed)
-    result = partition_cells(
-        cellset.cells, cellset.adjacency, config, progress=scaled(progress, 0.5, 0.9)
-    )
+    plan, report = make_plan(layers, settings, progress=progress)
+    written = [save_plan(plan, out_dir / "plan.gpkg")]
+    with atomic_path(out_dir / "cells.gpkg") as tmp:
+        plan.cells.to_file(tmp, layer="cells", driver="GPKG")
+    written.append(out_dir / "cells.gpkg")
     with atomic_path(out_dir / "grids.gpkg") as tmp:
-        result.grids.to_file(tmp, layer="grids", driver="GPKG")
+        plan.grids.to_file(tmp, layer="grids", driver="GPKG")
     written.append(out_dir / "grids.gpkg")
     with atomic_path(out_dir / "cells.csv") as tmp:
-        table = cellset.cells[["cell_id"]].assign(grid_id=result.assignment.to_numpy())
-        table.to_csv(tmp, index=False)
+        plan.cells[["cell_id", "grid_id"]].to_csv(tmp, index=False)
     written.append(out_dir / "cells.csv")
-    m = cells_map(
-        result.grids,
-        "population",
-        tooltip_fields=["grid_id", "grid_type", *fields],
-        districts=layers.districts,
-        settings=OFFLINE,
-        name="Grids",
+    with atomic_path(out_dir / "managers.csv") as tmp:
+        manager_table(plan).to_csv(tmp, index=False)
+    written.append(out_dir / "managers.csv")
+    write_text_atomic(
+        out_dir / "report.json", json.dumps(report, indent=1, ensure_ascii=False, default=str)
     )
-    with atomic_path(out_dir / "grids_map.html") as tmp:
-        tmp.write_text(standalone_html(m), encoding="utf-8")
-    written.append(out_dir / "grids_map.html")
-    summary = result.summary
+    written.append(out_dir / "report.json")
+    fields = ["district", "population", "customers", "spend", "coverage"]
+    maps = {
+        "cells_map.html": (plan.cells, "population", fields, "Cells"),
+        "grids_map.html": (
+            plan.grids,
+            "hours_total",
+            ["grid_id", "grid_type", "manager", "hours_total", *fields],
+            "Grids",
+        ),
+        "territories_map.html": (
+            territories(plan),
+            "hours",
+            ["manager", "area", "hours", "target_h", "deviation", "n_grids"],
+            "Territories",
+        ),
+    }
+    for filename, (frame, column, tips, name) in maps.items():
+        m = cells_map(
+            frame,
+            column,
+            tooltip_fields=tips,
+            districts=layers.districts,
+            settings=OFFLINE,
+            name=name,
+        )
+        write_text_atomic(out_dir / filename, standalone_html(m))
+        written.append(out_dir / filename)
+    summary = report["partition"]["summary"]
+    bal = report["balance"]
     print(
+        f"{len(plan.cells):,} cells, "
         f"{summary['n_grids']:,} grids, {summary['n_meeting_all_floors']:,} meet every floor "
         f"({', '.join(f'{k} ≥ {v:,.0f}' for k, v in DEMO_FLOORS.items())})"
     )
-    _print_notes(cellset.notes)
+    print(
+        f"{bal['n_managers']} managers for {bal['total_weight']:,.0f} hours/month: "
+        f"max deviation {bal['max_deviation']:.1%} (tolerance ±{bal['tolerance']:.0%}), "
+        f"{'contiguous' if bal['contiguous'] else 'NOT contiguous'}, "
+        f"{bal['cut_edges']:,} cut edges"
+    )
+    _print_notes(report["cells"]["notes"])
     for path in written:
         print(f"wrote {path}")
     return 0
@@ -443,7 +463,13 @@ def build_parser() -> argparse.ArgumentParser:
         "SYNTHETIC cell sites and customers) and write the outputs to --out.",
     )
     p.add_argument("--city", choices=["nyc", "seoul"], default="nyc", help="demo city")
-    p.add_argument("--seed", type=int, default=0, help="random seed of the partition")
+    p.add_argument("--seed", type=int, default=0, help="random seed of every step")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=20.0,
+        help="seconds for balancing the managers' workloads (default 20)",
+    )
     _add_cells_options(p)
     p.add_argument("--out", required=True, help="output folder (created if missing)")
     p.set_defaults(func=_cmd_demo)

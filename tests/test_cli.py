@@ -187,7 +187,9 @@ def test_partition_floor_without_value_is_explained(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_demo_writes_cells_and_map(tmp_path, capsys):
-    status = main(["--quiet", "demo", "--out", str(tmp_path), "--target-cells", "800"])
+    status = main(
+        ["--quiet", "demo", "--out", str(tmp_path), "--target-cells", "800", "--time-limit", "5"]
+    )
     assert status == 0, capsys.readouterr().err
     cells = gpd.read_file(tmp_path / "cells.gpkg", layer="cells")
     assert 400 < len(cells) < 1600
@@ -199,3 +201,14 @@ def test_demo_writes_cells_and_map(tmp_path, capsys):
     assignment = pd.read_csv(tmp_path / "cells.csv")
     assert set(assignment["grid_id"]) == set(grids["grid_id"])
     assert len(assignment) == len(cells)
+    # workloads computed and every grid given to a manager of the team
+    managers = pd.read_csv(tmp_path / "managers.csv")
+    assert grids["hours_total"].gt(0).all()
+    assert set(grids["manager"]) == set(managers["manager"])
+    assert managers["hours"].sum() == pytest.approx(grids["hours_total"].sum(), rel=1e-6)
+    assert managers["area"].notna().all()
+    territories = gpd.read_file(tmp_path / "plan.gpkg", layer="territories")
+    assert sorted(territories["manager"]) == sorted(managers["manager"])
+    assert "Territories" in (tmp_path / "territories_map.html").read_text(encoding="utf-8")
+    out = capsys.readouterr().out
+    assert "managers for" in out and "max deviation" in out
