@@ -1,0 +1,7 @@
+"""``python -m gridplan`` runs the ``gridplan`` command line."""
+
+import sys
+
+from gridplan.cli import main
+
+sys.exit(main())
