@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -56,3 +56,43 @@ def _fsync_dir(directory: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_paths() -> Iterator[Callable[[str | os.PathLike[str]], Path]]:
+    """Write a set of files all or nothing.
+
+    Yields ``temp_for(target)``, which returns a temporary path beside ``target``.
+    When the block ends without error every temporary file replaces its target;
+    on any exception all temporary files are removed and no target is touched.
+    """
+    pairs: list[tuple[Path, Path]] = []
+
+    def temp_for(target: str | os.PathLike[str]) -> Path:
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(
+            prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
+        )
+        os.close(fd)
+        tmp = Path(name)
+        tmp.unlink()
+        pairs.append((tmp, target))
+        return tmp
+
+    try:
+        yield temp_for
+        for tmp, _ in pairs:
+            if not tmp.exists():
+                raise FileNotFoundError(f"nothing was written to {tmp}")
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+        for tmp, target in pairs:
+            os.replace(tmp, target)
+        for parent in {t.parent for _, t in pairs}:
+            _fsync_dir(parent)
+    finally:
+        for tmp, _ in pairs:
+            for leftover in (tmp, *tmp.parent.glob(tmp.name + "-*")):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()

@@ -251,30 +251,54 @@ def _labels(ax, xs, ys, texts, priority, fontsize: float = 6.5) -> int:
     return len(placed)
 
 
-def _table(ax, frame: pd.DataFrame, language: str, title: str) -> None:
+def _text_width(text: str) -> float:
+    """Width of ``text`` in ems, roughly (CJK glyphs are a full em, Latin about half)."""
+    lines = str(text).split("\n")
+    return max(sum(1.0 if ord(ch) >= 0x2E80 else 0.58 for ch in line) for line in lines)
+
+
+def _table(ax, frame: pd.DataFrame, language: str, title: str, fontsize: float = 6.5) -> None:
+    """A plain table drawn with one text per cell (fast in PDF): header shaded,
+    numbers right-aligned, text left-aligned, every other row banded."""
+    from matplotlib.patches import Rectangle
+
     ax.axis("off")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
     ax.set_title(title, fontsize=9, loc="left")
     if frame.empty:
-        ax.text(0, 1, "–", va="top")
+        ax.text(0, 0.98, "–", va="top")
         return
+    heads = _headers(list(frame.columns), language)
     cells = [[_fmt(v) for v in row] for row in frame.itertuples(index=False, name=None)]
-    n_rows = len(cells) + 1
-    tab = ax.table(
-        cellText=cells,
-        colLabels=_headers(list(frame.columns), language),
-        loc="upper left",
-        cellLoc="right",
-        colLoc="center",
-        bbox=[0, max(0.0, 1 - 0.028 * n_rows - 0.03), 1, min(1.0, 0.028 * n_rows + 0.03)],
-    )
-    tab.auto_set_font_size(False)
-    tab.set_fontsize(6.5)
-    tab.auto_set_column_width(list(range(frame.shape[1])))
-    for (r, _), cell in tab.get_celld().items():
-        cell.set_linewidth(0.3)
-        if r == 0:
-            cell.set_facecolor("#dde3ee")
-            cell.set_height(cell.get_height() * 1.6)
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+    ems = [
+        max([_text_width(h), *(_text_width(r[j]) for r in cells)]) + 0.8
+        for j, h in enumerate(heads)
+    ]
+    box = ax.get_position()
+    width_pt = box.width * ax.figure.get_size_inches()[0] * 72
+    size = min(fontsize, width_pt / sum(ems))
+    xs = np.concatenate([[0.0], np.cumsum(ems) / sum(ems)])
+    height_pt = box.height * ax.figure.get_size_inches()[1] * 72
+    row_h = min(size * 1.9 / height_pt, 0.95 / (len(cells) + 2))
+    head_h = row_h * 1.8
+    ax.add_patch(Rectangle((0, 1 - head_h), 1, head_h, facecolor="#dde3ee", edgecolor="none"))
+    for j, h in enumerate(heads):
+        ax.text((xs[j] + xs[j + 1]) / 2, 1 - head_h / 2, h, fontsize=size, ha="center",
+                va="center", linespacing=1.0)  # fmt: skip
+    for i, row in enumerate(cells):
+        top = 1 - head_h - i * row_h
+        if i % 2:
+            ax.add_patch(Rectangle((0, top - row_h), 1, row_h, facecolor="#f3f5f9",
+                                   edgecolor="none"))  # fmt: skip
+        for j, text in enumerate(row):
+            pad = 0.35 * size / width_pt
+            x, ha = (xs[j + 1] - pad, "right") if numeric[j] else (xs[j] + pad, "left")
+            ax.text(x, top - row_h / 2, text, fontsize=size, ha=ha, va="center")
+    bottom = 1 - head_h - len(cells) * row_h
+    ax.plot([0, 1, 1, 0, 0], [bottom, bottom, 1, 1, bottom], color="#888888", linewidth=0.5)
+    ax.plot([0, 1], [1 - head_h] * 2, color="#888888", linewidth=0.5)
 
 
 def _legend(ax, entries: Sequence[tuple[str, str]], title: str) -> None:
