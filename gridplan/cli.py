@@ -351,6 +351,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         f"{bal['cut_edges']:,} cut edges"
     )
     _print_notes(report["cells"]["notes"])
+    if not args.skip_exports:
+        from gridplan.export import export_all
+
+        written += export_all(plan, out_dir, progress=progress)
     for path in written:
         print(f"wrote {path}")
     return 0
@@ -455,6 +459,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gridplan.cli_balance import add_parser as add_balance_parser
 
     add_balance_parser(sub)
+    from gridplan.cli_export import add_parser as add_export_parser
+
+    add_export_parser(sub)
 
     p = sub.add_parser(
         "demo",
@@ -472,6 +479,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_cells_options(p)
     p.add_argument("--out", required=True, help="output folder (created if missing)")
+    p.add_argument(
+        "--skip-exports",
+        action="store_true",
+        help="do not end with every export format (map book, GIS and office files)",
+    )
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser(
