@@ -27,7 +27,17 @@ if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; t
 fi
 if ! "$PY" -c 'import venv, ensurepip' >/dev/null 2>&1; then apt_install python3-venv; fi
 
-# 2. The virtual environment, reinstalled only when pyproject.toml or the wanted extras change.
+# 2. Debian packages: a CJK font so the map book prints Chinese names, and poppler-utils
+#    (pdftoppm) with which the tests render the map book's pages. Installed once, when missing.
+DEB=()
+if ! ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 \
+  && ! (command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh family 2>/dev/null)" ]); then
+  DEB+=(fonts-noto-cjk)
+fi
+if [ "$WANT" = "test" ] && ! command -v pdftoppm >/dev/null 2>&1; then DEB+=(poppler-utils); fi
+if [ "${#DEB[@]}" -gt 0 ]; then apt_install "${DEB[@]}"; fi
+
+# 3. The virtual environment, reinstalled only when pyproject.toml or the wanted extras change.
 EXTRAS="test"
 STAMP="$VENV/.gridplan-installed"
 SIG="$(sha256sum pyproject.toml | cut -c1-16)-$EXTRAS"

@@ -188,8 +188,17 @@ def test_partition_floor_without_value_is_explained(tmp_path, capsys):
 @pytest.mark.slow
 def test_demo_writes_cells_and_map(tmp_path, capsys):
     status = main(
-        ["--quiet", "demo", "--out", str(tmp_path), "--target-cells", "800", "--time-limit", "5",
-         "--skip-exports"]
+        [
+            "--quiet",
+            "demo",
+            "--out",
+            str(tmp_path),
+            "--target-cells",
+            "800",
+            "--time-limit",
+            "5",
+            "--skip-exports",
+        ]
     )
     assert status == 0, capsys.readouterr().err
     cells = gpd.read_file(tmp_path / "cells.gpkg", layer="cells")

@@ -195,7 +195,7 @@ def test_by_area_and_manager_write_one_set_each(plan, tmp_path):
     assert sorted(east["grid_id"]) == ["G1", "G2", "G3", "G4"]
     cust = gpd.read_file(tmp_path / "area-东区.gpkg", layer="customers")
     assert set(cust["manager"]) <= {"张三", "李四"}
-    evil = [p for p in paths if p.name != "area-东区.gpkg"][0]
+    evil = next(p for p in paths if p.name != "area-东区.gpkg")
     assert evil.parent == tmp_path and "<" not in evil.name and "/" not in evil.name
     paths = export_plan(plan, "kml", tmp_path / "m", by="manager")
     assert sorted(p.name for p in paths) == [
@@ -208,7 +208,7 @@ def test_by_area_and_manager_write_one_set_each(plan, tmp_path):
 def test_bad_output_paths_and_options(plan, tmp_path):
     with pytest.raises(InputError, match="unknown format 'kmz'"):
         export_plan(plan, "kmz", tmp_path)
-    with pytest.raises(InputError, match="ends in .kml"):
+    with pytest.raises(InputError, match=r"ends in \.kml"):
         export_plan(plan, "kml", tmp_path / "x.gpkg")
     with pytest.raises(InputError, match="one file per area"):
         export_plan(plan, "gpkg", tmp_path / "x.gpkg", by="area")
@@ -263,10 +263,10 @@ def test_export_all_and_team_zips(plan, tmp_path):
     assert east in zips
     with zipfile.ZipFile(east) as zf:
         names = zf.namelist()
-        gpkg = [n for n in names if n.endswith(".gpkg")][0]
+        gpkg = next(n for n in names if n.endswith(".gpkg"))
         zf.extract(gpkg, tmp_path / "x")
         hand = pd.read_csv(
-            zf.open([n for n in names if n.endswith("_handover_grids.csv")][0]),
+            zf.open(next(n for n in names if n.endswith("_handover_grids.csv"))),
             encoding="utf-8-sig",
         )
     assert {n.rsplit(".", 1)[-1] for n in names} >= {fmt for fmt in FORMATS if fmt != "shp"}
