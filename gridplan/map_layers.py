@@ -85,6 +85,8 @@ class ClusteredPoints(MacroElement):
         if (typeof L.markerClusterGroup === "undefined") {
 {{ this.library }}
 }
+        // clustering needs a maximum zoom, which a map without tiles does not have
+        {{ this.map_name }}.options.maxZoom = {{ this.map_name }}.options.maxZoom || 19;
         var {{ this.get_name() }} = L.markerClusterGroup({chunkedLoading: true});
         (function () {
             var pts = {{ this.points }};

@@ -42,6 +42,7 @@ def test_every_layer_and_a_layer_control(page):
     assert "L.control.layers" in page
     assert "fitBounds" in page
     assert "markerClusterGroup" in page  # customers clustered
+    assert "options.maxZoom" in page  # which clustering needs on a map without tiles
 
 
 def test_offline_everything_inlined(page):
