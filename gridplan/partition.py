@@ -590,7 +590,7 @@ def partition_batch(
             Problem(
                 "dask.distributed is not installed",
                 f"partition_batch(scheduler={scheduler!r})",
-                "pip install 'gridplan[dask]' (dask.distributed), or pass scheduler=None to run locally",
+                "pip install 'gridplan[dask]', or pass scheduler=None to run locally",
             )
         ) from exc
     own_client = None
