@@ -10,7 +10,7 @@ import shapely
 
 from gridplan.cli import build_parser, main
 
-COMMANDS = ["cells", "partition", "balance", "demo", "demo-data"]
+COMMANDS = ["cells", "partition", "balance", "export", "demo", "demo-data"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

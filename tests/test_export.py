@@ -276,3 +276,22 @@ def test_export_all_and_team_zips(plan, tmp_path):
     assert sorted(grids["grid_id"]) == ["G1", "G2", "G3", "G4"]
     assert set(hand["manager"]) <= {"张三", "李四"}  # only this team's moves
     assert "G2" in set(hand["grid_id"])
+
+
+def test_a_bare_plan_exports_in_every_format(tmp_path):
+    """No customers, sites, districts or areas: every format still writes."""
+    full = tiny_plan()
+    bare = full.with_(
+        customers=None,
+        sites=None,
+        districts=None,
+        managers=full.managers.drop(columns="area"),
+        grids=full.grids.drop(columns=["grid_type"]),
+    )
+    for fmt in FORMATS:
+        if fmt in ("png",):
+            continue  # same pages as pdf
+        paths = export_plan(bare, fmt, tmp_path, previous=rebalanced(full))
+        assert paths and all(p.stat().st_size > 0 for p in paths), fmt
+    layers = {row[0] for row in pyogrio.list_layers(tmp_path / "测试方案.gpkg")}
+    assert "customers" not in layers and "grids" in layers
