@@ -95,6 +95,7 @@ class _Job:
     privacy: PrivacySettings
     language: str
     map_settings: MapSettings
+    progress: ProgressCallback = no_progress
 
 
 TempFor = Callable[[Path], Path]
@@ -217,8 +218,11 @@ def _write_pdf(job: _Job, target: Path, temp_for: TempFor) -> list[Path]:
 
     from gridplan.mapbook import book_style, write_pdf
 
+    def on_page(page: Any) -> None:
+        job.progress(0.0, f"map book page {page.stem} ({target.name})")
+
     with matplotlib.rc_context(book_style()):
-        write_pdf(_pages(job), temp_for(target))
+        write_pdf(_pages(job), temp_for(target), on_page)
     return [target]
 
 
@@ -233,6 +237,7 @@ def _write_png(job: _Job, folder: Path, temp_for: TempFor) -> list[Path]:
             target = folder / f"{job.stem}_{safe_filename(page.stem)}.png"
             render_png(fig, temp_for(target))
             written.append(target)
+            job.progress(0.0, f"map book page {target.name}")
     return written
 
 
@@ -365,6 +370,7 @@ def _export_units(
                 privacy=privacy,
                 language=language,
                 map_settings=map_settings,
+                progress=lambda _f, msg, i=i: progress(i / len(units), msg),
             )
             if fmt in SINGLE_FILE and not is_file:
                 name = f"{stem}_shapefile.zip" if fmt == "shp" else f"{stem}{EXTENSIONS[fmt]}"
