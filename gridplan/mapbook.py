@@ -228,33 +228,49 @@ def _north_arrow(ax) -> None:
     )
 
 
-def _labels(ax, xs, ys, texts, priority, fontsize: float = 6.5) -> int:
-    """Place labels, skipping any that would overlap one of higher priority; returns
-    how many were drawn."""
+def _labels(
+    ax, xs, ys, texts, priority, fontsize: float = 6.5, placed: list | None = None, **style
+) -> list:
+    """Place labels, skipping any that would overlap one placed before (higher priority
+    first, and any box already in ``placed``); returns the boxes placed so far."""
     renderer = ax.figure.canvas.get_renderer()
-    placed: list[object] = []
+    placed = [] if placed is None else placed
+    box = style.pop("box", True)
     order = np.argsort(-np.asarray(priority, dtype=float), kind="stable")
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     for i in order:
         if not (x0 <= xs[i] <= x1 and y0 <= ys[i] <= y1):
             continue
+        bbox = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7}
         t = ax.text(xs[i], ys[i], texts[i], fontsize=fontsize, ha="center", va="center",
-                    zorder=15, clip_on=True,
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
-                          "alpha": 0.7})  # fmt: skip
+                    zorder=15, clip_on=True, bbox=bbox if box else None, **style)  # fmt: skip
         bb = t.get_window_extent(renderer).expanded(1.05, 1.1)
         if any(bb.overlaps(p) for p in placed):
             t.remove()
         else:
             placed.append(bb)
-    return len(placed)
+    return placed
+
+
+def _district_labels(ax, plan: Plan, placed: list) -> None:
+    """District names in grey italics where they do not cover a grid label."""
+    d = plan.districts
+    if d is None or d.empty:
+        return
+    col = "name" if "name" in d.columns else "district" if "district" in d.columns else None
+    if col is None:
+        return
+    pts = d.geometry.representative_point()
+    _labels(ax, pts.x.to_numpy(), pts.y.to_numpy(), d[col].astype(str).tolist(),
+            d.geometry.area.to_numpy(), fontsize=7, placed=placed, box=False,
+            color="#4a5a78", fontstyle="italic", alpha=0.9)  # fmt: skip
 
 
 def _text_width(text: str) -> float:
     """Width of ``text`` in ems, roughly (CJK glyphs are a full em, Latin about half)."""
     lines = str(text).split("\n")
-    return max(sum(1.0 if ord(ch) >= 0x2E80 else 0.58 for ch in line) for line in lines)
+    return max(sum(1.0 if ord(ch) >= 0x2E80 else 0.64 for ch in line) for line in lines)
 
 
 def _table(ax, frame: pd.DataFrame, language: str, title: str, fontsize: float = 6.5) -> None:
@@ -273,7 +289,7 @@ def _table(ax, frame: pd.DataFrame, language: str, title: str, fontsize: float =
     cells = [[_fmt(v) for v in row] for row in frame.itertuples(index=False, name=None)]
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
     ems = [
-        max([_text_width(h), *(_text_width(r[j]) for r in cells)]) + 0.8
+        max([_text_width(h), *(_text_width(r[j]) for r in cells)]) + 1.2
         for j, h in enumerate(heads)
     ]
     box = ax.get_position()
@@ -305,14 +321,19 @@ def _table(ax, frame: pd.DataFrame, language: str, title: str, fontsize: float =
     ax.plot([0, 1], [1 - head_h] * 2, color="#888888", linewidth=0.5)
 
 
-def _legend(ax, entries: Sequence[tuple[str, str]], title: str) -> None:
+def _legend(
+    ax, entries: Sequence[tuple[str, str]], title: str, lines: Sequence[tuple[str, dict]] = ()
+) -> None:
+    """Colour patches (at most 16 listed) and line styles (boundaries) in the lower right."""
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    if not entries:
-        return
-    handles = [Patch(facecolor=c, edgecolor="#333333", label=t) for c, t in entries[:16]]
+    handles: list = [Patch(facecolor=c, edgecolor="#333333", label=t) for c, t in entries[:16]]
     if len(entries) > 16:
         handles.append(Patch(facecolor="white", edgecolor="white", label=f"+{len(entries) - 16}"))
+    handles += [Line2D([], [], label=text, **style) for text, style in lines]
+    if not handles:
+        return
     ax.legend(handles=handles, title=title, loc="lower right", fontsize=6.5,
               title_fontsize=7, framealpha=0.9, ncols=1 if len(handles) <= 8 else 2)  # fmt: skip
 
@@ -329,7 +350,7 @@ class _Context:
     printed: str
     grid_paths: list[object]  # one matplotlib Path per grid row (drawn often: built once)
     grid_bounds: np.ndarray  # (n, 4) minx, miny, maxx, maxy in metres
-    district_paths: list[object]
+    districts: np.ndarray  # district geometries (metres), drawn clipped to each page
 
 
 def _context(plan: Plan, language: str, privacy: PrivacySettings) -> _Context:
@@ -349,7 +370,7 @@ def _context(plan: Plan, language: str, privacy: PrivacySettings) -> _Context:
         date.today().isoformat(),
         [(_paths([g]) or [None])[0] for g in geoms],
         np.asarray(plan.grids.geometry.bounds, dtype=float).reshape(-1, 4),
-        _paths(districts),
+        np.asarray(districts, dtype=object),
     )
 
 
@@ -372,6 +393,19 @@ def _new_page(ctx: _Context, title: str, map_page: bool = True):
     return fig, ax_map, ax_tab
 
 
+def _page_districts(ctx: _Context, extent: tuple[float, float, float, float]) -> list[object]:
+    """District outlines cut to the page and simplified to a fraction of a printed
+    point (full-detail boundaries on every page made the PDF ten times larger)."""
+    import shapely
+
+    if len(ctx.districts) == 0:
+        return []
+    x0, y0, x1, y1 = extent
+    tolerance = (x1 - x0) / 3000.0  # metres; ~0.1 mm on the printed map
+    cut = shapely.clip_by_rect(ctx.districts, x0, y0, x1, y1)
+    return _paths(shapely.simplify(cut, tolerance, preserve_topology=True))
+
+
 def _basemap(ax, ctx: _Context, focus_ids: set[str]) -> None:
     """District fill and outlines, other grids in grey, the focus grids in their
     manager's colour; only what lies inside the axes' extent is drawn."""
@@ -383,7 +417,8 @@ def _basemap(ax, ctx: _Context, focus_ids: set[str]) -> None:
     inside = g["grid_id"].astype(str).isin(focus_ids).to_numpy()
     man = g["manager"].fillna("").astype(str).to_numpy()
     paths = ctx.grid_paths
-    _draw_paths(ax, ctx.district_paths, facecolor="#fafafa", edgecolor="none", zorder=1)
+    district_paths = _page_districts(ctx, (x0, y0, x1, y1))
+    _draw_paths(ax, district_paths, facecolor="#fafafa", edgecolor="none", zorder=1)
     rest = np.flatnonzero(visible & ~inside)
     _draw_paths(ax, [paths[i] for i in rest if paths[i] is not None], facecolor=CONTEXT_FILL,
                 edgecolor="#cccccc", linewidth=0.3, zorder=2)  # fmt: skip
@@ -391,8 +426,18 @@ def _basemap(ax, ctx: _Context, focus_ids: set[str]) -> None:
     _draw_paths(ax, [paths[i] for i in focus],
                 facecolor=[ctx.colours.get(man[i], "#ffffff") for i in focus],
                 edgecolor="#333333", linewidth=0.5, alpha=0.85, zorder=3)  # fmt: skip
-    _draw_paths(ax, ctx.district_paths, facecolor="none", edgecolor=DISTRICT_EDGE,
+    _draw_paths(ax, district_paths, facecolor="none", edgecolor=DISTRICT_EDGE,
                 linewidth=1.0, linestyle="--", zorder=4)  # fmt: skip
+
+
+def _boundary_lines(ctx: _Context, areas: bool) -> list[tuple[str, dict]]:
+    out = []
+    if areas:
+        out.append((label("areas", ctx.language), {"color": "black", "linewidth": 1.6}))
+    if ctx.plan.districts is not None and len(ctx.plan.districts):
+        out.append((label("districts", ctx.language),
+                    {"color": DISTRICT_EDGE, "linewidth": 1.0, "linestyle": "--"}))  # fmt: skip
+    return out
 
 
 def _grid_rows(ctx: _Context, ids: set[str], with_manager: bool) -> pd.DataFrame:
@@ -414,12 +459,14 @@ def _map_page(
     _extent(ax, focus.total_bounds if len(focus) else g.total_bounds)
     _basemap(ax, ctx, ids)
     pts = focus.geometry.representative_point()
-    _labels(ax, pts.x.to_numpy(), pts.y.to_numpy(), focus["grid_id"].astype(str).tolist(),
-            focus.geometry.area.to_numpy())  # fmt: skip
+    ids_text = focus["grid_id"].astype(str).tolist()
+    sizes = focus.geometry.area.to_numpy()
+    placed = _labels(ax, pts.x.to_numpy(), pts.y.to_numpy(), ids_text, sizes)
+    _district_labels(ax, plan, placed)
     _scale_bar(ax)
     _north_arrow(ax)
     entries = [(ctx.colours.get(m, "#ffffff"), m) for m in managers]
-    _legend(ax, entries, label("manager", ctx.language))
+    _legend(ax, entries, label("manager", ctx.language), _boundary_lines(ctx, areas=False))
     head = rows.iloc[:TABLE_ROWS]
     _table(ax_tab, head, ctx.language, f"{label('grids', ctx.language)} ({len(rows)})")
     yield BookPage(stem, kind, title), fig
@@ -448,16 +495,19 @@ def _overview(ctx: _Context) -> Iterator[tuple[BookPage, object]]:
 
     terr = territories(plan)
     pts = terr.geometry.representative_point()
-    _labels(ax, pts.x.to_numpy(), pts.y.to_numpy(), terr["manager"].astype(str).tolist(),
-            terr.geometry.area.to_numpy(), fontsize=6)  # fmt: skip
+    placed = _labels(ax, pts.x.to_numpy(), pts.y.to_numpy(),
+                     terr["manager"].astype(str).tolist(), terr.geometry.area.to_numpy(),
+                     fontsize=6)  # fmt: skip
+    _district_labels(ax, plan, placed)
     _scale_bar(ax)
     _north_arrow(ax)
-    _legend(
-        ax,
-        [("#ffffff", f"{len(terr)} {label('territories', ctx.language)}"),
-         (CONTEXT_FILL, label("unassigned", ctx.language))],
-        label("territories", ctx.language),
-    )  # fmt: skip
+    from gridplan.palette import MUTED
+
+    entries = [(MUTED[0], f"{len(terr)} {label('territories', ctx.language)}")]
+    if (plan.grids["manager"].fillna("").astype(str) == "").any():
+        entries.append((CONTEXT_FILL, label("unassigned", ctx.language)))
+    lines = _boundary_lines(ctx, areas=len(ar) > 0)
+    _legend(ax, entries, label("territories", ctx.language), lines)
     if len(ar):
         tab = pd.DataFrame(ar.drop(columns="geometry"))
         tab = tab[[c for c in ("area", "n_managers", "n_grids", "population", "customers",
