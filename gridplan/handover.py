@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from gridplan.plan import HOURS, Plan, customer_attribution
@@ -39,10 +40,12 @@ class HandOver:
 
     grids: pd.DataFrame
     customers: pd.DataFrame
+    customers_withheld: bool = False  # customer rows left out for privacy
 
     @property
     def summary(self) -> pd.DataFrame:
-        """Per manager: grids and hours (h/month) in and out, customers in and out."""
+        """Per manager: grids and hours (h/month) in and out, customers in and out
+        (missing when the customer rows were withheld for privacy)."""
         g = self.grids
         rows = []
         managers = sorted(set(g["manager"]) | set(self.customers["manager"]))
@@ -57,8 +60,12 @@ class HandOver:
                     "grids_out": len(go),
                     "hours_in": float(pd.to_numeric(gi[HOURS], errors="coerce").sum()),
                     "hours_out": float(pd.to_numeric(go[HOURS], errors="coerce").sum()),
-                    "customers_in": int((c["direction"] == "in").sum()),
-                    "customers_out": int((c["direction"] == "out").sum()),
+                    "customers_in": np.nan
+                    if self.customers_withheld
+                    else int((c["direction"] == "in").sum()),
+                    "customers_out": np.nan
+                    if self.customers_withheld
+                    else int((c["direction"] == "out").sum()),
                 }
             )
         return pd.DataFrame(rows, columns=[
@@ -71,14 +78,15 @@ class HandOver:
         return HandOver(
             self.grids[self.grids["manager"].isin(managers)].reset_index(drop=True),
             self.customers[self.customers["manager"].isin(managers)].reset_index(drop=True),
+            self.customers_withheld,
         )
 
     def private(self, privacy: PrivacySettings) -> HandOver:
         """Customer rows dropped when ``aggregates_only``; small counts blanked."""
         grids = suppress_small_counts(self.grids, privacy.min_count)
         if privacy.aggregates_only:
-            return HandOver(grids, pd.DataFrame(columns=CUSTOMER_COLUMNS))
-        return HandOver(grids, self.customers)
+            return HandOver(grids, pd.DataFrame(columns=CUSTOMER_COLUMNS), True)
+        return HandOver(grids, self.customers, self.customers_withheld)
 
 
 def _both_ways(moves: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

@@ -10,8 +10,9 @@ cell sites, customers and district boundaries as layers with a layer control.
   installed from PyPI (``xstatic-leaflet-markercluster``) and inlined in the page;
   with ``PrivacySettings(aggregates_only=True)`` the map shows per-grid counts
   (small counts blanked) instead of customer points.
-- Tooltips are in English or Chinese; every name and value is HTML-escaped, labels are
-  set as text (``textContent``), so a district called ``<script>`` renders as text.
+- Tooltips (hover) and popups (click) are in English or Chinese; every name and value
+  is HTML-escaped, labels are set as text (``textContent``), so a district called
+  ``<script>`` renders as text.
 
 Geometry is taken in the plan's work CRS and shown in EPSG:4326.
 """
@@ -212,6 +213,11 @@ def _tooltip(layer: gpd.GeoDataFrame) -> folium.GeoJsonTooltip:
     return folium.GeoJsonTooltip(fields=cols, aliases=cols, sticky=True)
 
 
+def _popup(layer: gpd.GeoDataFrame) -> folium.GeoJsonPopup:
+    cols = [c for c in layer.columns if c not in ("geometry", "_fill")]
+    return folium.GeoJsonPopup(fields=cols, aliases=cols)
+
+
 def _caption(column: str, language: str) -> str:
     text = label(column, language)
     unit = _UNITS_EN.get(column)
@@ -279,6 +285,7 @@ def plan_map(
             },
             highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
             tooltip=_tooltip(layer),
+            popup=_popup(layer),
         ).add_to(m)
 
     if terr is not None and len(terr):
@@ -297,6 +304,7 @@ def plan_map(
             },
             highlight_function=lambda f: {"weight": 3, "color": "#000000"},
             tooltip=_tooltip(layer),
+            popup=_popup(layer),
         ).add_to(m)
         pts = terr.geometry.representative_point().to_crs(WGS84)
         names = terr["manager"].astype(str).tolist()

@@ -541,12 +541,13 @@ def _handover_pages(
         part = table.iloc[k * HANDOVER_ROWS : (k + 1) * HANDOVER_ROWS]
         t = title if n_pages == 1 else f"{title} ({k + 1}/{n_pages})"
         fig, _, ax = _new_page(ctx, t, map_page=False)
-        cap = (
-            f"{label('grids', ctx.language)}: {len(table)} · "
-            f"{label('customers', ctx.language)} {label('moves_in', ctx.language)}/"
-            f"{label('moves_out', ctx.language)}: "
-            f"{int(summary['customers_in'].sum())}/{int(summary['customers_out'].sum())}"
-        )
+        cap = f"{label('grids', ctx.language)}: {len(table)}"
+        if not moves.customers_withheld:
+            cap += (
+                f" · {label('customers', ctx.language)} {label('moves_in', ctx.language)}/"
+                f"{label('moves_out', ctx.language)}: "
+                f"{int(summary['customers_in'].sum())}/{int(summary['customers_out'].sum())}"
+            )
         _table(ax, part, ctx.language, cap)
         yield BookPage("handover" if k == 0 else f"handover-{k + 1}", "handover", t), fig
 

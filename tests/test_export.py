@@ -295,3 +295,11 @@ def test_a_bare_plan_exports_in_every_format(tmp_path):
         assert paths and all(p.stat().st_size > 0 for p in paths), fmt
     layers = {row[0] for row in pyogrio.list_layers(tmp_path / "测试方案.gpkg")}
     assert "customers" not in layers and "grids" in layers
+
+
+def test_private_handover_withholds_customers(plan):
+    moves = handover(plan, rebalanced(plan)).private(PrivacySettings(aggregates_only=True))
+    assert moves.customers.empty and moves.customers_withheld
+    summary = moves.summary.set_index("manager")
+    assert summary["customers_in"].isna().all()  # unknown, not zero
+    assert summary.loc["张三", "grids_in"] == 1
