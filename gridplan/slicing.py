@@ -6,8 +6,6 @@ import re
 from collections.abc import Collection
 from typing import Literal
 
-import numpy as np
-
 from gridplan.plan import Plan
 
 By = Literal["area", "manager"]
@@ -89,8 +87,3 @@ def unique_names(keys: list[str], fallback: str) -> list[str]:
         seen[stem.lower()] = n + 1
         out.append(stem if n == 0 else f"{stem}-{n + 1}")
     return out
-
-
-def grid_positions(plan: Plan, grid_ids: Collection[object]) -> np.ndarray:
-    """Row positions of ``grid_ids`` in ``plan.grids``."""
-    return np.flatnonzero(plan.grids["grid_id"].isin(set(grid_ids)).to_numpy())
