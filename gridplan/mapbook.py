@@ -334,8 +334,10 @@ def _legend(
     handles += [Line2D([], [], label=text, **style) for text, style in lines]
     if not handles:
         return
-    ax.legend(handles=handles, title=title, loc="lower right", fontsize=6.5,
-              title_fontsize=7, framealpha=0.9, ncols=1 if len(handles) <= 8 else 2)  # fmt: skip
+    ncols = 1 if len(handles) <= 8 else 2
+    legend = ax.legend(handles=handles, title=title, loc="lower right", fontsize=6.5,
+                       title_fontsize=7, framealpha=0.9, ncols=ncols)  # fmt: skip
+    legend.set_zorder(30)  # above the map's labels
 
 
 # ------------------------------------------------------------------ the book
@@ -406,7 +408,7 @@ def _page_districts(ctx: _Context, extent: tuple[float, float, float, float]) ->
     return _paths(shapely.simplify(cut, tolerance, preserve_topology=True))
 
 
-def _basemap(ax, ctx: _Context, focus_ids: set[str]) -> None:
+def _basemap(ax, ctx: _Context, focus_ids: set[str], colours: dict[str, str] | None = None) -> None:
     """District fill and outlines, other grids in grey, the focus grids in their
     manager's colour; only what lies inside the axes' extent is drawn."""
     g = ctx.plan.grids
@@ -424,7 +426,7 @@ def _basemap(ax, ctx: _Context, focus_ids: set[str]) -> None:
                 edgecolor="#cccccc", linewidth=0.3, zorder=2)  # fmt: skip
     focus = [i for i in np.flatnonzero(inside) if paths[i] is not None]
     _draw_paths(ax, [paths[i] for i in focus],
-                facecolor=[ctx.colours.get(man[i], "#ffffff") for i in focus],
+                facecolor=[(colours or ctx.colours).get(man[i], "#ffffff") for i in focus],
                 edgecolor="#333333", linewidth=0.5, alpha=0.85, zorder=3)  # fmt: skip
     _draw_paths(ax, district_paths, facecolor="none", edgecolor=DISTRICT_EDGE,
                 linewidth=1.0, linestyle="--", zorder=4)  # fmt: skip
@@ -447,6 +449,16 @@ def _grid_rows(ctx: _Context, ids: set[str], with_manager: bool) -> pd.DataFrame
     return t[[c for c in cols if c in t.columns]].sort_values("grid_id")
 
 
+def _page_colours(ctx: _Context, managers: Sequence[str]) -> dict[str, str]:
+    """Colours of the page's managers: all different when the palette has enough (an
+    area's team), else the city-wide colouring (neighbours differ)."""
+    from gridplan.palette import MUTED
+
+    if len(managers) <= len(MUTED):
+        return {m: MUTED[i] for i, m in enumerate(managers)}
+    return dict(ctx.colours)
+
+
 def _map_page(
     ctx: _Context, title: str, managers: Sequence[str], kind: str, stem: str
 ) -> Iterator[tuple[BookPage, object]]:
@@ -457,7 +469,8 @@ def _map_page(
     fig, ax, ax_tab = _new_page(ctx, title)
     focus = g[g["grid_id"].astype(str).isin(ids)]
     _extent(ax, focus.total_bounds if len(focus) else g.total_bounds)
-    _basemap(ax, ctx, ids)
+    colours = _page_colours(ctx, managers)
+    _basemap(ax, ctx, ids, colours)
     pts = focus.geometry.representative_point()
     ids_text = focus["grid_id"].astype(str).tolist()
     sizes = focus.geometry.area.to_numpy()
@@ -465,7 +478,7 @@ def _map_page(
     _district_labels(ax, plan, placed)
     _scale_bar(ax)
     _north_arrow(ax)
-    entries = [(ctx.colours.get(m, "#ffffff"), m) for m in managers]
+    entries = [(colours.get(m, "#ffffff"), m) for m in managers]
     _legend(ax, entries, label("manager", ctx.language), _boundary_lines(ctx, areas=False))
     head = rows.iloc[:TABLE_ROWS]
     _table(ax_tab, head, ctx.language, f"{label('grids', ctx.language)} ({len(rows)})")
