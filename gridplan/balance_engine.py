@@ -232,7 +232,7 @@ def optimise(
         and inp.refresh_costs is None
         and inp.previous is None
         and inp.cut_scale > 0
-        and k >= 2
+        and 2 <= k <= 8  # districting-like: few territories (large k: the LNS of step 4)
     )
     edges_np = np.asarray(inp.edges, dtype=np.int64).reshape(-1, 2)
     stats["exact_lns"] = {"calls": 0, "improvements": 0, "dtime": 0.0}
@@ -262,7 +262,9 @@ def optimise(
         anneal_deadline = deadline - min(0.08 * time_limit, 2.0)
         while stats["anneal_steps"] < budget:
             now = clock()
-            if now >= anneal_deadline - 0.02 * time_limit:
+            # the reserve is only needed while no plan within the bands is known
+            round_deadline = deadline if best_key[0] == 0 else anneal_deadline
+            if now >= round_deadline - 0.02 * time_limit:
                 stats["stopped_by"] = "time"
                 break
             rnd += 1
@@ -280,7 +282,7 @@ def optimise(
                 t_start=t_start,
                 t_end=0.05 * unit,
                 mu=mu,
-                deadline=anneal_deadline,
+                deadline=round_deadline,
                 clock=clock,
             )
             mu = mu0
