@@ -11,7 +11,13 @@ Pipeline (all steps seeded, see :func:`optimise`):
    optimality ends the run early.
 3. **Search.** Rounds of simulated annealing on boundary flips with a balance penalty
    (:func:`gridplan.balance_search.anneal`), alternating restarts from the best plan
-   (intensify) and from fresh constructions (diversify), each followed by a descent.
+   (intensify) and from fresh constructions (diversify), each followed by a repair
+   (single moves, then ejection chains that carry weight across territories,
+   :func:`gridplan.balance_search.chain_repair`) and a descent. For the plain cut-edge
+   objective each round's plan is then made optimal for every pair of adjacent
+   territories (and, every few rounds, every three) by the CP-SAT cut model of
+   :mod:`gridplan.balance_cut`. The last moments of the time limit are kept to bring
+   an off-band plan back into the bands.
 4. **Polish.** Large-neighbourhood search with CP-SAT on two or three adjacent
    territories at a time (:mod:`gridplan.balance_lns`).
 
@@ -30,11 +36,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gridplan.balance_cut import polish
 from gridplan.balance_lns import LnsContext, run_lns
 from gridplan.balance_model import SubProblem, solve_subproblem
 from gridplan.balance_search import (
     State,
     anneal,
+    chain_repair,
     construct,
     descent,
     fix_contiguity,
@@ -145,6 +153,8 @@ def optimise(
         lab = fix_contiguity(adj, lab, w, k, locked_b)
         st = new_state(lab)
         repair(st, r, deadline=deadline, clock=clock)
+        if st.violation() > 0:
+            chain_repair(st, r, deadline=deadline, clock=clock)
         return st
 
     # 1. start
@@ -159,6 +169,8 @@ def optimise(
         best_st = new_state(lab)
         if best_st.violation() > 0:
             repair(best_st, rng)
+            if best_st.violation() > 0:
+                chain_repair(best_st, rng, deadline=deadline, clock=clock)
     else:
         kinds = [("spectral", 0.0), ("grow", 1.0), ("spectral", 1.0), ("grow", 1.0)]
         if n * k > 200_000:
@@ -214,6 +226,31 @@ def optimise(
         stats["stopped_by"] = "convergence"
         report(1.0, "the previous plan meets the tolerance: nothing to move")
         return EngineResult(best_lab, best_key[1], best_key[0], stats)
+    # exact re-solves of 2-3 adjacent territories (plain cut-edge objective)
+    cut_exact = (
+        inp.cost is None
+        and inp.refresh_costs is None
+        and inp.previous is None
+        and inp.cut_scale > 0
+        and 2 <= k <= 8  # districting-like: few territories (large k: the LNS of step 4)
+    )
+    edges_np = np.asarray(inp.edges, dtype=np.int64).reshape(-1, 2)
+    stats["exact_lns"] = {"calls": 0, "improvements": 0, "dtime": 0.0}
+
+    def exact_polish(lab: list[int], size: int, dt: float) -> list[int]:
+        if not cut_exact or size >= k or clock() > deadline - 0.1:
+            return lab
+        out, info = polish(
+            adj, edges_np, w, inp.lo, inp.hi, lab, locked=locked_b, size=size,
+            dtime=dt, call_dtime=max(0.2, dt / 2), seed=int(rng.integers(1 << 30)),
+            deadline=deadline, clock=clock,
+        )  # fmt: skip
+        es = stats["exact_lns"]
+        es["calls"] += info["calls"]
+        es["improvements"] += info["improvements"]
+        es["dtime"] += info.get("dtime", 0.0)
+        return out
+
     if True:
         steps_per_round = max(20_000, min(400 * n, 600_000))
         wbar = max(sum(w) / max(n, 1), 1.0)
@@ -221,9 +258,13 @@ def optimise(
         mu = mu0
         cur = new_state(best_lab)
         rnd = 0
+        # keep a little time to bring an off-band plan back into the bands at the end
+        anneal_deadline = deadline - min(0.08 * time_limit, 2.0)
         while stats["anneal_steps"] < budget:
             now = clock()
-            if now >= deadline - 0.02 * time_limit:
+            # the reserve is only needed while no plan within the bands is known
+            round_deadline = deadline if best_key[0] == 0 else anneal_deadline
+            if now >= round_deadline - 0.02 * time_limit:
                 stats["stopped_by"] = "time"
                 break
             rnd += 1
@@ -241,7 +282,7 @@ def optimise(
                 t_start=t_start,
                 t_end=0.05 * unit,
                 mu=mu,
-                deadline=deadline,
+                deadline=round_deadline,
                 clock=clock,
             )
             mu = mu0
@@ -250,8 +291,14 @@ def optimise(
                 st = new_state(res[1])
                 if st.violation() > 0:
                     repair(st, rng, deadline=deadline, clock=clock)
+                if st.violation() > 0:
+                    chain_repair(st, rng, deadline=deadline, clock=clock)
                 descent(st, rng, max_passes=5, deadline=deadline, clock=clock)
+                if cut_exact and st.violation() == 0:
+                    st = new_state(exact_polish(st.lab, 2, 0.02 * work))
                 consider(st)
+            if cut_exact and rnd % 5 == 0 and best_key[0] == 0 and k >= 4:
+                consider(new_state(exact_polish(best_lab, 3, 0.05 * work)))
             if inp.refresh_costs is not None:
                 # moving centres: re-centre on the best plan (never worse for it)
                 new_cost = inp.refresh_costs(best_lab)
@@ -265,6 +312,14 @@ def optimise(
         else:
             stats["stopped_by"] = "work"
         stats["anneal_rounds"] = rnd
+        if best_key[0] > 0:
+            st = new_state(best_lab)
+            repair(st, rng, deadline=deadline, clock=clock)
+            if st.violation() > 0:
+                chain_repair(st, rng, deadline=deadline, clock=clock)
+            if st.violation() == 0:
+                descent(st, rng, max_passes=3, deadline=deadline, clock=clock)
+            consider(st)
 
     # 4. CP-SAT polish
     if clock() < deadline:

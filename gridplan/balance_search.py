@@ -18,7 +18,7 @@ from collections import deque
 
 import numpy as np
 
-__all__ = ["State", "anneal", "construct", "descent", "fix_contiguity", "repair"]
+__all__ = ["State", "anneal", "chain_repair", "construct", "descent", "fix_contiguity", "repair"]
 
 
 class State:
@@ -474,6 +474,106 @@ def repair(
                 improved = True
         if not improved and not _pair_repair(st):
             return
+
+
+def chain_repair(
+    st: State,
+    rng: np.random.Generator,
+    *,
+    tries: int = 400,
+    max_len: int = 16,
+    deadline: float | None = None,
+    clock=None,
+) -> int:
+    """Ejection chains that carry weight across territories to an off-band one.
+
+    From an overweight territory, a border node moves to a neighbour; if that pushes
+    the neighbour over its band, one of its border nodes moves on to another territory
+    not yet in the chain, and so on (up to ``max_len`` hops); an underweight territory
+    pulls nodes the same way. Each hop takes the move that leaves the two territories
+    it touches least off-band (then the best objective change). A chain is kept when
+    the total violation went down, else undone. Returns the violation removed."""
+    k = st.k
+    lab, w, dw, lo, hi = st.lab, st.w, st.dw, st.lo, st.hi
+
+    def vio(d: int, x: int) -> int:
+        return x - hi[d] if x > hi[d] else (lo[d] - x if x < lo[d] else 0)
+
+    start = st.violation()
+    for _ in range(tries):
+        if deadline is not None and clock is not None and clock() > deadline:
+            break
+        v0 = st.violation()
+        if v0 == 0:
+            break
+        bad = [d for d in range(k) if dw[d] > hi[d] or dw[d] < lo[d]]
+        s = bad[int(rng.integers(len(bad)))]
+        push = dw[s] > hi[s]
+        members: list[list[int]] = [[] for _ in range(k)]
+        for i in range(st.n):
+            if not st.locked[i] and len(st.nb[i]) > 1:
+                members[lab[i]].append(i)
+        done: list[tuple[int, int]] = []  # (node, territory it came from)
+        banned: set[int] = set()
+        visited = {s}
+        cur = s
+        for _hop in range(3 * max_len):
+            if len(done) >= max_len:
+                break
+            if push and dw[cur] <= hi[cur]:
+                break
+            if not push and dw[cur] >= lo[cur]:
+                break
+            best = None
+            if push:
+                # a node of cur moves to a neighbouring territory t
+                for u in members[cur]:
+                    if lab[u] != cur or u in banned:
+                        continue
+                    wu = w[u]
+                    for t in st.nb[u]:
+                        if t == cur or t in visited:
+                            continue
+                        key = (
+                            vio(cur, dw[cur] - wu) + vio(t, dw[t] + wu) - vio(t, dw[t]),
+                            st.move_delta(u, t),
+                        )
+                        if best is None or key < best[0]:
+                            best = (key, u, t)
+            else:
+                # a node of a neighbouring territory t moves into cur
+                seen: set[int] = set()
+                for x in members[cur]:
+                    if lab[x] != cur:
+                        continue
+                    for u in st.adj[x]:
+                        t = lab[u]
+                        if t == cur or t in visited or u in seen or st.locked[u] or u in banned:
+                            continue
+                        seen.add(u)
+                        wu = w[u]
+                        key = (
+                            vio(cur, dw[cur] + wu) + vio(t, dw[t] - wu) - vio(t, dw[t]),
+                            st.move_delta(u, cur),
+                        )
+                        if best is None or key < best[0]:
+                            best = (key, u, t)
+            if best is None:
+                break
+            _key, u, t = best
+            src = lab[u]
+            if not st.can_remove(u):
+                banned.add(u)  # would split its territory: look again without it
+                continue
+            st.apply(u, t if push else cur)
+            done.append((u, src))
+            visited.add(t)
+            cur = t
+        if st.violation() < v0:
+            continue
+        for u, src in reversed(done):
+            st.apply(u, src)
+    return start - st.violation()
 
 
 def _pair_repair(st: State) -> bool:
