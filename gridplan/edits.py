@@ -465,3 +465,32 @@ def merge_into_neighbour(
 
 
 __all__ += ["merge_into_neighbour", "neighbour_grids"]
+
+
+def apply_cell_grids(plan: Plan, cell_grid: pd.Series) -> Plan:
+    """Give cells new grid ids (``cell_grid``: grid id per cell row, e.g. a partial
+    re-partition's assignment). Changed and new grids are recomputed; a new grid takes
+    the manager who held most of its cells before."""
+    new = pd.Series(cell_grid).astype(str).to_numpy()
+    old = plan.cells["grid_id"].astype(str).to_numpy()
+    changed = new != old
+    if not changed.any():
+        return plan
+    man_of = plan.grids.set_index(plan.grids["grid_id"].astype(str))["manager"].astype(str)
+    before = pd.Series(old[changed]).map(man_of).fillna("")
+    after = pd.Series(new[changed])
+    majority = before.groupby(after.to_numpy()).agg(
+        lambda s: s.value_counts().index[0] if len(s) else ""
+    )
+    cells = plan.cells.copy()
+    cells["grid_id"] = new
+    touched = set(old[changed]) | set(new[changed])
+    out = refresh_grids(plan.with_(cells=cells), touched)
+    g = out.grids.copy()
+    gid = g["grid_id"].astype(str)
+    fresh = gid.isin(set(new[changed]) - set(man_of.index))
+    g.loc[fresh, "manager"] = gid[fresh].map(majority).fillna("").to_numpy()
+    return out.with_(grids=g)
+
+
+__all__ += ["apply_cell_grids"]
