@@ -94,4 +94,4 @@ st.dataframe(
     hide_index=True,
 )
 st.subheader(t("cmp.audit"))
-st.dataframe(workspace().versions(), hide_index=True, use_container_width=True)
+st.dataframe(workspace().versions(), hide_index=True, width="stretch")

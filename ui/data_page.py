@@ -91,7 +91,7 @@ def _show_report(report: ValidationReport) -> None:
         {"severity": severity(p), "what": p.what, "where": p.where, "fix": p.fix}
         for p in report.problems
     ]
-    st.dataframe(pd.DataFrame(rows), use_container_width=True, hide_index=True)
+    st.dataframe(pd.DataFrame(rows), width="stretch", hide_index=True)
 
 
 def _import_today() -> None:

@@ -328,7 +328,7 @@ with right:
 cols = [c for c in TABLE_COLUMNS if c in g.columns]
 st.dataframe(
     pd.DataFrame(g[cols]),
-    use_container_width=True,
+    width="stretch",
     hide_index=True,
     column_config={
         "population": st.column_config.NumberColumn("population (persons)", format="%.0f"),

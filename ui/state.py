@@ -139,10 +139,10 @@ def undo_redo() -> None:
     """Undo / redo buttons (sidebar)."""
     h = history()
     c1, c2 = st.sidebar.columns(2)
-    if c1.button(t("undo"), disabled=not h.can_undo, key="undo", use_container_width=True):
+    if c1.button(t("undo"), disabled=not h.can_undo, key="undo", width="stretch"):
         h.undo()
         st.rerun()
-    if c2.button(t("redo"), disabled=not h.can_redo, key="redo", use_container_width=True):
+    if c2.button(t("redo"), disabled=not h.can_redo, key="redo", width="stretch"):
         h.redo()
         st.rerun()
     if h.current is not None:

@@ -165,7 +165,7 @@ with st.expander(t("terr.team"), expanded=not (plan.grids["manager"] != "").any(
     edited = st.data_editor(
         _team_view(plan),
         num_rows="dynamic",
-        use_container_width=True,
+        width="stretch",
         key=f"team_editor_{len(plan.managers)}",
         column_config={
             "capacity_h": st.column_config.NumberColumn("capacity (h/month)"),
@@ -310,10 +310,10 @@ with right:
                 st.caption(v.message)
 
 st.subheader(t("terr.workload"))
-st.altair_chart(_workload_chart(table, plan.tolerance), use_container_width=True)
+st.altair_chart(_workload_chart(table, plan.tolerance), width="stretch")
 st.dataframe(
     table.drop(columns=["grids"]),
-    use_container_width=True,
+    width="stretch",
     hide_index=True,
     column_config={
         "hours": st.column_config.NumberColumn("hours (h/month)", format="%.1f"),
