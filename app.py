@@ -16,14 +16,16 @@ st.set_page_config(page_title="gridplan", page_icon="🗺️", layout="wide")
 publish_assets(Path(__file__).parent / "static")  # local Leaflet for offline maps
 
 language_switch()
+PAGES = (  # file, title key, icon, url path
+    ("ui/data_page.py", "page.data", ":material/database:", "data"),
+    ("ui/grids_page.py", "page.grids", ":material/grid_view:", "grids"),
+    ("ui/territories_page.py", "page.territories", ":material/groups:", "territories"),
+    ("ui/compare_page.py", "page.compare", ":material/compare_arrows:", "compare"),
+    ("ui/export_page.py", "page.export", ":material/download:", "export"),
+)
 pages = [
-    st.Page("ui/data_page.py", title=t("page.data"), icon="🗂️", default=True, url_path="data"),
-    st.Page("ui/grids_page.py", title=t("page.grids"), icon="🧩", url_path="grids"),
-    st.Page(
-        "ui/territories_page.py", title=t("page.territories"), icon="👥", url_path="territories"
-    ),
-    st.Page("ui/compare_page.py", title=t("page.compare"), icon="⚖️", url_path="compare"),
-    st.Page("ui/export_page.py", title=t("page.export"), icon="📦", url_path="export"),
+    st.Page(path, title=t(key), icon=icon, url_path=url, default=i == 0)
+    for i, (path, key, icon, url) in enumerate(PAGES)
 ]
 page = st.navigation(pages)
 undo_redo()

@@ -264,7 +264,7 @@ with left:
         m,
         height=560,
         use_container_width=True,
-        returned_objects=["last_object_clicked"],
+        returned_objects=["last_clicked"],
         key="grids_map",
     )
     pt = new_click(event, st.session_state.get("grids_last_click"))

@@ -245,7 +245,7 @@ with left:
         m,
         height=560,
         use_container_width=True,
-        returned_objects=["last_object_clicked"],
+        returned_objects=["last_clicked"],
         key="terr_map",
     )
     pt = new_click(event, st.session_state.get("terr_last_click"))
