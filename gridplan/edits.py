@@ -325,7 +325,8 @@ def import_assignment(plan: Plan, table: pd.DataFrame) -> tuple[Plan, list[str]]
     """Apply today's assignment: a table of ``cell_id`` or ``grid_id`` with ``manager``.
 
     With cell ids, each grid goes to the manager holding most of its cells. Managers
-    not in the team are added (capacity = the team's median). Returns the plan and
+    not in the team are added (capacity = the team's median); the team becomes the
+    managers named in the table. Returns the plan and
     notes for the planner (ids not found, grids left without a manager)."""
     cols = {c.strip().lower(): c for c in table.columns}
     if "manager" not in cols or not ({"cell_id", "grid_id"} & set(cols)):
@@ -357,16 +358,21 @@ def import_assignment(plan: Plan, table: pd.DataFrame) -> tuple[Plan, list[str]]
         per_grid = (
             t[~unknown].groupby("grid_id")["manager"].agg(lambda s: s.value_counts().index[0])
         )
-    team = plan.managers.copy()
-    new = sorted(set(per_grid) - set(team["manager"].astype(str)))
+    old_team = plan.managers.copy()
+    names = list(dict.fromkeys(t["manager"]))
+    cap = pd.to_numeric(old_team.get("capacity_h"), errors="coerce") if len(old_team) else None
+    median = float(cap.median()) if cap is not None and cap.notna().any() else 128.0
+    kept = old_team[old_team["manager"].astype(str).isin(names)]
+    new = [n for n in names if n not in set(kept["manager"].astype(str))]
+    add = pd.DataFrame({"manager": new, "capacity_h": median})
+    if "area" in old_team.columns:
+        add["area"] = ""
+    team = pd.concat([kept, add], ignore_index=True)
     if new:
-        cap = pd.to_numeric(team.get("capacity_h"), errors="coerce") if len(team) else None
-        median = float(cap.median()) if cap is not None and cap.notna().any() else 128.0
-        add = pd.DataFrame({"manager": new, "capacity_h": median})
-        if "area" in team.columns:
-            add["area"] = ""
-        team = pd.concat([team, add], ignore_index=True)
         notes.append(f"{len(new)} managers added to the team: {', '.join(new[:8])}")
+    dropped = len(old_team) - len(kept)
+    if dropped:
+        notes.append(f"the team is now the {len(team)} managers of the imported plan")
     g = plan.grids.copy()
     g["manager"] = gid.map(per_grid).fillna("").astype(str).to_numpy()
     left = int((g["manager"] == "").sum())
