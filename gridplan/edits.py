@@ -347,7 +347,8 @@ def import_assignment(plan: Plan, table: pd.DataFrame) -> tuple[Plan, list[str]]
         known = t["grid_id"].isin(set(gid))
         if (~known).any():
             notes.append(f"{int((~known).sum())} grid ids not in the plan were skipped")
-        per_grid = t[known].drop_duplicates("grid_id", keep="last").set_index("grid_id")["manager"]
+        t = t[known]
+        per_grid = t.drop_duplicates("grid_id", keep="last").set_index("grid_id")["manager"]
     else:
         t["cell_id"] = t["cell_id"].astype(str).str.strip()
         grid_of = plan.cells.set_index(plan.cells["cell_id"].astype(str))["grid_id"].astype(str)
@@ -355,9 +356,8 @@ def import_assignment(plan: Plan, table: pd.DataFrame) -> tuple[Plan, list[str]]
         unknown = t["grid_id"].isna()
         if unknown.any():
             notes.append(f"{int(unknown.sum())} cell ids not in the plan were skipped")
-        per_grid = (
-            t[~unknown].groupby("grid_id")["manager"].agg(lambda s: s.value_counts().index[0])
-        )
+        t = t[~unknown]
+        per_grid = t.groupby("grid_id")["manager"].agg(lambda s: s.value_counts().index[0])
     old_team = plan.managers.copy()
     names = list(dict.fromkeys(t["manager"]))
     cap = pd.to_numeric(old_team.get("capacity_h"), errors="coerce") if len(old_team) else None
