@@ -5,7 +5,14 @@
    run: weighted k-means on the unit coordinates, then greedy repair (boundary moves
    from the heaviest territory to a lighter neighbour, contiguity kept). Both are scored
    by the same report (max deviation, cut edges, contiguity).
-2. **Districting**: graphs whose minimum number of cut edges at ±0.5 % is known — small
+2. **Demo city**: the NYC demo as ``gridplan demo`` builds it (H3 cells and partition
+   settings of :func:`gridplan.pipeline.demo_settings`: floors of residents and customers,
+   grids uniform in coverage), workloads from :func:`gridplan.workload.grid_workload`, the
+   headcount :func:`gridplan.workload.suggest_headcount` suggests, the grid adjacency of
+   the cells (barriers respected, islands linked to their nearest grid as
+   :func:`gridplan.balance.balance_grids` does), balanced at ±3 %; the k-means + greedy
+   repair baseline on the same graph.
+3. **Districting**: graphs whose minimum number of cut edges at ±0.5 % is known — small
    lattices and small weighted planar graphs solved to proven optimality by the exact
    CP-SAT model (long limit), and the 18x18 lattice into 6 (optimum 54: six 6x9 blocks;
    54 is also the lower bound since each of the 6 territories of 54 cells has a
@@ -21,16 +28,19 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from gridplan.atomic import write_text_atomic  # noqa: E402
 from gridplan.balance import _kmeans_labels, balance_arrays, make_report  # noqa: E402
 from gridplan.balance_graph import csr_from_edges, delaunay_edges  # noqa: E402
 from gridplan.balance_model import SubProblem, solve_subproblem  # noqa: E402
@@ -95,21 +105,83 @@ def bench_large(time_limit: float, seed: int = 0) -> dict:
     t_ours = time.monotonic() - t
     r = res.report
 
-    def row(rep, secs):
-        return {
-            "max_deviation": round(rep.max_deviation, 5),
-            "within_tolerance": rep.within_tolerance,
-            "contiguous": rep.contiguous,
-            "cut_edges": rep.cut_edges,
-            "seconds": round(secs, 2),
-        }
-
+    row = _row
     return {
         "instance": f"delaunay n={n} k={k} tol=±{tol:.0%}",
         "edges": r.total_edges,
         "time_limit": time_limit,
         "gridplan": row(r, t_ours) | {"stopped_by": r.stopped_by},
         "baseline_kmeans_greedy": row(rb, t_base),
+    }
+
+
+def _row(rep, secs: float) -> dict:
+    return {
+        "max_deviation": round(rep.max_deviation, 5),
+        "within_tolerance": rep.within_tolerance,
+        "contiguous": rep.contiguous,
+        "cut_edges": rep.cut_edges,
+        "seconds": round(secs, 2),
+    }
+
+
+def bench_demo_city(time_limit: float, city: str = "nyc", seed: int = 0) -> dict:
+    """The demo city at ±3 % with the suggested headcount, and the baseline."""
+    from gridplan.balance import _link_islands
+    from gridplan.cells import build_cells
+    from gridplan.demo import load_demo
+    from gridplan.partition import partition_cells
+    from gridplan.pipeline import demo_settings, grid_edges
+    from gridplan.workload import default_workload_config, grid_workload, suggest_headcount
+
+    tol = 0.03
+    settings = demo_settings(seed=seed)
+    t = time.monotonic()
+    layers = load_demo(city)
+    cellset = build_cells(layers, settings.cells)
+    t_cells = time.monotonic() - t
+    t = time.monotonic()
+    part = partition_cells(cellset.cells, cellset.adjacency, settings.partition)
+    t_part = time.monotonic() - t
+    grids = part.grids
+    wcfg = default_workload_config()
+    w = grid_workload(grids, wcfg)["hours_total"].to_numpy(float)
+    head = suggest_headcount(pd.Series(w), wcfg.capacity_h)
+    k = int(head.loc["city", "managers"])
+    pos = pd.Index(grids["grid_id"]).get_indexer(part.assignment.to_numpy())
+    edges = grid_edges(cellset.adjacency, pos)
+    pts = grids.geometry.representative_point()
+    x, y = pts.x.to_numpy(float), pts.y.to_numpy(float)
+    n = len(grids)
+    edges, linked = _link_islands(n, edges, x, y)
+    ip, ix = csr_from_edges(n, edges)
+    t = time.monotonic()
+    base = naive_baseline(w, ip, ix, x, y, k, tol, seed)
+    t_base = time.monotonic() - t
+    tg = np.full(k, w.sum() / k)
+    rb = make_report(w, ip, ix, base, k, tg, tol, "cut_edges", (x, y), None, None, None,
+                     t_base, {}, [], list(range(k)))  # fmt: skip
+    t = time.monotonic()
+    res = balance_arrays(w, ip, ix, k, tolerance=tol, x=x, y=y, time_limit=time_limit,
+                         seed=seed)  # fmt: skip
+    t_ours = time.monotonic() - t
+    r = res.report
+    return {
+        "instance": f"demo {city}: {n} grids from {cellset.n} cells, k={k} tol=±{tol:.0%}",
+        "cells": cellset.n,
+        "grids": n,
+        "grid_edges": r.total_edges,
+        "islands_linked": len(linked),
+        "hours_total": round(float(w.sum()), 1),
+        "capacity_h": wcfg.capacity_h,
+        "managers": k,
+        "managers_exact": round(float(head.loc["city", "managers_exact"]), 2),
+        "heaviest_grid_share_of_target": round(float(w.max() / (w.sum() / k)), 3),
+        "seconds_cells": round(t_cells, 1),
+        "seconds_partition": round(t_part, 1),
+        "time_limit": time_limit,
+        "gridplan": _row(r, t_ours) | {"stopped_by": r.stopped_by},
+        "baseline_kmeans_greedy": _row(rb, t_base),
     }
 
 
@@ -177,14 +249,23 @@ def bench_districting(time_limit: float, exact_limit: float, quick: bool) -> lis
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small subset, short limits")
+    ap.add_argument("--skip-demo", action="store_true", help="leave out the demo city")
     args = ap.parse_args()
+    limit_demo = 10.0 if args.quick else 20.0  # the time limit of `gridplan demo`
     limit_large = 10.0 if args.quick else 30.0
     limit_d = 5.0 if args.quick else 20.0
     result = {
-        "machine": {"python": platform.python_version(), "processor": platform.processor()},
+        "machine": {
+            "python": platform.python_version(),
+            "processor": platform.processor(),
+            "cpus": os.cpu_count(),
+        },
         "large": bench_large(limit_large),
     }
     print(result["large"], flush=True)
+    if not args.skip_demo:
+        result["demo_city"] = bench_demo_city(limit_demo)
+        print(result["demo_city"], flush=True)
     result["districting"] = bench_districting(limit_d, 60.0 if not args.quick else 10.0, args.quick)
     gaps = [d["gap"] for d in result["districting"] if d["gap"] is not None]
     result["districting_summary"] = {
@@ -194,7 +275,7 @@ def main() -> None:
     }
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "balance.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    write_text_atomic(out / "balance.json", json.dumps(result, indent=2))
     print(json.dumps(result["districting_summary"]))
 
 

@@ -230,8 +230,136 @@ def _unit_name(ids: Any, i: int) -> str:
     return f"unit {ids[i]!r}"
 
 
+def _lock_feasibility(
+    w: np.ndarray,
+    ip: np.ndarray,
+    ix: np.ndarray,
+    comp: np.ndarray,
+    lo_f: np.ndarray,
+    hi_f: np.ndarray,
+    k: int,
+    locks: np.ndarray,
+    ids: Any,
+    names: list[Any],
+) -> None:
+    """Raise :class:`InfeasibleError` when the locks make the bands impossible.
+
+    Necessary conditions only (cheap, exact when they fire): a manager's territory holds
+    its locked units and is connected, so (1) its locked units must be joinable without
+    crossing other managers' locks, and the lightest way to join them must fit under its
+    upper bound; (2) it can only grow into the groups of free units that touch its
+    locked units, which must hold enough to reach its lower bound; (3) when every
+    manager has locks, a group of free units that touches one manager's locks only
+    must go to that manager, which must stay under its upper bound.
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    n = w.size
+    free = locks < 0
+    scale = max(float(hi_f.max()), 1.0)
+    eps = 1e-12 * scale  # keeps zero-weight steps as edges; n * eps is negligible
+    fc = components(ip, ix, free)  # groups of free units (-1 for locked units)
+    nfc = int(fc.max()) + 1 if free.any() else 0
+    fw = np.bincount(fc[free], weights=w[free], minlength=nfc)
+    src = np.repeat(np.arange(n), np.diff(ip))
+    dst = np.asarray(ix, dtype=np.int64)
+    touch = free[src] & ~free[dst]  # a free unit next to a locked one
+    pairs = np.unique(np.stack([fc[src[touch]], locks[dst[touch]]], axis=1), axis=0)
+    pairs = pairs.reshape(-1, 2)
+    locked_w = np.bincount(locks[~free], weights=w[~free], minlength=k)
+    has_lock = np.zeros(k, dtype=bool)
+    has_lock[np.unique(locks[~free])] = True
+
+    def name(i: int) -> str:
+        return str(ids[i]) if ids is not None else str(i)
+
+    def target(d: int) -> float:
+        return float((lo_f[d] + hi_f[d]) / 2)
+
+    for d in np.flatnonzero(has_lock):
+        d = int(d)
+        mine = np.flatnonzero(locks == d)
+        parts = np.unique(comp[mine])
+        if parts.size > 1:
+            other = mine[comp[mine] != comp[mine[0]]][0]
+            raise InfeasibleError(
+                f"the units locked to manager {names[d]!r} ({name(int(mine[0]))} and "
+                f"{name(int(other))}) are in {parts.size} disconnected parts of the "
+                "adjacency, and a territory must be contiguous",
+                suggestions=[
+                    "lock that manager's units in one part only",
+                    "add the adjacency (edges) that joins the parts",
+                ],
+            )
+        if mine.size > 1:
+            # (1) lightest connection of the locked units through free units
+            cost = np.where(free, w, 0.0) + eps
+            ok_dst = free[dst] | (locks[dst] == d)
+            ok_src = free[src] | (locks[src] == d)
+            keep = ok_dst & ok_src
+            g = csr_matrix((cost[dst[keep]], (src[keep], dst[keep])), shape=(n, n))
+            dist = dijkstra(g, directed=True, indices=int(mine[0]))
+            far = mine[np.argmax(dist[mine])]
+            if not np.isfinite(dist[far]):
+                cut = mine[~np.isfinite(dist[mine])]
+                raise InfeasibleError(
+                    f"the units locked to manager {names[d]!r} ({name(int(mine[0]))} and "
+                    f"{name(int(cut[0]))}) are cut apart by units locked to other managers, "
+                    "and a territory must be contiguous",
+                    suggestions=[
+                        "unlock one of them",
+                        "unlock the other managers' units between them",
+                    ],
+                )
+            need = float(locked_w[d]) + float(dist[far]) - n * eps
+            if need > hi_f[d] + 1e-9 * max(hi_f[d], 1):
+                raise InfeasibleError(
+                    f"joining the units locked to manager {names[d]!r} ({name(int(mine[0]))} "
+                    f"to {name(int(far))}) takes at least {need:,.2f} of workload (locked "
+                    f"{locked_w[d]:,.2f} + the lightest connecting path "
+                    f"{need - locked_w[d]:,.2f}), above that manager's upper bound "
+                    f"{hi_f[d]:,.2f} (target {target(d):,.2f})",
+                    suggestions=["unlock one of those units", "raise the tolerance or capacity"],
+                )
+        # (2) room to grow
+        reach = float(locked_w[d]) + float(fw[pairs[pairs[:, 1] == d, 0]].sum())
+        if reach < lo_f[d] - 1e-9 * max(lo_f[d], 1):
+            raise InfeasibleError(
+                f"manager {names[d]!r} can reach at most {reach:,.2f} of workload (the "
+                f"{mine.size} unit(s) locked to them weigh {locked_w[d]:,.2f}; units locked "
+                "to other managers fence off the rest), below that manager's lower bound "
+                f"{lo_f[d]:,.2f} (target {target(d):,.2f})",
+                suggestions=[
+                    "unlock the other managers' units around them",
+                    "raise the tolerance or lower that manager's capacity",
+                ],
+            )
+    if has_lock.all() and nfc:
+        # (3) groups of free units that only one manager can take
+        bordering = np.bincount(pairs[:, 0], minlength=nfc)
+        only = pairs[bordering[pairs[:, 0]] == 1]
+        forced = locked_w + np.bincount(only[:, 1], weights=fw[only[:, 0]], minlength=k)
+        over = np.flatnonzero(forced > hi_f + 1e-9 * np.maximum(hi_f, 1))
+        if over.size:
+            d = int(over[0])
+            raise InfeasibleError(
+                f"manager {names[d]!r} must take at least {forced[d]:,.2f} of workload (the "
+                f"units locked to them, {locked_w[d]:,.2f}, and the free units that only "
+                "they can reach), above that manager's upper bound "
+                f"{hi_f[d]:,.2f} (target {target(d):,.2f}): every manager has locked units, "
+                "so units fenced in by one manager's locks go to that manager",
+                suggestions=[
+                    "unlock some of that manager's units",
+                    "raise the tolerance or that manager's capacity",
+                ],
+            )
+
+
 def _feasibility(
     w: np.ndarray,
+    ip: np.ndarray,
+    ix: np.ndarray,
     comp: np.ndarray,
     lo_f: np.ndarray,
     hi_f: np.ndarray,
@@ -271,6 +399,8 @@ def _feasibility(
                 f"manager's upper bound {hi_f[d]:,.2f} (target {(lo_f[d] + hi_f[d]) / 2:,.2f})",
                 suggestions=["unlock some of those units", "raise the tolerance or the capacity"],
             )
+    if np.any(locks >= 0):
+        _lock_feasibility(w, ip, ix, comp, lo_f, hi_f, k, locks, ids, names)
     ncomp = int(comp.max()) + 1 if n else 0
     m_per = np.zeros(ncomp, dtype=np.int64)
     if ncomp <= 1:
@@ -446,7 +576,7 @@ def balance_arrays(
         )
 
     comp = components(ip, ix)
-    m_per = _feasibility(w, comp, lo_f, hi_f, K, lk, ids, names)
+    m_per = _feasibility(w, ip, ix, comp, lo_f, hi_f, K, lk, ids, names)
     workers = 2 if workers is None else max(1, int(workers))
     notes: list[str] = []
 

@@ -365,6 +365,14 @@ def _run_one(args: tuple) -> tuple[tuple[int, int], list[int], dict]:
     return (res.violation, res.objective), res.labels, stats
 
 
+#: jobs of :func:`optimise_parallel`, set just before its worker processes are forked
+_FORK_JOBS: list[tuple] = []
+
+
+def _run_forked(j: int) -> tuple[tuple[int, int], list[int], dict]:
+    return _run_one(_FORK_JOBS[j])
+
+
 def optimise_parallel(
     inp: EngineInput,
     *,
@@ -397,15 +405,21 @@ def optimise_parallel(
         progress(0.0, f"searching in {workers} processes")
     t0 = time.monotonic()
     limit = max(0.5, time_limit - max(0.3, 0.02 * time_limit))  # process start, hand-back
-    jobs = [(inp, seed + 1_000_003 * j, limit, work_limit) for j in range(workers)]
+    global _FORK_JOBS
+    # the forked workers inherit the jobs: nothing is pickled on the way in (the input
+    # may hold closures, e.g. the compactness cost refresh, and is large anyway)
+    _FORK_JOBS = [(inp, seed + 1_000_003 * j, limit, work_limit) for j in range(workers)]
     ctx = mp.get_context("fork")
-    pool = ctx.Pool(processes=workers)
     try:
-        pending = pool.map_async(_run_one, jobs)
-        outs = pending.get(timeout=time_limit + 10.0)
+        pool = ctx.Pool(processes=workers)
+        try:
+            pending = pool.map_async(_run_forked, range(workers))
+            outs = pending.get(timeout=time_limit + 10.0)
+        finally:
+            pool.terminate()
+            pool.join()
     finally:
-        pool.terminate()
-        pool.join()
+        _FORK_JOBS = []
     best_j = min(range(len(outs)), key=lambda j: (outs[j][0], j))
     key, labels, stats = outs[best_j]
     stats = dict(stats)

@@ -60,6 +60,7 @@ __all__ = [
     "partition_arrays",
     "partition_batch",
     "partition_cells",
+    "select_cells",
 ]
 
 
@@ -178,6 +179,47 @@ class PartitionResult:
     summary: Mapping[str, Any]
     notes: tuple[str, ...]
     arrays: ArrayPartition
+
+
+def select_cells(
+    cells: gpd.GeoDataFrame,
+    *,
+    districts: Sequence[str] | None = None,
+    polygon: Any = None,
+    polygon_crs: Any = None,
+) -> np.ndarray:
+    """Boolean mask of the cells to re-partition: those in ``districts`` and/or whose
+    representative point lies inside ``polygon`` (a shapely geometry or a GeoSeries /
+    GeoDataFrame, in ``polygon_crs`` — default the cells' CRS; EPSG:4326 for a shape
+    drawn on a web map). With both, a cell must satisfy both. Pass the mask as
+    ``subset`` to :func:`partition_cells`."""
+    mask = np.ones(len(cells), dtype=bool)
+    if districts is not None:
+        if "district" not in cells.columns:
+            raise InputError(
+                Problem("the cells have no district column", "select_cells", "select by polygon")
+            )
+        wanted = {str(d) for d in districts}
+        unknown = wanted - set(cells["district"].astype(str))
+        if unknown:
+            raise InputError(
+                Problem(
+                    f"unknown districts {sorted(unknown)[:5]}",
+                    "select_cells",
+                    "pick districts that the cells have",
+                )
+            )
+        mask &= cells["district"].astype(str).isin(wanted).to_numpy()
+    if polygon is not None:
+        if isinstance(polygon, gpd.GeoDataFrame | gpd.GeoSeries):
+            shape = polygon.to_crs(cells.crs).union_all() if polygon.crs else polygon.union_all()
+        else:
+            shape = polygon
+            if polygon_crs is not None:
+                shape = gpd.GeoSeries([polygon], crs=polygon_crs).to_crs(cells.crs).iloc[0]
+        pts = cells.geometry.representative_point().to_numpy()
+        mask &= shapely.contains_xy(shape, shapely.get_x(pts), shapely.get_y(pts))
+    return mask
 
 
 # ------------------------------------------------------------------ helpers
@@ -590,7 +632,7 @@ def partition_batch(
             Problem(
                 "dask.distributed is not installed",
                 f"partition_batch(scheduler={scheduler!r})",
-                "pip install 'dask[distributed]', or pass scheduler=None to run locally",
+                "pip install 'gridplan[dask]', or pass scheduler=None to run locally",
             )
         ) from exc
     own_client = None

@@ -61,29 +61,34 @@ def test_exact_small_lattices(r, c, k, best):
     assert res.report.stopped_by == "convergence"  # proven optimal by CP-SAT
 
 
-def brute_force_min_cut(ip, ix, w, k, tol):
+def brute_force_min_cut(ip, ix, w, k, tol, capacities=None):
     """Optimum by enumeration (tiny graphs only)."""
     import itertools
 
     n = w.size
     edges = edge_array(ip, ix)
-    target = w.sum() / k
+    share = np.full(k, 1 / k) if capacities is None else np.asarray(capacities) / sum(capacities)
+    targets = share * w.sum()
     best = None
-    for lab in itertools.product(range(k), repeat=n - 1):
-        lab = np.array((0, *lab))
-        ok = True
-        for d in range(k):
-            m = np.flatnonzero(lab == d)
-            if m.size == 0 or abs(w[m].sum() - target) > tol * target + 1e-9:
-                ok = False
-                break
-            if not is_connected_subset(ip, ix, m):
-                ok = False
-                break
-        if ok:
-            cut = int(np.count_nonzero(lab[edges[:, 0]] != lab[edges[:, 1]]))
-            best = cut if best is None else min(best, cut)
+    # equal shares: managers are interchangeable, so unit 0 may be fixed to manager 0
+    first = (0,) if capacities is None else tuple(range(k))
+    for rest in itertools.product(range(k), repeat=n - 1):
+        for f in first:
+            lab = np.array((f, *rest))
+            if _fits(lab, ip, ix, w, k, targets, tol):
+                cut = int(np.count_nonzero(lab[edges[:, 0]] != lab[edges[:, 1]]))
+                best = cut if best is None else min(best, cut)
     return best
+
+
+def _fits(lab, ip, ix, w, k, targets, tol):
+    for d in range(k):
+        m = np.flatnonzero(lab == d)
+        if m.size == 0 or abs(w[m].sum() - targets[d]) > tol * targets[d] + 1e-9:
+            return False
+        if not is_connected_subset(ip, ix, m):
+            return False
+    return True
 
 
 def test_matches_enumeration_on_weighted_graph():
@@ -92,6 +97,29 @@ def test_matches_enumeration_on_weighted_graph():
     best = brute_force_min_cut(ip, ix, w, 2, 0.1)
     res = balance_arrays(w, ip, ix, 2, tolerance=0.1, time_limit=10)
     assert_valid(res, ip, ix, w, 2, 0.1)
+    assert res.report.cut_edges == best
+
+
+def test_matches_enumeration_three_managers_with_capacities():
+    ip, ix, _, _ = random_graph(9, 11)
+    w = np.array([4, 7, 2, 6, 5, 3, 8, 4, 5], dtype=float)
+    cap = np.array([1.0, 1.0, 2.0])  # the third manager works full time, the others half
+    best = brute_force_min_cut(ip, ix, w, 3, 0.15, capacities=cap)
+    assert best is not None
+    res = balance_arrays(w, ip, ix, 3, tolerance=0.15, capacities=cap, time_limit=10)
+    rep = res.report
+    assert rep.contiguous and rep.within_tolerance
+    assert rep.cut_edges == best
+    assert rep.territories[2].target == pytest.approx(w.sum() / 2)
+
+
+def test_matches_enumeration_three_equal_managers():
+    ip, ix, _, _ = random_graph(10, 12)
+    w = np.array([3, 9, 4, 4, 6, 2, 7, 5, 3, 6], dtype=float)
+    best = brute_force_min_cut(ip, ix, w, 3, 0.1)
+    assert best is not None
+    res = balance_arrays(w, ip, ix, 3, tolerance=0.1, time_limit=10)
+    assert_valid(res, ip, ix, w, 3, 0.1)
     assert res.report.cut_edges == best
 
 
@@ -141,6 +169,29 @@ def test_minimum_disruption_moves_nothing_when_previous_is_fine():
     assert res.report.moved_weight == 0
 
 
+def test_minimum_disruption_keeps_a_non_optimal_plan_that_meets_the_tolerance():
+    # exact path (small): an L-shaped split of a 3x4 lattice cuts 5 edges where the best
+    # split cuts 3, yet it is balanced and contiguous, so it must come back unchanged
+    ip, ix = lattice(3, 4)
+    w = np.ones(12)
+    previous = np.array([0, 0, 0, 0,
+                         0, 0, 1, 1,
+                         1, 1, 1, 1])  # fmt: skip
+    res = balance_arrays(w, ip, ix, 2, tolerance=0.0, previous=previous, time_limit=3)
+    assert np.array_equal(res.labels, previous)
+    assert res.report.cut_edges == 5 and res.report.moved_units == 0
+    # search path (large): a compact plan is not the fewest-cut-edges plan
+    ip, ix, x, y = random_graph(300, 9)
+    w = np.random.default_rng(9).lognormal(3, 0.4, 300)
+    compact = balance_arrays(
+        w, ip, ix, 6, tolerance=0.03, x=x, y=y, objective="compactness", time_limit=3
+    )
+    assert compact.report.within_tolerance and compact.report.contiguous
+    again = balance_arrays(w, ip, ix, 6, tolerance=0.03, previous=compact.labels, time_limit=3)
+    assert np.array_equal(again.labels, compact.labels)
+    assert again.report.moved_units == 0 and again.report.moved_weight == 0
+
+
 def test_rebalance_moves_little():
     ip, ix, _x, _y = random_graph(100, 4)
     w = np.ones(100)
@@ -187,6 +238,19 @@ def test_compactness_with_home_bases():
     assert np.mean(res.labels[near0] == 0) > 0.9
 
 
+@pytest.mark.parametrize("objective", ["compactness", "both"])
+def test_centre_objectives_run_in_worker_processes(objective):
+    # their costs are refreshed by a closure, which cannot be pickled: the workers must
+    # inherit the job through fork instead (this used to raise an AttributeError)
+    ip, ix, x, y = random_graph(200, 13)
+    w = np.random.default_rng(13).lognormal(3, 0.4, 200)
+    res = balance_arrays(
+        w, ip, ix, 4, tolerance=0.05, x=x, y=y, objective=objective, time_limit=2.5, workers=2
+    )
+    assert res.report.stats.get("processes") == 2
+    assert_valid(res, ip, ix, w, 4, 0.05)
+
+
 def test_both_objective_and_capacities():
     ip, ix, x, y = random_graph(90, 8)
     w = np.ones(90)
@@ -215,6 +279,98 @@ def test_infeasible_locks_overload_manager():
     locks = np.array([0, 0, 0, 0, 0, -1, -1, -1])
     with pytest.raises(InfeasibleError, match=r"locked to manager 0 weigh 5\.00, above"):
         balance_arrays(w, ip, ix, 2, tolerance=0.1, locks=locks, time_limit=1)
+
+
+def path_graph(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return csr_from_edges(n, np.array([(i, i + 1) for i in range(n - 1)]))
+
+
+def test_infeasible_locks_too_far_apart():
+    ip, ix = path_graph(10)
+    locks = np.full(10, -1)
+    locks[[0, 9]] = 0  # one manager at both ends: the territory would be the whole path
+    with pytest.raises(
+        InfeasibleError,
+        match=r"(?s)joining the units locked to manager 0 \(0 to 9\) takes at least 10\.00 .*"
+        r"locked 2\.00 \+ the lightest connecting path 8\.00.*upper bound 5\.50.*unlock",
+    ):
+        balance_arrays(np.ones(10), ip, ix, 2, tolerance=0.1, locks=locks, time_limit=1)
+
+
+def test_infeasible_locks_cut_apart_by_other_locks():
+    ip, ix = path_graph(10)
+    locks = np.full(10, -1)
+    locks[[0, 5]] = 0
+    locks[4] = 1
+    with pytest.raises(InfeasibleError, match=r"manager 0 \(0 and 5\) are cut apart"):
+        balance_arrays(np.ones(10), ip, ix, 2, tolerance=0.5, locks=locks, time_limit=1)
+
+
+def test_infeasible_locks_fence_a_manager_in():
+    ip, ix = path_graph(10)
+    locks = np.full(10, -1)
+    locks[1], locks[2] = 0, 1  # manager 0 can only have units 0 and 1
+    with pytest.raises(
+        InfeasibleError,
+        match=r"(?s)manager 0 can reach at most 2\.00 of workload.*lower bound 4\.00",
+    ):
+        balance_arrays(np.ones(10), ip, ix, 2, tolerance=0.2, locks=locks, time_limit=1)
+
+
+def test_infeasible_locks_force_too_much_on_a_manager():
+    # a pocket of 7 units behind manager 0's locked unit 7; a shared region 8..19 that
+    # managers 1 and 2 (locked at 20 and 21) reach too. Every manager has a lock, so the
+    # pocket is manager 0's: 8 units against an upper bound of 22/3 * 1.05 = 7.70
+    e = [(i, i + 1) for i in range(19)] + [(19, 20), (13, 21)]
+    ip, ix = csr_from_edges(22, np.array(e))
+    locks = np.full(22, -1)
+    locks[7], locks[20], locks[21] = 0, 1, 2
+    with pytest.raises(
+        InfeasibleError,
+        match=r"(?s)manager 0 must take at least 8\.00 of workload.*upper bound 7\.70",
+    ):
+        balance_arrays(np.ones(22), ip, ix, 3, tolerance=0.05, locks=locks, time_limit=1)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lock_checks_never_reject_a_feasible_plan(seed):
+    # locks taken from a valid plan can always be kept: no lock message may fire
+    rng = np.random.default_rng(seed)
+    ip, ix, _x, _y = random_graph(80, seed)
+    w = rng.lognormal(2, 0.5, 80)
+    plan = balance_arrays(w, ip, ix, 4, tolerance=0.05, time_limit=1, seed=seed)
+    assert plan.report.within_tolerance and plan.report.contiguous
+    for frac in (0.1, 0.5, 0.9):
+        locks = np.where(rng.random(80) < frac, plan.labels, -1)
+        res = balance_arrays(w, ip, ix, 4, tolerance=0.05, locks=locks, time_limit=1, seed=seed)
+        assert np.all(res.labels[locks >= 0] == locks[locks >= 0])
+
+
+def test_infeasible_disconnected_part_too_big():
+    # a path of 5 units and a separate path of 3: target 4 ± 5 %, so the 5 would need
+    # 1.19-1.32 managers: no whole number fits
+    e = [(0, 1), (1, 2), (2, 3), (3, 4), (5, 6), (6, 7)]
+    ip, ix = csr_from_edges(8, np.array(e))
+    with pytest.raises(
+        InfeasibleError,
+        match=r"(?s)disconnected group of 5 unit\(s\) \(0, 1, 2, 3, 4\) weighs 5\.00: not "
+        r"within \[m x 3\.80, m x 4\.20\].*add the missing adjacency",
+    ):
+        balance_arrays(np.ones(8), ip, ix, 2, tolerance=0.05, time_limit=1)
+
+
+def test_infeasible_parts_need_more_managers():
+    ip, ix = csr_from_edges(3, np.zeros((0, 2), dtype=np.int64))  # three islands
+    with pytest.raises(InfeasibleError, match=r"3 disconnected parts that need between 3 and 3"):
+        balance_arrays(np.ones(3), ip, ix, 2, tolerance=0.5, time_limit=1)
+
+
+def test_infeasible_locks_in_two_disconnected_parts():
+    e = [(0, 1), (1, 2), (3, 4), (4, 5)]
+    ip, ix = csr_from_edges(6, np.array(e))
+    locks = np.array([0, -1, -1, 0, -1, -1])
+    with pytest.raises(InfeasibleError, match=r"locked to manager 0 \(0 and 3\) are in 2 disc"):
+        balance_arrays(np.ones(6), ip, ix, 2, tolerance=0.1, locks=locks, time_limit=1)
 
 
 def test_infeasible_disconnected_part():

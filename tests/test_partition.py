@@ -23,6 +23,7 @@ from gridplan.partition import (
     partition_arrays,
     partition_batch,
     partition_cells,
+    select_cells,
 )
 
 
@@ -429,6 +430,34 @@ def test_partial_repartition_keeps_other_cells() -> None:
     pd.testing.assert_series_equal(again.assignment[west], first.assignment[west])
     assert again.grids.loc[again.grids["district"] == "D2", "population"].min() >= 3000
     assert again.assignment[subset].nunique() >= first.assignment[subset].nunique()
+
+
+def test_select_cells_by_district_and_drawn_polygon() -> None:
+    cells, adj = toy_cells()
+    assert select_cells(cells, districts=["D2"]).sum() == (cells["district"] == "D2").sum()
+    # a rectangle drawn on a web map (EPSG:4326) around the 2x2 cells at the origin
+    drawn = gpd.GeoSeries([box(1, 1, 999, 999)], crs=cells.crs).to_crs(4326).iloc[0]
+    mask = select_cells(cells, polygon=drawn, polygon_crs=4326)
+    assert cells.index[mask].tolist() == [100, 101, 108, 109]
+    both = select_cells(cells, districts=["D2"], polygon=box(0, 0, 4000, 600))
+    assert set(cells.loc[both, "district"]) == {"D2"} and both.sum() == 4
+    with pytest.raises(InputError, match="unknown districts"):
+        select_cells(cells, districts=["D9"])
+    # re-partition only the drawn selection; everything else keeps its grid
+    first = partition_cells(cells, adj, PartitionConfig(floors={"population": 2500}))
+    sel = select_cells(cells, polygon=box(0, 0, 2000, 3000))
+    again = partition_cells(
+        cells,
+        adj,
+        PartitionConfig(floors={"population": 1200}),
+        subset=sel,
+        current=first.assignment,
+    )
+    outside = cells.index[~sel]
+    untouched = ~first.assignment[outside].isin(first.assignment[cells.index[sel]])
+    kept = outside[untouched.to_numpy()]
+    pd.testing.assert_series_equal(again.assignment[kept], first.assignment[kept])
+    assert again.grids["meets_floors"].all()
 
 
 def test_locked_grid_is_kept() -> None:
