@@ -197,3 +197,18 @@ def test_compare_and_export_pages(app, workspace_env):
     _ok(at.button(key="prep_gpkg").click().run())
     downloads = at.get("download_button")
     assert len(downloads) >= 4  # gpkg, grids, managers, customers
+
+
+def test_an_impossible_team_is_explained_not_a_traceback(app):
+    at = _partitioned_seoul(app)
+    _ok(at.switch_page("ui/territories_page.py").run())
+    n_grids = len(_plan(at).grids)
+    at.number_input(key="team_n").set_value(n_grids + 50)  # more managers than grids
+    _ok(at.button(key="use_headcount").click().run())
+    at.number_input(key="bal_time").set_value(2.0)
+    at.button(key="balance").click().run()
+    assert not at.exception
+    assert at.error, "the page says why the balance cannot run"
+    text = " ".join(e.value for e in at.error)
+    assert "Traceback" not in text
+    assert str(n_grids + 50) in text or str(n_grids) in text  # the numbers are named

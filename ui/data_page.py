@@ -136,8 +136,7 @@ source = st.radio(
     horizontal=True,
     key="source",
 )
-with st.sidebar:
-    st.divider()
+with st.expander("City, cells and basemap", expanded=True):
     city = st.selectbox(
         t("data.demo"),
         DEMO_CITIES,

@@ -240,14 +240,16 @@ g = plan.grids
 c1, c2, c3, c4 = st.columns(4)
 c1.metric(t("grids.count"), f"{len(g):,}")
 c2.metric(t("data.cells"), f"{len(plan.cells):,}")
-c3.metric("Hours/month", f"{g['hours_total'].sum():,.0f}")
-c4.metric("Locked", f"{int(g.get('locked', pd.Series(False)).fillna(False).astype(bool).sum())}")
+c3.metric(t("grids.hours"), f"{g['hours_total'].sum():,.0f}")
+c4.metric(
+    t("grids.locked"), f"{int(g.get('locked', pd.Series(False)).fillna(False).astype(bool).sum())}"
+)
 
 left, right = st.columns([3, 2])
 shapes = grid_shapes(plan)
 with left:
     colour = st.selectbox(
-        "Colour by",
+        t("grids.colour"),
         ["grid_type", "population", "customers", "spend", "hours_total", "manager"],
         key="grids_colour",
     )
@@ -274,11 +276,7 @@ with left:
         if hit is not None:
             sel = toggle(sel, hit)
     st.session_state["grid_sel"] = sel
-    st.caption(
-        "Click grids on the map to select them. Drawing a polygon needs the Leaflet.draw "
-        "plugin, which is not installed locally (the app loads nothing from the internet): "
-        "select cells with a rectangle of coordinates instead."
-    )
+    st.caption(t("grids.click_help"))
 
 with right:
     st.subheader(t("grids.edit"))
@@ -302,10 +300,10 @@ with right:
         for k, v in zip(("rx0", "ry0", "rx1", "ry1"), (cx, cy, cx + 0.01, cy + 0.01), strict=True):
             st.session_state[k] = float(v)
     r1, r2 = st.columns(2)
-    r1.number_input("West", key="rx0", format="%.5f", step=0.001)
-    r2.number_input("East", key="rx1", format="%.5f", step=0.001)
-    r1.number_input("South", key="ry0", format="%.5f", step=0.001)
-    r2.number_input("North", key="ry1", format="%.5f", step=0.001)
+    r1.number_input(t("west"), key="rx0", format="%.5f", step=0.001)
+    r2.number_input(t("east"), key="rx1", format="%.5f", step=0.001)
+    r1.number_input(t("south"), key="ry0", format="%.5f", step=0.001)
+    r2.number_input(t("north"), key="ry1", format="%.5f", step=0.001)
     st.caption(f"{len(_cell_selection())} cells in the rectangle")
     st.button(t("grids.new_grid"), on_click=_new_grid_from_cells, key="new_grid")
     st.selectbox(t("grids.move_into"), list(g["grid_id"].astype(str)), key="move_target")

@@ -88,6 +88,31 @@ STRINGS: dict[str, tuple[str, str]] = {
     "grids.checks": ("Live checks", "实时检查"),
     "grids.all_ok": ("All rules hold.", "所有规则均满足。"),
     "repair": ("Repair", "修复"),
+    "grids.colour": ("Colour by", "着色依据"),
+    "grids.hours": ("Hours/month", "工时/月"),
+    "grids.locked": ("Locked", "已锁定"),
+    "grids.click_help": (
+        "Click grids on the map to select them. Drawing a polygon needs the Leaflet.draw "
+        "plugin, which is not installed locally (the app loads nothing from the internet): "
+        "select cells with a rectangle of coordinates instead.",
+        "点击地图上的网格即可选中。绘制多边形需要 Leaflet.draw 插件，本地未安装"
+        "（应用不从互联网加载任何内容）：请改用经纬度矩形选择单元。",
+    ),
+    "west": ("West", "西"),
+    "east": ("East", "东"),
+    "south": ("South", "南"),
+    "north": ("North", "北"),
+    "terr.managers": ("Managers", "经理人数"),
+    "terr.max_dev": ("Max deviation", "最大偏差"),
+    "terr.within": ("Within tolerance", "容差内"),
+    "terr.locked": ("Locked grids", "已锁定网格"),
+    "terr.lock_there": ("Lock it there", "锁定在该经理"),
+    "terr.lock_grid": ("Lock grid", "锁定网格"),
+    "terr.unlock_grid": ("Unlock grid", "解锁网格"),
+    "terr.no_manager": (
+        "No grid has a manager yet: set the team and press Balance.",
+        "尚无网格分配经理：请设置团队并点击“均衡分配”。",
+    ),
     # territories
     "terr.title": ("gridplan · Territories", "gridplan · 责任区"),
     "terr.team": ("Team", "团队"),

@@ -154,8 +154,11 @@ def workspace_panel() -> None:
     ws = workspace()
     st.sidebar.subheader(t("ws.title"))
     plan = current_plan()
+    if plan is not None and st.session_state.get("ws_name_of") != plan.name:
+        st.session_state["ws_name"] = plan.name  # follow the plan's name until typed over
+        st.session_state["ws_name_of"] = plan.name
     with st.sidebar.form("save_form", clear_on_submit=False):
-        name = st.text_input(t("ws.plan_name"), value=plan.name if plan else "plan", key="ws_name")
+        name = st.text_input(t("ws.plan_name"), key="ws_name")
         author = st.text_input(t("ws.author"), key="ws_author")
         comment = st.text_input(t("ws.comment"), key="ws_comment")
         save = st.form_submit_button(t("ws.save"), disabled=plan is None)

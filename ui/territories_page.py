@@ -213,17 +213,17 @@ if do_balance or do_rebalance:
         show_error(e)
 
 if not (plan.grids["manager"].astype(str) != "").any():
-    st.info("No grid has a manager yet: set the team and press Balance.")
+    st.info(t("terr.no_manager"))
     st.stop()
 
 table = manager_table(plan)
 edges = cell_edges(plan)
 report = check_plan(plan, edges, floors=plan_floors(plan))
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Managers", len(table))
-m2.metric("Max deviation", f"{table['deviation'].abs().max():.1%}")
-m3.metric("Within tolerance", f"{int(table['within'].sum())}/{len(table)}")
-m4.metric("Locked grids", len(edits.locked_grids(plan)))
+m1.metric(t("terr.managers"), len(table))
+m2.metric(t("terr.max_dev"), f"{table['deviation'].abs().max():.1%}")
+m3.metric(t("terr.within"), f"{int(table['within'].sum())}/{len(table)}")
+m4.metric(t("terr.locked"), len(edits.locked_grids(plan)))
 
 # ---------------------------------------------------------------- map + reassign
 left, right = st.columns([3, 2])
@@ -278,11 +278,11 @@ with right:
     if st.session_state.get("re_manager") not in managers:
         st.session_state["re_manager"] = managers[0]
     st.selectbox(t("terr.manager"), managers, key="re_manager")
-    st.checkbox("Lock it there", key="re_lock")
+    st.checkbox(t("terr.lock_there"), key="re_lock")
     b1, b2 = st.columns(2)
     b1.button(t("terr.reassign"), on_click=_reassign, type="primary", key="reassign")
     b2.button(
-        "Unlock grid" if gid in edits.locked_grids(plan) else "Lock grid",
+        t("terr.unlock_grid") if gid in edits.locked_grids(plan) else t("terr.lock_grid"),
         on_click=_toggle_lock,
         key="lock_grid",
     )
