@@ -235,7 +235,8 @@ for note in st.session_state.get("partition_notes", [])[:8]:
     st.caption(note)
 
 edges = cell_edges(plan)
-report = check_plan(plan, edges, floors=plan_floors(plan), territories=False)
+assigned = bool((plan.grids["manager"].astype(str) != "").any())
+report = check_plan(plan, edges, floors=plan_floors(plan), territories=assigned)
 g = plan.grids
 c1, c2, c3, c4 = st.columns(4)
 c1.metric(t("grids.count"), f"{len(g):,}")
