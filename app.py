@@ -8,12 +8,14 @@ from pathlib import Path
 
 import streamlit as st
 
+from gridplan.draw_assets import publish_draw_assets
 from gridplan.maps import publish_assets
 from ui.i18n import language_switch, t
 from ui.state import undo_redo, workspace_panel
 
 st.set_page_config(page_title="gridplan", page_icon="🗺️", layout="wide")
 publish_assets(Path(__file__).parent / "static")  # local Leaflet for offline maps
+publish_draw_assets(Path(__file__).parent / "static")  # local Leaflet.draw (if installed)
 
 language_switch()
 PAGES = (  # file, title key, icon, url path

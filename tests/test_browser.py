@@ -133,6 +133,24 @@ def _click_map(page, before: str) -> str:
     return caption.inner_text()
 
 
+def _draw_rectangle(page) -> None:
+    """Draw a rectangle with the (locally served) Leaflet.draw tool on the grids map."""
+    _idle(page)
+    iframe = page.locator("iframe[title*='st_folium']").first
+    iframe.scroll_into_view_if_needed()
+    frame = page.frame_locator("iframe[title*='st_folium']").first
+    tool = frame.locator(".leaflet-draw-draw-rectangle")
+    tool.wait_for()
+    page.wait_for_timeout(800)
+    tool.click()
+    box = iframe.bounding_box()
+    x0, y0 = box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.42
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + 60, y0 + 40, steps=8)
+    page.mouse.up()
+
+
 def _involved_text(page) -> str:
     return page.get_by_test_id("stTable").first.inner_text()
 
@@ -167,6 +185,9 @@ def _flow(p, server, tmp_path) -> None:
         _nav(page, "Grids")
         page.get_by_role("button", name="Run partition").click()
         page.get_by_text("Live checks").wait_for()
+        _draw_rectangle(page)
+        sync_api.expect(page.get_by_text("cells in the drawn polygon")).to_be_visible()
+        page.screenshot(path=str(tmp_path / "grids_drawn.png"))
 
         _nav(page, "Territories")
         page.get_by_label("Time limit (s)").fill("3")

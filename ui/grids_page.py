@@ -15,13 +15,21 @@ from gridplan import edits
 from gridplan.balance import BalanceConfig
 from gridplan.checks import check_plan, summary_line
 from gridplan.crs import WGS84
+from gridplan.draw_assets import add_draw
 from gridplan.errors import GridplanError
 from gridplan.maps import MapSettings
 from gridplan.partition import PartitionConfig, partition_cells
 from gridplan.plan_maps import plan_grid_map
 from gridplan.planning import plan_floors, plan_from_partition, rebalance_around
 from ui.i18n import t
-from ui.map_events import cells_in_rectangle, grid_at, new_click, toggle
+from ui.map_events import (
+    cells_in_polygon,
+    cells_in_rectangle,
+    drawn_polygon,
+    grid_at,
+    new_click,
+    toggle,
+)
 from ui.state import (
     cell_adjacency,
     cell_edges,
@@ -173,10 +181,18 @@ def _rerun_selection() -> None:
 
 
 def _cell_selection() -> list[str]:
+    """Cells inside the drawn polygon, else inside the lon/lat rectangle."""
     plan = current_plan()
     s = st.session_state
     cells = plan.cells[["cell_id", "geometry"]].to_crs(WGS84)
+    drawn = s.get("drawn_polygon")
+    if drawn is not None:
+        return cells_in_polygon(cells, drawn)
     return cells_in_rectangle(cells, s["rx0"], s["ry0"], s["rx1"], s["ry1"])
+
+
+def _clear_drawing() -> None:
+    st.session_state["drawn_polygon"] = None
 
 
 def _new_grid_from_cells() -> None:
@@ -263,21 +279,29 @@ with left:
         tooltip=("grid_id", "grid_type", "population", "customers", "hours_total", "manager"),
         settings=MapSettings(tiles=st.session_state.get("tiles", "OpenStreetMap")),
     )
+    can_draw = add_draw(m)
     event = st_folium(
         m,
         height=560,
         use_container_width=True,
-        returned_objects=["last_clicked"],
+        returned_objects=["last_clicked", "last_active_drawing"],
         key="grids_map",
     )
+    poly = drawn_polygon(event)
     pt = new_click(event, st.session_state.get("grids_last_click"))
+    if poly is not None and poly.wkt != st.session_state.get("drawn_wkt"):
+        st.session_state["drawn_wkt"] = poly.wkt  # a new drawing selects its cells
+        st.session_state["drawn_polygon"] = poly
+        if pt is not None:  # the click that ended the drawing selects no grid
+            st.session_state["grids_last_click"] = pt
+            pt = None
     if pt is not None:
         st.session_state["grids_last_click"] = pt
         hit = grid_at(shapes, *pt)
         if hit is not None:
             sel = toggle(sel, hit)
     st.session_state["grid_sel"] = sel
-    st.caption(t("grids.click_help"))
+    st.caption(t("grids.draw_help") if can_draw else t("grids.click_help"))
 
 with right:
     st.subheader(t("grids.edit"))
@@ -305,7 +329,13 @@ with right:
     r2.number_input(t("east"), key="rx1", format="%.5f", step=0.001)
     r1.number_input(t("south"), key="ry0", format="%.5f", step=0.001)
     r2.number_input(t("north"), key="ry1", format="%.5f", step=0.001)
-    st.caption(f"{len(_cell_selection())} cells in the rectangle")
+    if st.session_state.get("drawn_polygon") is not None:
+        st.caption(f"{len(_cell_selection())} cells in the drawn polygon")
+        st.button(
+            "Clear the drawing (use the rectangle)", on_click=_clear_drawing, key="clear_draw"
+        )
+    else:
+        st.caption(f"{len(_cell_selection())} cells in the rectangle")
     st.button(t("grids.new_grid"), on_click=_new_grid_from_cells, key="new_grid")
     st.selectbox(t("grids.move_into"), list(g["grid_id"].astype(str)), key="move_target")
     st.button(t("grids.move_into"), on_click=_move_cells_into, key="move_cells")

@@ -98,6 +98,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "点击地图上的网格即可选中。绘制多边形需要 Leaflet.draw 插件，本地未安装"
         "（应用不从互联网加载任何内容）：请改用经纬度矩形选择单元。",
     ),
+    "grids.draw_help": (
+        "Click grids on the map to select them, or draw a polygon or rectangle (tools at the "
+        "top left) to select the cells inside it; then make them a grid or move them into a "
+        "neighbouring grid.",
+        "点击地图上的网格即可选中；或用左上角工具绘制多边形/矩形以选择其中的单元，然后新建网格或并入相邻网格。",
+    ),
     "west": ("West", "西"),
     "east": ("East", "东"),
     "south": ("South", "南"),
