@@ -500,3 +500,43 @@ def apply_cell_grids(plan: Plan, cell_grid: pd.Series) -> Plan:
 
 
 __all__ += ["apply_cell_grids"]
+
+
+def assignment_from_territories(
+    plan: Plan, territories: Any, manager_col: str = "manager"
+) -> pd.DataFrame:
+    """Today's plan given as territory polygons (any CRS) with a manager column → a
+    ``grid_id, manager`` table for :func:`import_assignment`: each grid goes to the
+    territory holding its representative point (grids outside every polygon are left out)."""
+    import geopandas as gpd
+
+    cols = {str(c).strip().lower(): c for c in territories.columns}
+    if manager_col.lower() not in cols:
+        raise InputError(
+            Problem(
+                f"the territory layer has no {manager_col!r} column "
+                f"(columns: {list(territories.columns)[:8]})",
+                "imported territories",
+                "give a polygon layer with a manager column",
+            )
+        )
+    terr = gpd.GeoDataFrame(
+        {"manager": territories[cols[manager_col.lower()]].astype(str).to_numpy()},
+        geometry=territories.geometry.values,
+        crs=territories.crs,
+    )
+    if terr.crs is not None and plan.crs is not None:
+        terr = terr.to_crs(plan.crs)
+    pts = gpd.GeoDataFrame(
+        {"grid_id": plan.grids["grid_id"].astype(str).to_numpy()},
+        geometry=plan.grids.geometry.representative_point().values,
+        crs=plan.crs,
+    )
+    hit = gpd.sjoin(pts, terr, how="inner", predicate="within")
+    hit = hit[~hit["grid_id"].duplicated()]
+    return pd.DataFrame(
+        {"grid_id": hit["grid_id"].to_numpy(), "manager": hit["manager"].to_numpy()}
+    )
+
+
+__all__ += ["assignment_from_territories"]

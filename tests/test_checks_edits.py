@@ -195,3 +195,16 @@ def test_components_ignore_edges_between_labels():
     edges = np.array([[0, 1], [1, 2], [2, 3]])
     comp = components(4, edges, np.array(["a", "a", "b", "a"]))
     assert comp[0] == comp[1] != comp[3]
+
+
+def test_import_from_territory_polygons(balanced):
+    plan, _ = balanced
+    terr = plan.grids.dissolve(by="manager", as_index=False)[["manager", "geometry"]]
+    terr = terr.to_crs("EPSG:4326").rename(columns={"manager": "Manager"})
+    table = edits.assignment_from_territories(plan, terr)
+    assert len(table) == len(plan.grids)
+    blank = plan.with_(grids=plan.grids.assign(manager=""))
+    out, _ = edits.import_assignment(blank, table)
+    assert out.grids["manager"].tolist() == plan.grids["manager"].tolist()
+    with pytest.raises(InputError, match="no 'manager' column"):
+        edits.assignment_from_territories(plan, terr.rename(columns={"Manager": "who"}))

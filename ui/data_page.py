@@ -13,9 +13,9 @@ from streamlit_folium import st_folium
 
 from gridplan.cells import CellsConfig, build_cells
 from gridplan.demo import DEMO_CITIES, load_demo
-from gridplan.edits import import_assignment
+from gridplan.edits import assignment_from_territories, import_assignment
 from gridplan.errors import GridplanError, InputError
-from gridplan.io import load_layers
+from gridplan.io import load_layers, read_layer
 from gridplan.layers import LAYER_KINDS
 from gridplan.maps import MapSettings, cells_map
 from gridplan.uploads import UploadLimits, store_upload
@@ -94,9 +94,28 @@ def _show_report(report: ValidationReport) -> None:
     st.dataframe(pd.DataFrame(rows), width="stretch", hide_index=True)
 
 
+def _read_today(f) -> pd.DataFrame | None:
+    """The uploaded plan as a ``cell_id/grid_id, manager`` table (CSV as it is;
+    territory polygons turned into one by the plan's grids)."""
+    if f.name.lower().endswith(".csv"):
+        try:
+            return pd.read_csv(io.BytesIO(f.getvalue()), dtype=str)
+        except (ValueError, UnicodeDecodeError) as exc:
+            st.error(f"{f.name} is not a readable CSV ({exc}); save it as UTF-8 CSV")
+            return None
+    plan = current_plan()
+    if plan is None:
+        st.info("Run the partition first: territory polygons are matched to its grids.")
+        return None
+    path = store_upload(f.name, f.getvalue(), _upload_folder() / "today", LIMITS)
+    return assignment_from_territories(plan, read_layer(path))
+
+
 def _import_today() -> None:
     st.subheader(t("data.import"))
-    f = st.file_uploader(t("data.import_help"), type=["csv"], key="import_csv")
+    f = st.file_uploader(
+        t("data.import_help"), type=["csv", "gpkg", "geojson", "zip", "kml"], key="import_csv"
+    )
     if f is None or st.session_state.get("import_done") == f.file_id:
         pending = st.session_state.get("pending_import")
         if pending is not None:
@@ -106,9 +125,11 @@ def _import_today() -> None:
         st.error(f"{f.name}: above the upload limit of {LIMITS.max_bytes // 1024 // 1024} MB")
         return
     try:
-        table = pd.read_csv(io.BytesIO(f.getvalue()), dtype=str)
-    except (ValueError, UnicodeDecodeError) as exc:
-        st.error(f"{f.name} is not a readable CSV ({exc}); save it as UTF-8 CSV")
+        table = _read_today(f)
+    except GridplanError as err:
+        show_error(err)
+        return
+    if table is None:
         return
     st.session_state["import_done"] = f.file_id
     plan = current_plan()

@@ -51,9 +51,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "data.report_ok": ("All layers are valid.", "所有图层均有效。"),
     "data.import": ("Import today's plan", "导入现行方案"),
     "data.import_help": (
-        "A CSV with columns cell_id,manager or grid_id,manager: managers start from the "
-        "current assignment.",
-        "CSV 文件，列为 cell_id,manager 或 grid_id,manager：社区经理从现行分配开始。",
+        "A CSV with columns cell_id,manager or grid_id,manager, or territory polygons "
+        "with a manager column: managers start from the current assignment.",
+        "CSV 文件（列为 cell_id,manager 或 grid_id,manager）或带 manager 列的责任区多边形："
+        "社区经理从现行分配开始。",
     ),
     "data.import_applied": (
         "Today's plan applied: {n} grids have a manager.",
