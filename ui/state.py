@@ -49,7 +49,15 @@ def cell_adjacency(plan: Plan) -> Any:
     if cached is not None and cached[0] == key:
         return cached[1]
     cellset = st.session_state.get("cellset")
-    if cellset is not None and len(cellset.cells) == key[0]:
+    same = (
+        cellset is not None
+        and len(cellset.cells) == key[0]
+        and np.array_equal(
+            cellset.cells["cell_id"].astype(str).to_numpy(),
+            plan.cells["cell_id"].astype(str).to_numpy(),
+        )
+    )
+    if same:
         adj = cellset.adjacency
     else:
         from gridplan.polygon_graph import polygon_adjacency
