@@ -1,18 +1,35 @@
 """gridplan — Streamlit entry point: ``streamlit run app.py``.
 
-Thin on purpose: it only declares the pages; each page calls the engine in ``gridplan``.
+Thin on purpose: it declares the pages and the sidebar shared by all (language, undo/redo,
+workspace); each page calls the engine in ``gridplan``.
 """
 
 from pathlib import Path
 
 import streamlit as st
 
+from gridplan.draw_assets import publish_draw_assets
 from gridplan.maps import publish_assets
+from ui.i18n import language_switch, t
+from ui.state import undo_redo, workspace_panel
 
 st.set_page_config(page_title="gridplan", page_icon="🗺️", layout="wide")
 publish_assets(Path(__file__).parent / "static")  # local Leaflet for offline maps
+publish_draw_assets(Path(__file__).parent / "static")  # local Leaflet.draw (if installed)
 
+language_switch()
+PAGES = (  # file, title key, icon, url path
+    ("ui/data_page.py", "page.data", ":material/database:", "data"),
+    ("ui/grids_page.py", "page.grids", ":material/grid_view:", "grids"),
+    ("ui/territories_page.py", "page.territories", ":material/groups:", "territories"),
+    ("ui/compare_page.py", "page.compare", ":material/compare_arrows:", "compare"),
+    ("ui/export_page.py", "page.export", ":material/download:", "export"),
+)
 pages = [
-    st.Page("ui/data_page.py", title="Data", icon="🗂️", default=True),
+    st.Page(path, title=t(key), icon=icon, url_path=url, default=i == 0)
+    for i, (path, key, icon, url) in enumerate(PAGES)
 ]
-st.navigation(pages).run()
+page = st.navigation(pages)
+undo_redo()
+workspace_panel()
+page.run()

@@ -1,14 +1,27 @@
-"""Data page: the demo city (or, later, uploaded layers) and its base cells on a map."""
+"""Data page: the demo city or uploaded layers (validated), the base cells on a map, and
+today's plan imported so managers start from the current assignment."""
 
 from __future__ import annotations
 
+import io
+import tempfile
+from pathlib import Path
+
+import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from gridplan.cells import CellsConfig, build_cells
 from gridplan.demo import DEMO_CITIES, load_demo
-from gridplan.errors import GridplanError
+from gridplan.edits import assignment_from_territories, import_assignment
+from gridplan.errors import GridplanError, InputError
+from gridplan.io import load_layers, read_layer
+from gridplan.layers import LAYER_KINDS
 from gridplan.maps import MapSettings, cells_map
+from gridplan.uploads import UploadLimits, store_upload
+from gridplan.validate import ValidationReport, severity
+from ui.i18n import t
+from ui.state import current_plan, push, show_error
 
 CITY_NAMES = {"nyc": "New York City", "seoul": "Seoul"}
 COLOUR_BY = {
@@ -18,24 +31,140 @@ COLOUR_BY = {
     "spend": "Spend (CNY/month, synthetic)",
     "coverage": "Coverage score (synthetic sites)",
 }
+LIMITS = UploadLimits(max_bytes=100 * 1024 * 1024)
+UPLOAD_TYPES = ["gpkg", "geojson", "json", "zip", "kml", "parquet", "fgb", "csv", "xlsx", "shp"]
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def demo_cells(city: str, lattice: str, resolution: int | None, size_m: float):
-    """Cells of a demo city (cached per settings; each caller gets its own copy)."""
+@st.cache_resource(show_spinner=False, max_entries=8)
+def demo_cellset(city: str, lattice: str, resolution: int | None, size_m: float):
+    """Layers and cells of a demo city (shared read-only between sessions)."""
     layers = load_demo(city)
     config = CellsConfig(
         lattice=lattice,
         h3_resolution=resolution if lattice == "h3" else None,
         square_size_m=size_m,
     )
-    cellset = build_cells(layers, config)
-    return cellset.cells, layers.districts, cellset.notes, layers.synthetic
+    return layers, build_cells(layers, config)
 
 
-st.title("gridplan · Data")
-with st.sidebar:
-    city = st.selectbox("Demo city", DEMO_CITIES, format_func=lambda c: CITY_NAMES.get(c, c))
+def _upload_folder() -> Path:
+    if "upload_dir" not in st.session_state:
+        st.session_state["upload_dir"] = tempfile.mkdtemp(prefix="gridplan-upload-")
+    return Path(st.session_state["upload_dir"])
+
+
+def _uploaded_layers() -> None:
+    st.caption(
+        "Any format: GeoPackage, GeoJSON, Shapefile (.zip), KML, GeoParquet, FlatGeobuf, "
+        f"CSV/XLSX with lon/lat; at most {LIMITS.max_bytes // 1024 // 1024} MB per file."
+    )
+    files = {}
+    cols = st.columns(2)
+    for i, kind in enumerate(LAYER_KINDS):
+        need = " *" if kind in ("boundary", "population") else ""
+        files[kind] = cols[i % 2].file_uploader(
+            f"{kind}{need}", type=UPLOAD_TYPES, key=f"up_{kind}"
+        )
+    if not st.button(t("data.validate"), key="validate"):
+        return
+    report = ValidationReport()
+    try:
+        paths = {
+            kind: store_upload(f.name, f.getvalue(), _upload_folder() / kind, LIMITS)
+            for kind, f in files.items()
+            if f is not None
+        }
+        layers = load_layers(name="uploaded city", report=report, **paths)  # type: ignore[arg-type]
+    except GridplanError as err:
+        show_error(err)
+        _show_report(report)
+        return
+    st.session_state["uploaded_layers"] = layers
+    _show_report(report)
+
+
+def _show_report(report: ValidationReport) -> None:
+    if not report.problems:
+        st.success(t("data.report_ok"))
+        return
+    rows = [
+        {"severity": severity(p), "what": p.what, "where": p.where, "fix": p.fix}
+        for p in report.problems
+    ]
+    st.dataframe(pd.DataFrame(rows), width="stretch", hide_index=True)
+
+
+def _read_today(f) -> pd.DataFrame | None:
+    """The uploaded plan as a ``cell_id/grid_id, manager`` table (CSV as it is;
+    territory polygons turned into one by the plan's grids)."""
+    if f.name.lower().endswith(".csv"):
+        try:
+            return pd.read_csv(io.BytesIO(f.getvalue()), dtype=str)
+        except (ValueError, UnicodeDecodeError) as exc:
+            st.error(f"{f.name} is not a readable CSV ({exc}); save it as UTF-8 CSV")
+            return None
+    plan = current_plan()
+    if plan is None:
+        st.info("Run the partition first: territory polygons are matched to its grids.")
+        return None
+    path = store_upload(f.name, f.getvalue(), _upload_folder() / "today", LIMITS)
+    return assignment_from_territories(plan, read_layer(path))
+
+
+def _import_today() -> None:
+    st.subheader(t("data.import"))
+    f = st.file_uploader(
+        t("data.import_help"), type=["csv", "gpkg", "geojson", "zip", "kml"], key="import_csv"
+    )
+    if f is None or st.session_state.get("import_done") == f.file_id:
+        pending = st.session_state.get("pending_import")
+        if pending is not None:
+            st.caption(t("data.import_pending"))
+        return
+    if f.size > LIMITS.max_bytes:
+        st.error(f"{f.name}: above the upload limit of {LIMITS.max_bytes // 1024 // 1024} MB")
+        return
+    try:
+        table = _read_today(f)
+    except GridplanError as err:
+        show_error(err)
+        return
+    if table is None:
+        return
+    st.session_state["import_done"] = f.file_id
+    plan = current_plan()
+    if plan is None:
+        st.session_state["pending_import"] = table
+        st.info(t("data.import_pending"))
+        return
+    try:
+        new, notes = import_assignment(plan, table)
+    except InputError as err:
+        show_error(err)
+        return
+    push(new, "import today's plan")
+    n = int((new.grids["manager"] != "").sum())
+    st.success(t("data.import_applied", n=n))
+    for note in notes:
+        st.caption(note)
+
+
+st.title(t("data.title"))
+source = st.radio(
+    t("data.source"),
+    ["demo", "upload"],
+    format_func={"demo": t("data.demo"), "upload": t("data.upload")}.get,
+    horizontal=True,
+    key="source",
+)
+with st.expander("City, cells and basemap", expanded=True):
+    city = st.selectbox(
+        t("data.demo"),
+        DEMO_CITIES,
+        format_func=lambda c: CITY_NAMES.get(c, c),
+        key="city",
+        disabled=source != "demo",
+    )
     lattice = st.radio(
         "Base cells",
         ["h3", "square", "polygons"],
@@ -44,14 +173,21 @@ with st.sidebar:
             "square": "Squares",
             "polygons": "Census small areas",
         }.get,
+        key="lattice",
     )
     resolution = None
     size_m = 500.0
     if lattice == "h3":
-        resolution = st.slider("H3 resolution", 7, 9, 8, help="8 ≈ 0.74 km², 9 ≈ 0.11 km²")
+        resolution = st.slider(
+            "H3 resolution", 7, 9, 8, help="8 ≈ 0.74 km², 9 ≈ 0.11 km²", key="h3res"
+        )
     elif lattice == "square":
-        size_m = float(st.select_slider("Square size (m)", [250, 500, 750, 1000, 2000], 1000))
-    colour_by = st.selectbox("Colour cells by", list(COLOUR_BY), format_func=COLOUR_BY.get)
+        size_m = float(
+            st.select_slider("Square size (m)", [250, 500, 750, 1000, 2000], 1000, key="sq")
+        )
+    colour_by = st.selectbox(
+        "Colour cells by", list(COLOUR_BY), format_func=COLOUR_BY.get, key="colour_by"
+    )
     basemap = st.selectbox(
         "Basemap",
         ["OpenStreetMap", "none", "internal"],
@@ -60,42 +196,80 @@ with st.sidebar:
             "none": "None (boundaries only, offline)",
             "internal": "Internal tile server…",
         }.get,
+        key="basemap",
     )
     tiles: str | None = None if basemap == "none" else basemap
     if basemap == "internal":
         tiles = st.text_input(
-            "Tile URL template", placeholder="https://tiles.example.intra/{z}/{x}/{y}.png"
+            "Tile URL template",
+            placeholder="https://tiles.example.intra/{z}/{x}/{y}.png",
+            key="tile_url",
         ).strip()
         if "{z}" not in tiles:
             st.caption("Give a URL with {z}, {x} and {y}; no basemap until then.")
             tiles = None
+    st.session_state["tiles"] = tiles
 
-try:
-    with st.spinner("Building cells…"):
-        cells, districts, notes, synthetic = demo_cells(city, lattice, resolution, size_m)
-except GridplanError as err:
-    st.error(str(err))
-    st.stop()
+if source == "upload":
+    _uploaded_layers()
+    layers = st.session_state.get("uploaded_layers")
+    if layers is None:
+        _import_today()
+        st.stop()
+    config = CellsConfig(
+        lattice=lattice, h3_resolution=resolution if lattice == "h3" else None, square_size_m=size_m
+    )
+    key = ("upload", id(layers), lattice, resolution, size_m)
+    if st.session_state.get("source_key") != key:
+        try:
+            with st.spinner("Building cells…"):
+                cellset = build_cells(layers, config)
+        except GridplanError as err:
+            show_error(err)
+            st.stop()
+        st.session_state["cellset"] = cellset
+        st.session_state["layers"] = layers
+        st.session_state["source_key"] = key
+else:
+    key = ("demo", city, lattice, resolution, size_m)
+    try:
+        with st.spinner("Building cells…"):
+            layers, cellset = demo_cellset(city, lattice, resolution, size_m)
+    except GridplanError as err:
+        show_error(err)
+        st.stop()
+    st.session_state["cellset"] = cellset
+    st.session_state["layers"] = layers
+    st.session_state["source_key"] = key
 
-if synthetic:
+cellset = st.session_state["cellset"]
+layers = st.session_state["layers"]
+cells = cellset.cells
+if layers.synthetic:
     st.info(
         "Population is real; "
-        + ", ".join(synthetic)
+        + ", ".join(layers.synthetic)
         + " are **SYNTHETIC** (generated for the demo, not real sites or customers)."
     )
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Cells", f"{len(cells):,}")
-c2.metric("Population", f"{cells['population'].sum():,.0f}")
-c3.metric("Customers (synthetic)", f"{cells['customers'].sum():,.0f}")
-c4.metric("Districts", f"{cells['district'].nunique():,}")
+c1.metric(t("data.cells"), f"{len(cells):,}")
+c2.metric(t("data.population"), f"{cells['population'].sum():,.0f}")
+if "customers" in cells.columns:
+    c3.metric(t("data.customers"), f"{cells['customers'].sum():,.0f}")
+if "district" in cells.columns:
+    c4.metric(t("data.districts"), f"{cells['district'].nunique():,}")
 
+column = colour_by if colour_by in cells.columns else "population"
 m = cells_map(
     cells,
-    colour_by,
-    tooltip_fields=["district", "population", "customers", "spend", "coverage"],
-    districts=districts,
+    column,
+    tooltip_fields=[
+        c for c in ("district", "population", "customers", "spend", "coverage") if c in cells
+    ],
+    districts=layers.districts,
     settings=MapSettings(tiles=tiles),
 )
-st_folium(m, height=620, use_container_width=True, returned_objects=[], key=f"map-{city}")
-for note in notes:
+st_folium(m, height=560, use_container_width=True, returned_objects=[], key=f"map-{key}")
+for note in cellset.notes:
     st.caption(note)
+_import_today()

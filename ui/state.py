@@ -1,0 +1,198 @@
+"""Per-session state of the app (only in ``st.session_state``), shared helpers of the
+pages: the plan history, the cells' graph, the workspace, error display."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from gridplan.checks import edges_from_adjacency
+from gridplan.edits import History
+from gridplan.errors import GridplanError, InfeasibleError, InputError
+from gridplan.plan import Plan
+from gridplan.plan_maps import grids_wgs84
+from gridplan.workspace import Workspace, default_workspace_path
+from ui.i18n import t
+
+
+def history() -> History:
+    """This session's undo/redo history of plans."""
+    if "history" not in st.session_state:
+        st.session_state["history"] = History()
+    return st.session_state["history"]
+
+
+def current_plan() -> Plan | None:
+    """The plan being edited in this session, if any."""
+    return history().current
+
+
+def push(plan: Plan, label: str) -> Plan:
+    """Record an edit (undoable)."""
+    return history().push(plan, label)
+
+
+def cells_key(plan: Plan) -> tuple[Any, ...]:
+    """A key of the plan's cell layout (cells never change shape within a plan)."""
+    ids = plan.cells["cell_id"].astype(str)
+    return (len(ids), ids.iloc[0] if len(ids) else "", ids.iloc[-1] if len(ids) else "")
+
+
+def cell_adjacency(plan: Plan) -> Any:
+    """The cells' CSR adjacency: the session's cell set when it matches, else built from
+    the cell polygons (a plan opened from the workspace)."""
+    key = cells_key(plan)
+    cached = st.session_state.get("adjacency")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    cellset = st.session_state.get("cellset")
+    same = (
+        cellset is not None
+        and len(cellset.cells) == key[0]
+        and np.array_equal(
+            cellset.cells["cell_id"].astype(str).to_numpy(),
+            plan.cells["cell_id"].astype(str).to_numpy(),
+        )
+    )
+    if same:
+        adj = cellset.adjacency
+    else:
+        from gridplan.polygon_graph import polygon_adjacency
+
+        district = (
+            plan.cells["district"].astype(str).to_numpy() if "district" in plan.cells else None
+        )
+        adj = polygon_adjacency(
+            np.asarray(plan.cells.geometry.values, dtype=object), district=district
+        )
+    st.session_state["adjacency"] = (key, adj)
+    return adj
+
+
+def cell_edges(plan: Plan) -> np.ndarray:
+    """The cells' adjacency as ``(a, b)`` row pairs (cached per session and layout)."""
+    key = cells_key(plan)
+    cached = st.session_state.get("edges")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    edges = edges_from_adjacency(cell_adjacency(plan))
+    st.session_state["edges"] = (key, edges)
+    return edges
+
+
+def grid_shapes(plan: Plan):
+    """The plan's grid outlines in EPSG:4326, cached until the grids' geometry changes."""
+    g = plan.grids
+    key = (len(g), _geom_key(plan))
+    cached = st.session_state.get("shapes")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    shapes = grids_wgs84(g)
+    st.session_state["shapes"] = (key, shapes)
+    return shapes
+
+
+def _geom_key(plan: Plan) -> int:
+    # cells' grid ids determine the grid geometry
+    return hash(tuple(plan.cells["grid_id"].astype(str)))
+
+
+def workspace() -> Workspace:
+    """The workspace (path from GRIDPLAN_WORKSPACE or the user's data directory)."""
+    path = default_workspace_path()
+    ws = st.session_state.get("workspace")
+    if ws is None or ws.path != path:
+        ws = Workspace(path)
+        st.session_state["workspace"] = ws
+    return ws
+
+
+def show_error(err: BaseException) -> None:
+    """An error a planner can act on: every problem with where and the fix, or the
+    engine's explanation with its numbers and choices — never a traceback."""
+    if isinstance(err, InputError):
+        lines = [f"- **{p.what}** — {p.where}. Fix: {p.fix}" for p in err.problems]
+        st.error("\n".join(lines))
+    elif isinstance(err, InfeasibleError):
+        first = str(err).split("\nChoices:")[0]
+        st.error(first)
+        if err.suggestions:
+            st.info("\n".join(f"- {s}" for s in err.suggestions))
+    else:
+        st.error(str(err))
+
+
+def run_safely(fn: Callable[[], Any]) -> Any:
+    """Run ``fn``; a :class:`GridplanError` is shown with :func:`show_error`, None returned."""
+    try:
+        return fn()
+    except GridplanError as err:
+        show_error(err)
+        return None
+
+
+def progress_callback(bar: Any) -> Callable[[float, str], None]:
+    """A progress callback drawing on ``st.progress``."""
+
+    def report(fraction: float, message: str) -> None:
+        bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)
+
+    return report
+
+
+def undo_redo() -> None:
+    """Undo / redo buttons (sidebar)."""
+    h = history()
+    c1, c2 = st.sidebar.columns(2)
+    if c1.button(t("undo"), disabled=not h.can_undo, key="undo", width="stretch"):
+        h.undo()
+        st.rerun()
+    if c2.button(t("redo"), disabled=not h.can_redo, key="redo", width="stretch"):
+        h.redo()
+        st.rerun()
+    if h.current is not None:
+        st.sidebar.caption(f"{len(h.labels())} · {h.label}")
+
+
+def workspace_panel() -> None:
+    """Save the current plan as a new version; open a saved plan (sidebar)."""
+    ws = workspace()
+    st.sidebar.subheader(t("ws.title"))
+    plan = current_plan()
+    if plan is not None and st.session_state.get("ws_name_of") != plan.name:
+        st.session_state["ws_name"] = plan.name  # follow the plan's name until typed over
+        st.session_state["ws_name_of"] = plan.name
+    with st.sidebar.form("save_form", clear_on_submit=False):
+        name = st.text_input(t("ws.plan_name"), key="ws_name")
+        author = st.text_input(t("ws.author"), key="ws_author")
+        comment = st.text_input(t("ws.comment"), key="ws_comment")
+        save = st.form_submit_button(t("ws.save"), disabled=plan is None)
+    if save and plan is not None:
+        from gridplan.workspace import describe_changes
+
+        v = run_safely(lambda: ws.save(plan, name=name, author=author, comment=comment))
+        if v is not None:
+            push(plan.with_(name=v.plan), f"saved v{v.version}")
+            st.session_state["flash"] = t(
+                "ws.saved", plan=v.plan, version=v.version, changes=describe_changes(v.changes)
+            )
+    names = ws.plans()
+    if names:
+        pick = st.sidebar.selectbox(t("ws.open_select"), names, key="ws_pick")
+        versions = ws.versions(pick)["version"].tolist()
+        ver = st.sidebar.selectbox("v", versions, key="ws_version", label_visibility="collapsed")
+        if st.sidebar.button(t("ws.open"), key="ws_open"):
+            loaded = run_safely(lambda: ws.load(pick, int(ver)))
+            if loaded is not None:
+                history().reset(loaded, f"opened {pick} v{ver}")
+                st.session_state["flash"] = t("ws.opened", plan=pick, version=ver)
+                st.rerun()
+    else:
+        st.sidebar.caption(t("ws.none"))
+    st.sidebar.caption(t("ws.path", path=str(ws.path)))
+    msg = st.session_state.pop("flash", None)
+    if msg:
+        st.sidebar.success(msg)

@@ -1,0 +1,327 @@
+"""Territories page: the team, headcount, balance, map by manager, click-to-reassign,
+locks, minimum-disruption re-balance, workload chart with the tolerance band, areas."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+from pyproj import Transformer
+from streamlit_folium import st_folium
+
+from gridplan import edits
+from gridplan.balance import BalanceConfig
+from gridplan.checks import check_plan, summary_line
+from gridplan.crs import WGS84
+from gridplan.errors import GridplanError
+from gridplan.maps import MapSettings
+from gridplan.plan import areas, manager_table
+from gridplan.plan_maps import plan_grid_map
+from gridplan.planning import balance_plan, default_team, plan_floors, rebalance_around
+from gridplan.workload import suggest_headcount
+from ui.i18n import t
+from ui.map_events import grid_at, new_click
+from ui.state import cell_edges, current_plan, grid_shapes, progress_callback, push, show_error
+
+
+def _to_lonlat(plan, x: pd.Series, y: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    tr = Transformer.from_crs(plan.crs, WGS84, always_xy=True)
+    return tr.transform(x.to_numpy(float), y.to_numpy(float))
+
+
+def _from_lonlat(plan, lon: pd.Series, lat: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    tr = Transformer.from_crs(WGS84, plan.crs, always_xy=True)
+    return tr.transform(lon.to_numpy(float), lat.to_numpy(float))
+
+
+def _team_view(plan) -> pd.DataFrame:
+    team = plan.managers.copy()
+    out = pd.DataFrame(
+        {
+            "manager": team["manager"].astype(str),
+            "capacity_h": pd.to_numeric(team["capacity_h"], errors="coerce"),
+            "area": team["area"].astype(str) if "area" in team else "",
+        }
+    )
+    if {"home_x", "home_y"} <= set(team.columns):
+        lon, lat = _to_lonlat(plan, team["home_x"], team["home_y"])
+        out["home_lon"], out["home_lat"] = lon, lat
+    else:
+        out["home_lon"], out["home_lat"] = np.nan, np.nan
+    return out
+
+
+def _apply_team(plan, edited: pd.DataFrame):
+    """The plan with the edited team: renamed managers keep their grids (by row),
+    removed managers' grids become unassigned, homes from lon/lat."""
+    old = plan.managers["manager"].astype(str).tolist()
+    edited = edited[edited["manager"].astype(str).str.strip() != ""].copy()
+    edited["manager"] = edited["manager"].astype(str).str.strip()
+    if edited["manager"].duplicated().any():
+        raise GridplanError("two managers have the same name: give every manager their own name")
+    rename = {
+        old[i]: edited.loc[i, "manager"]
+        for i in edited.index
+        if isinstance(i, int | np.integer) and 0 <= i < len(old)
+    }
+    grids = plan.grids.copy()
+    grids["manager"] = grids["manager"].astype(str).map(lambda m: rename.get(m, "")).fillna("")
+    team = pd.DataFrame(
+        {
+            "manager": edited["manager"].to_numpy(),
+            "capacity_h": pd.to_numeric(edited["capacity_h"], errors="coerce")
+            .fillna(128.0)
+            .to_numpy(),
+            "area": edited["area"].fillna("").astype(str).to_numpy(),
+        }
+    )
+    lon = pd.to_numeric(edited["home_lon"], errors="coerce")
+    lat = pd.to_numeric(edited["home_lat"], errors="coerce")
+    if lon.notna().any():
+        x, y = _from_lonlat(plan, lon.fillna(0), lat.fillna(0))
+        team["home_x"] = np.where(lon.notna() & lat.notna(), x, np.nan)
+        team["home_y"] = np.where(lon.notna() & lat.notna(), y, np.nan)
+    return plan.with_(managers=team, grids=grids)
+
+
+def _reassign() -> None:
+    plan = current_plan()
+    gid = st.session_state.get("re_grid")
+    man = st.session_state.get("re_manager")
+    if plan is None or not gid or not man:
+        return
+    before = str(plan.grids.loc[plan.grids["grid_id"].astype(str) == gid, "manager"].iloc[0])
+    try:
+        new = edits.reassign(plan, [gid], man)
+        if st.session_state.get("re_lock"):
+            new = edits.set_locked(new, [gid], True)
+        push(new, f"{gid}: {before or '—'} → {man}")
+        st.session_state["last_move"] = (gid, before, man)
+    except GridplanError as err:
+        st.session_state["terr_error"] = err
+
+
+def _toggle_lock() -> None:
+    plan = current_plan()
+    gid = st.session_state.get("re_grid")
+    if plan is None or not gid:
+        return
+    locked = edits.locked_grids(plan)
+    push(edits.set_locked(plan, [gid], gid not in locked), f"lock {gid}")
+
+
+def _repair(ids: tuple[str, ...]) -> None:
+    plan = current_plan()
+    if plan is None:
+        return
+    cfg = BalanceConfig(tolerance=plan.tolerance, time_limit=5.0)
+    try:
+        new, _ = rebalance_around(plan, cell_edges(plan), ids, cfg)
+        push(new, f"re-balance around {ids[0]}")
+    except GridplanError as err:
+        st.session_state["terr_error"] = err
+
+
+def _workload_chart(table: pd.DataFrame, tol: float) -> alt.LayerChart:
+    df = table[["manager", "hours", "target_h", "within"]].copy()
+    df["lower"] = df["target_h"] * (1 - tol)
+    df["upper"] = df["target_h"] * (1 + tol)
+    base = alt.Chart(df).encode(x=alt.X("manager:N", sort=None, title=t("terr.manager")))
+    band = base.mark_bar(color="#2ca02c", opacity=0.25, size=14).encode(
+        y=alt.Y("lower:Q", title="h/month"), y2="upper:Q"
+    )
+    bars = base.mark_bar(size=6).encode(
+        y="hours:Q",
+        color=alt.condition("datum.within", alt.value("#1f78b4"), alt.value("#e31a1c")),
+        tooltip=["manager", alt.Tooltip("hours:Q", format=",.1f"), "target_h"],
+    )
+    return (band + bars).properties(height=260)
+
+
+st.title(t("terr.title"))
+plan = current_plan()
+err = st.session_state.pop("terr_error", None)
+if err is not None:
+    show_error(err)
+if plan is None:
+    st.info(t("no_plan"))
+    st.stop()
+
+# ---------------------------------------------------------------- team + headcount
+with st.expander(t("terr.team"), expanded=not (plan.grids["manager"] != "").any()):
+    hours = pd.to_numeric(plan.grids["hours_total"], errors="coerce").fillna(0)
+    cap = st.number_input("Capacity per manager (h/month)", 10.0, 400.0, 128.0, 8.0, key="cap_h")
+    head = suggest_headcount(hours, cap)
+    n_sug = int(head.loc["city", "managers"])
+    c1, c2 = st.columns([1, 2])
+    c1.metric(t("terr.headcount"), n_sug, help=f"{hours.sum():,.0f} h/month at {cap:g} h each")
+    n_team = c2.number_input("Team size", 1, 2000, n_sug, key="team_n")
+    if c2.button(t("terr.use_headcount", n=int(n_team)), key="use_headcount"):
+        team = default_team(float(hours.sum()), cap, int(n_team))
+        g = plan.grids.copy()
+        g["manager"] = ""
+        plan = push(plan.with_(managers=team, grids=g), f"team of {int(n_team)}")
+    edited = st.data_editor(
+        _team_view(plan),
+        num_rows="dynamic",
+        width="stretch",
+        key=f"team_editor_{len(plan.managers)}",
+        column_config={
+            "capacity_h": st.column_config.NumberColumn("capacity (h/month)"),
+            "home_lon": st.column_config.NumberColumn("home lon", format="%.5f"),
+            "home_lat": st.column_config.NumberColumn("home lat", format="%.5f"),
+        },
+    )
+    if st.button("Apply team changes", key="apply_team"):
+        try:
+            plan = push(_apply_team(plan, edited), "edit team")
+        except GridplanError as e:
+            show_error(e)
+    home_for = st.selectbox(
+        t("terr.home_for"), ["—", *plan.managers["manager"].astype(str)], key="home_for"
+    )
+
+# ---------------------------------------------------------------- balance
+c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
+tol_pct = c1.slider(t("terr.tolerance"), 1, 25, 3, key="tol")
+tlim = c2.number_input(t("terr.time"), 1.0, 600.0, 10.0, 1.0, key="bal_time")
+do_balance = c3.button(t("terr.balance"), type="primary", key="balance")
+do_rebalance = c4.button(t("terr.rebalance"), key="rebalance")
+if do_balance or do_rebalance:
+    bar = st.progress(0.0, text="balancing…")
+    cfg = BalanceConfig(tolerance=tol_pct / 100.0, time_limit=float(tlim))
+    locks = edits.locked_grids(plan)
+    previous = None
+    if do_rebalance:
+        previous = dict(zip(plan.grids["grid_id"].astype(str), plan.grids["manager"], strict=True))
+    try:
+        plan, rep = balance_plan(
+            plan,
+            cell_edges(plan),
+            cfg,
+            locks=locks,
+            previous=previous,
+            managers_per_area=0 if do_rebalance else 5,
+            progress=progress_callback(bar),
+        )
+        push(plan, "re-balance (minimum disruption)" if do_rebalance else "balance")
+        bar.progress(1.0, text=f"max deviation {rep.max_deviation:.1%}, moved {rep.moved_units}")
+        for note in rep.notes[:5]:
+            st.caption(note)
+    except GridplanError as e:
+        show_error(e)
+
+if not (plan.grids["manager"].astype(str) != "").any():
+    st.info(t("terr.no_manager"))
+    st.stop()
+
+table = manager_table(plan)
+edges = cell_edges(plan)
+report = check_plan(plan, edges, floors=plan_floors(plan))
+m1, m2, m3, m4 = st.columns(4)
+m1.metric(t("terr.managers"), len(table))
+m2.metric(t("terr.max_dev"), f"{table['deviation'].abs().max():.1%}")
+m3.metric(t("terr.within"), f"{int(table['within'].sum())}/{len(table)}")
+m4.metric(t("terr.locked"), len(edits.locked_grids(plan)))
+
+# ---------------------------------------------------------------- map + reassign
+left, right = st.columns([3, 2])
+shapes = grid_shapes(plan)
+with left:
+    homes = None
+    if {"home_x", "home_y"} <= set(plan.managers.columns):
+        lon, lat = _to_lonlat(plan, plan.managers["home_x"], plan.managers["home_y"])
+        homes = pd.DataFrame({"manager": plan.managers["manager"], "lon": lon, "lat": lat})
+    m = plan_grid_map(
+        plan.grids,
+        shapes,
+        "manager",
+        selected=[st.session_state.get("re_grid", "")],
+        settings=MapSettings(tiles=st.session_state.get("tiles", "OpenStreetMap")),
+        homes=homes,
+    )
+    event = st_folium(
+        m,
+        height=560,
+        use_container_width=True,
+        returned_objects=["last_clicked"],
+        key="terr_map",
+    )
+    pt = new_click(event, st.session_state.get("terr_last_click"))
+    if pt is not None:
+        st.session_state["terr_last_click"] = pt
+        if home_for != "—":
+            x, y = _from_lonlat(plan, pd.Series([pt[0]]), pd.Series([pt[1]]))
+            team = plan.managers.copy()
+            for c in ("home_x", "home_y"):
+                if c not in team:
+                    team[c] = np.nan
+            team.loc[team["manager"] == home_for, ["home_x", "home_y"]] = [x[0], y[0]]
+            plan = push(plan.with_(managers=team), f"home of {home_for}")
+        else:
+            hit = grid_at(shapes, *pt)
+            if hit is not None:
+                st.session_state["re_grid"] = hit
+
+with right:
+    ids = list(plan.grids["grid_id"].astype(str))
+    if st.session_state.get("re_grid") not in ids:
+        st.session_state["re_grid"] = ids[0]
+    gid = st.selectbox(t("terr.grid"), ids, key="re_grid")
+    row = plan.grids[plan.grids["grid_id"].astype(str) == gid].iloc[0]
+    managers = list(plan.managers["manager"].astype(str))
+    st.caption(
+        f"{gid}: {row['manager'] or '—'} · {row['hours_total']:,.1f} h/month · "
+        f"{'locked' if gid in edits.locked_grids(plan) else 'free'}"
+    )
+    if st.session_state.get("re_manager") not in managers:
+        st.session_state["re_manager"] = managers[0]
+    st.selectbox(t("terr.manager"), managers, key="re_manager")
+    st.checkbox(t("terr.lock_there"), key="re_lock")
+    b1, b2 = st.columns(2)
+    b1.button(t("terr.reassign"), on_click=_reassign, type="primary", key="reassign")
+    b2.button(
+        t("terr.unlock_grid") if gid in edits.locked_grids(plan) else t("terr.lock_grid"),
+        on_click=_toggle_lock,
+        key="lock_grid",
+    )
+    last = st.session_state.get("last_move")
+    involved = [last[1], last[2]] if last else [str(row["manager"]), st.session_state["re_manager"]]
+    st.markdown(f"**{t('terr.involved')}**")
+    inv = table[table["manager"].isin(involved)][["manager", "hours", "target_h", "deviation"]]
+    inv = inv.assign(
+        hours=inv["hours"].map("{:,.1f}".format),
+        target_h=inv["target_h"].map("{:,.1f}".format),
+        deviation=inv["deviation"].map("{:+.1%}".format),
+    )
+    st.table(inv.set_index("manager"))
+    st.subheader(t("grids.checks"))
+    if report.ok:
+        st.success(t("grids.all_ok"))
+    else:
+        st.warning(summary_line(report))
+        for i, v in enumerate(report.violations[:8]):
+            if v.repair == "rebalance":
+                st.button(
+                    f"{t('repair')}: {v.message}", on_click=_repair, args=(v.ids,), key=f"tr_{i}"
+                )
+            else:
+                st.caption(v.message)
+
+st.subheader(t("terr.workload"))
+st.altair_chart(_workload_chart(table, plan.tolerance), width="stretch")
+st.dataframe(
+    table.drop(columns=["grids"]),
+    width="stretch",
+    hide_index=True,
+    column_config={
+        "hours": st.column_config.NumberColumn("hours (h/month)", format="%.1f"),
+        "target_h": st.column_config.NumberColumn("target (h/month)", format="%.1f"),
+        "deviation": st.column_config.NumberColumn("deviation", format="%.3f"),
+    },
+)
+ar = areas(plan)
+if len(ar):
+    st.subheader(t("terr.areas"))
+    st.dataframe(pd.DataFrame(ar.drop(columns="geometry")), hide_index=True)
