@@ -1,6 +1,8 @@
 """The Streamlit app's logic, run headless with AppTest (Seoul demo at H3 resolution 8,
 about 1,300 cells; partitions are cached in-process, balances run for 3 s)."""
 
+import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -194,9 +196,28 @@ def test_compare_and_export_pages(app, workspace_env):
     moved = at.dataframe[0].value
     assert moved.to_dict("records") == [{"grid_id": gid, "from": old, "to": new}]
     _ok(at.switch_page("ui/export_page.py").run())
-    _ok(at.button(key="prep_gpkg").click().run())
     downloads = at.get("download_button")
-    assert len(downloads) >= 4  # gpkg, grids, managers, customers
+    assert len(downloads) == 3  # quick tables: grids, managers, customers
+    at.selectbox(key="exp_fmt").select("xlsx").run()
+    at.selectbox(key="exp_prev").select(1).run()  # hand-over against the saved version
+    _ok(at.button(key="prep_export").click().run())
+    ready = at.session_state["exp_ready"]
+    assert ready[4].endswith(".xlsx") and ready[3][:2] == b"PK"  # an xlsx is a zip
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(ready[3]), read_only=True)
+    assert len(book.sheetnames) >= 3
+    # the hand-over names the grid moved after the saved version
+    hand = [ws for ws in book.worksheets if "hand" in ws.title.lower()]
+    assert hand and any(gid in str(v) for ws in hand for row in ws.values for v in row)
+    at.selectbox(key="exp_fmt").select("gpkg").run()
+    at.selectbox(key="exp_by").select("manager").run()
+    _ok(at.button(key="prep_export").click().run())
+    data, name = at.session_state["exp_ready"][3:5]
+    assert name.endswith(".zip")
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        gpkgs = [n for n in zf.namelist() if n.endswith(".gpkg")]
+    assert len(gpkgs) == plan.grids["manager"].nunique()
 
 
 def test_an_impossible_team_is_explained_not_a_traceback(app):

@@ -1,45 +1,72 @@
-"""Export page: the plan for the area teams, whole city or one area: the plan
-GeoPackage, CSV tables (grids, managers, customers attributed) and an offline HTML map."""
+"""Export page: every format of :mod:`gridplan.export` for the whole city or one area,
+per area team or manager, with hand-over lists against a saved version and the
+privacy switch; quick CSV tables beside it."""
 
 from __future__ import annotations
 
+import io
 import tempfile
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from gridplan.maps import OFFLINE, standalone_html
-from gridplan.plan import Plan, customer_attribution, manager_table, save_plan
-from gridplan.plan_maps import grids_wgs84, plan_grid_map
-from ui.i18n import t
-from ui.state import current_plan
+from gridplan.export import FORMATS, export_plan, team_zips
+from gridplan.plan import Plan, customer_attribution, manager_table
+from gridplan.privacy import PrivacySettings
+from gridplan.slicing import plan_slice, safe_filename
+from ui.i18n import lang, t
+from ui.state import current_plan, progress_callback, run_safely, workspace
 
 ALL = "__all__"
+NONE = "__none__"
+MIME = {
+    "gpkg": "application/geopackage+sqlite3",
+    "kml": "application/vnd.google-earth.kml+xml",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "html": "text/html",
+    "pdf": "application/pdf",
+    "zip": "application/zip",
+}
 
 
 def plan_for_area(plan: Plan, area: str) -> Plan:
-    """The part of the plan of one area (its managers, their grids and cells)."""
+    """The part of the plan of one area (its managers, their grids, cells, customers)."""
     if area == ALL:
         return plan
-    team = plan.managers[plan.managers["area"].astype(str) == area]
-    grids = plan.grids[plan.grids["manager"].isin(set(team["manager"]))]
-    cells = plan.cells[plan.cells["grid_id"].isin(set(grids["grid_id"]))]
-    customers = plan.customers
-    if customers is not None and "cell_id" in customers.columns:
-        customers = customers[customers["cell_id"].isin(set(cells["cell_id"]))]
-    return plan.with_(
-        name=f"{plan.name} {area}", managers=team, grids=grids, cells=cells, customers=customers
-    )
+    team = plan.managers.loc[plan.managers["area"].astype(str) == area, "manager"]
+    return plan_slice(plan, set(map(str, team)), f"{plan.name} {area}")
 
 
-def _gpkg_bytes(plan: Plan) -> bytes:
-    with tempfile.TemporaryDirectory(prefix="gridplan-export-") as tmp:
-        return save_plan(plan, Path(tmp) / "plan.gpkg").read_bytes()
+def files_to_download(paths: list[Path], root: Path, stem: str) -> tuple[bytes, str]:
+    """One file as it is, several as one zip (paths relative to ``root``)."""
+    if len(paths) == 1:
+        return paths[0].read_bytes(), paths[0].name
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for p in paths:
+            zf.write(p, p.relative_to(root).as_posix())
+    return buf.getvalue(), f"{stem}.zip"
 
 
 def _csv(df: pd.DataFrame) -> bytes:
     return df.to_csv(index=False).encode("utf-8-sig")  # BOM: Excel opens Chinese text right
+
+
+def _previous_choice() -> Plan | None:
+    """The saved version picked for hand-over lists, or None."""
+    versions = [(str(r.plan), int(r.version)) for r in workspace().versions().itertuples()]
+    pick = st.selectbox(
+        "Hand-over lists against a saved version",
+        range(len(versions) + 1),
+        format_func=lambda i: "none" if i == 0 else f"{versions[i - 1][0]} · v{versions[i - 1][1]}",
+        key="exp_prev",
+    )
+    if not pick:
+        return None
+    name, version = versions[pick - 1]
+    return run_safely(lambda: workspace().load(name, version))
 
 
 st.title(t("exp.title"))
@@ -55,51 +82,92 @@ scope = st.selectbox(
     key="exp_scope",
 )
 part = plan_for_area(plan, scope)
-stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in part.name) or "plan"
+stem = safe_filename(part.name, "plan")
 st.caption(f"{len(part.grids):,} grids · {len(part.managers):,} managers")
-st.caption(
-    "The full set of formats (map book PDF/PNG, Shapefile, KML, Excel) comes with the "
-    "export module; until it lands, these downloads are available."
+
+c1, c2, c3 = st.columns(3)
+fmt = c1.selectbox("Format", [*FORMATS, "all"], key="exp_fmt")
+by = c2.selectbox(
+    "One file set per",
+    [NONE, "area", "manager"],
+    format_func=lambda b: "whole selection" if b == NONE else b,
+    key="exp_by",
 )
-c1, c2 = st.columns(2)
-if c1.button("Prepare GeoPackage", key="prep_gpkg"):
-    st.session_state["gpkg_bytes"] = (scope, _gpkg_bytes(part))
-ready = st.session_state.get("gpkg_bytes")
-if ready is not None and ready[0] == scope:
-    c1.download_button(
-        "Plan GeoPackage (.gpkg)",
-        ready[1],
-        f"{stem}.gpkg",
-        "application/geopackage+sqlite3",
-        key="dl_gpkg",
+aggregates_only = c3.checkbox("Aggregates only (no customer rows)", key="exp_agg")
+min_count = c3.number_input(
+    "Blank customer counts below", min_value=0, max_value=1000, value=0, key="exp_min"
+)
+previous = _previous_choice()
+privacy = PrivacySettings(aggregates_only=aggregates_only, min_count=int(min_count))
+
+if st.button("Prepare export", key="prep_export", type="primary"):
+    bar = st.progress(0.0)
+
+    def _run() -> tuple[bytes, str]:
+        with tempfile.TemporaryDirectory(prefix="gridplan-export-") as tmp:
+            root = Path(tmp)
+            formats = FORMATS if fmt == "all" else (fmt,)
+            written: list[Path] = []
+            for i, f in enumerate(formats):
+                written += export_plan(
+                    part,
+                    f,
+                    root / f,
+                    by=None if by == NONE else by,
+                    previous=previous,
+                    privacy=privacy,
+                    language=lang(),
+                    progress=progress_callback(bar) if len(formats) == 1 else lambda *_: None,
+                )
+                bar.progress((i + 1) / len(formats), text=f"{f} written")
+            return files_to_download(written, root, f"{stem}_{fmt}")
+
+    result = run_safely(_run)
+    if result is not None:
+        st.session_state["exp_ready"] = (scope, fmt, by, *result)
+ready = st.session_state.get("exp_ready")
+if ready is not None and ready[:3] == (scope, fmt, by):
+    data, name = ready[3], ready[4]
+    st.download_button(
+        f"Download {name}",
+        data,
+        name,
+        MIME.get(Path(name).suffix.lstrip("."), "application/octet-stream"),
+        key="dl_export",
     )
+
+if scope == ALL and st.button("Prepare a zip per area team", key="prep_teams"):
+
+    def _teams() -> tuple[bytes, str]:
+        with tempfile.TemporaryDirectory(prefix="gridplan-teams-") as tmp:
+            paths = team_zips(plan, Path(tmp), previous=previous, privacy=privacy)
+            return files_to_download(paths, Path(tmp), f"{stem}_teams")
+
+    result = run_safely(_teams)
+    if result is not None:
+        st.session_state["exp_teams"] = result
+teams = st.session_state.get("exp_teams")
+if scope == ALL and teams is not None:
+    st.download_button(f"Download {teams[1]}", teams[0], teams[1], MIME["zip"], key="dl_teams")
+
+st.subheader("Quick tables")
+q1, q2, q3 = st.columns(3)
 grid_cols = [c for c in part.grids.columns if c != "geometry"]
-c2.download_button(
+q1.download_button(
     "Grids (CSV)",
     _csv(pd.DataFrame(part.grids[grid_cols])),
     f"{stem}_grids.csv",
     "text/csv",
     key="dl_grids",
 )
-c2.download_button(
-    "Managers (CSV)",
-    _csv(manager_table(part)),
-    f"{stem}_managers.csv",
-    "text/csv",
-    key="dl_managers",
+q2.download_button(
+    "Managers (CSV)", _csv(manager_table(part)), f"{stem}_managers.csv", "text/csv", key="dl_man"
 )
-c2.download_button(
-    "Customers attributed (CSV)",
-    _csv(customer_attribution(part)),
-    f"{stem}_customers.csv",
-    "text/csv",
-    key="dl_customers",
-)
-if c1.button("Prepare offline HTML map", key="prep_html"):
-    m = plan_grid_map(part.grids, grids_wgs84(part.grids), "manager", settings=OFFLINE)
-    st.session_state["html_bytes"] = (scope, standalone_html(m).encode("utf-8"))
-ready = st.session_state.get("html_bytes")
-if ready is not None and ready[0] == scope:
-    c1.download_button(
-        "Map (HTML, offline)", ready[1], f"{stem}_map.html", "text/html", key="dl_html"
+if not aggregates_only:
+    q3.download_button(
+        "Customers attributed (CSV)",
+        _csv(customer_attribution(part)),
+        f"{stem}_customers.csv",
+        "text/csv",
+        key="dl_customers",
     )
