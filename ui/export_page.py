@@ -58,9 +58,11 @@ def _previous_choice() -> Plan | None:
     """The saved version picked for hand-over lists, or None."""
     versions = [(str(r.plan), int(r.version)) for r in workspace().versions().itertuples()]
     pick = st.selectbox(
-        "Hand-over lists against a saved version",
+        t("exp.previous"),
         range(len(versions) + 1),
-        format_func=lambda i: "none" if i == 0 else f"{versions[i - 1][0]} · v{versions[i - 1][1]}",
+        format_func=lambda i: (
+            t("exp.none") if i == 0 else f"{versions[i - 1][0]} · v{versions[i - 1][1]}"
+        ),
         key="exp_prev",
     )
     if not pick:
@@ -86,21 +88,19 @@ stem = safe_filename(part.name, "plan")
 st.caption(f"{len(part.grids):,} grids · {len(part.managers):,} managers")
 
 c1, c2, c3 = st.columns(3)
-fmt = c1.selectbox("Format", [*FORMATS, "all"], key="exp_fmt")
+fmt = c1.selectbox(t("exp.format"), [*FORMATS, "all"], key="exp_fmt")
 by = c2.selectbox(
-    "One file set per",
+    t("exp.by"),
     [NONE, "area", "manager"],
-    format_func=lambda b: "whole selection" if b == NONE else b,
+    format_func=lambda b: t("exp.whole") if b == NONE else t(f"exp.{b}"),
     key="exp_by",
 )
-aggregates_only = c3.checkbox("Aggregates only (no customer rows)", key="exp_agg")
-min_count = c3.number_input(
-    "Blank customer counts below", min_value=0, max_value=1000, value=0, key="exp_min"
-)
+aggregates_only = c3.checkbox(t("exp.aggregates"), key="exp_agg")
+min_count = c3.number_input(t("exp.min_count"), min_value=0, max_value=1000, value=0, key="exp_min")
 previous = _previous_choice()
 privacy = PrivacySettings(aggregates_only=aggregates_only, min_count=int(min_count))
 
-if st.button("Prepare export", key="prep_export", type="primary"):
+if st.button(t("exp.prepare"), key="prep_export", type="primary"):
     bar = st.progress(0.0)
 
     def _run() -> tuple[bytes, str]:
@@ -119,7 +119,7 @@ if st.button("Prepare export", key="prep_export", type="primary"):
                     language=lang(),
                     progress=progress_callback(bar) if len(formats) == 1 else lambda *_: None,
                 )
-                bar.progress((i + 1) / len(formats), text=f"{f} written")
+                bar.progress((i + 1) / len(formats), text=t("exp.written", fmt=f))
             return files_to_download(written, root, f"{stem}_{fmt}")
 
     result = run_safely(_run)
@@ -129,14 +129,14 @@ ready = st.session_state.get("exp_ready")
 if ready is not None and ready[:3] == (scope, fmt, by):
     data, name = ready[3], ready[4]
     st.download_button(
-        f"Download {name}",
+        t("exp.download", name=name),
         data,
         name,
         MIME.get(Path(name).suffix.lstrip("."), "application/octet-stream"),
         key="dl_export",
     )
 
-if scope == ALL and st.button("Prepare a zip per area team", key="prep_teams"):
+if scope == ALL and st.button(t("exp.teams"), key="prep_teams"):
 
     def _teams() -> tuple[bytes, str]:
         with tempfile.TemporaryDirectory(prefix="gridplan-teams-") as tmp:
@@ -148,24 +148,30 @@ if scope == ALL and st.button("Prepare a zip per area team", key="prep_teams"):
         st.session_state["exp_teams"] = result
 teams = st.session_state.get("exp_teams")
 if scope == ALL and teams is not None:
-    st.download_button(f"Download {teams[1]}", teams[0], teams[1], MIME["zip"], key="dl_teams")
+    st.download_button(
+        t("exp.download", name=teams[1]), teams[0], teams[1], MIME["zip"], key="dl_teams"
+    )
 
-st.subheader("Quick tables")
+st.subheader(t("exp.quick"))
 q1, q2, q3 = st.columns(3)
 grid_cols = [c for c in part.grids.columns if c != "geometry"]
 q1.download_button(
-    "Grids (CSV)",
+    t("exp.grids_csv"),
     _csv(pd.DataFrame(part.grids[grid_cols])),
     f"{stem}_grids.csv",
     "text/csv",
     key="dl_grids",
 )
 q2.download_button(
-    "Managers (CSV)", _csv(manager_table(part)), f"{stem}_managers.csv", "text/csv", key="dl_man"
+    t("exp.managers_csv"),
+    _csv(manager_table(part)),
+    f"{stem}_managers.csv",
+    "text/csv",
+    key="dl_man",
 )
 if not aggregates_only:
     q3.download_button(
-        "Customers attributed (CSV)",
+        t("exp.customers_csv"),
         _csv(customer_attribution(part)),
         f"{stem}_customers.csv",
         "text/csv",

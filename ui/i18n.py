@@ -146,6 +146,23 @@ STRINGS: dict[str, tuple[str, str]] = {
     "exp.title": ("gridplan · Export", "gridplan · 导出"),
     "exp.scope": ("Scope", "范围"),
     "exp.city": ("Whole city", "全市"),
+    "exp.previous": ("Hand-over lists against a saved version", "对照已保存版本生成交接清单"),
+    "exp.none": ("none", "无"),
+    "exp.format": ("Format", "格式"),
+    "exp.by": ("One file set per", "按此拆分文件"),
+    "exp.whole": ("whole selection", "整个范围"),
+    "exp.area": ("area", "区域"),
+    "exp.manager": ("manager", "社区经理"),
+    "exp.aggregates": ("Aggregates only (no customer rows)", "仅汇总数据（不含客户明细）"),
+    "exp.min_count": ("Blank customer counts below", "隐藏低于此数的客户数"),
+    "exp.prepare": ("Prepare export", "生成导出文件"),
+    "exp.download": ("Download {name}", "下载 {name}"),
+    "exp.teams": ("Prepare a zip per area team", "为每个区域团队生成压缩包"),
+    "exp.quick": ("Quick tables", "快速表格"),
+    "exp.grids_csv": ("Grids (CSV)", "网格（CSV）"),
+    "exp.managers_csv": ("Managers (CSV)", "社区经理（CSV）"),
+    "exp.customers_csv": ("Customers attributed (CSV)", "客户归属（CSV）"),
+    "exp.written": ("{fmt} written", "已写出 {fmt}"),
 }
 
 
