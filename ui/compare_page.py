@@ -44,17 +44,17 @@ def _load(choice: tuple[str, int | None]):
 def _spread(plan) -> dict[str, float]:
     tab = manager_table(plan)
     return {
-        "max |deviation|": float(tab["deviation"].abs().max()) if len(tab) else 0.0,
-        "std of hours (h/month)": float(tab["hours"].std(ddof=0)) if len(tab) else 0.0,
-        "min hours": float(tab["hours"].min()) if len(tab) else 0.0,
-        "max hours": float(tab["hours"].max()) if len(tab) else 0.0,
+        t("cmp.max_dev"): float(tab["deviation"].abs().max()) if len(tab) else 0.0,
+        t("cmp.std_hours"): float(tab["hours"].std(ddof=0)) if len(tab) else 0.0,
+        t("cmp.min_hours"): float(tab["hours"].min()) if len(tab) else 0.0,
+        t("cmp.max_hours"): float(tab["hours"].max()) if len(tab) else 0.0,
     }
 
 
 st.title(t("cmp.title"))
 choices = _choices()
 if len(choices) < 2:
-    st.info("Save at least one version (sidebar) to compare it with the current plan.")
+    st.info(t("cmp.need_version"))
     st.stop()
 c1, c2 = st.columns(2)
 a_choice = c1.selectbox(t("cmp.left"), choices, index=min(1, len(choices) - 1), format_func=_label)
@@ -80,13 +80,21 @@ for col, plan, key in ((c1, a, "cmp_a"), (c2, b, "cmp_b")):
         st_folium(m, height=420, use_container_width=True, returned_objects=[], key=key)
         st.json(_spread(plan))
 st.subheader(t("cmp.moved"))
-st.dataframe(pd.DataFrame(changes["moved"], columns=["grid_id", "from", "to"]), hide_index=True)
+st.dataframe(
+    pd.DataFrame(changes["moved"], columns=["grid_id", "from", "to"]),
+    hide_index=True,
+    column_config={
+        "grid_id": st.column_config.TextColumn(t("col.grid_id")),
+        "from": st.column_config.TextColumn(t("cmp.from")),
+        "to": st.column_config.TextColumn(t("cmp.to")),
+    },
+)
 sa, sb = plan_summary(a), plan_summary(b)
 keys = [k for k in sa if k != "meta"]
 st.dataframe(
     pd.DataFrame(
         {
-            "figure": keys,
+            t("cmp.figure"): keys,
             _label(a_choice): [str(sa[k]) for k in keys],
             _label(b_choice): [str(sb[k]) for k in keys],
         }
@@ -94,4 +102,18 @@ st.dataframe(
     hide_index=True,
 )
 st.subheader(t("cmp.audit"))
-st.dataframe(workspace().versions(), hide_index=True, width="stretch")
+st.dataframe(
+    workspace().versions(),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "plan": st.column_config.TextColumn(t("cmp.col.plan")),
+        "version": st.column_config.NumberColumn(t("cmp.col.version")),
+        "author": st.column_config.TextColumn(t("cmp.col.author")),
+        "saved_at": st.column_config.TextColumn(t("cmp.col.saved_at")),
+        "comment": st.column_config.TextColumn(t("cmp.col.comment")),
+        "changes": st.column_config.TextColumn(t("cmp.col.changes")),
+        "n_grids": st.column_config.NumberColumn(t("cmp.col.n_grids")),
+        "n_managers": st.column_config.NumberColumn(t("cmp.col.n_managers")),
+    },
+)

@@ -20,17 +20,27 @@ from gridplan.layers import LAYER_KINDS
 from gridplan.maps import MapSettings, cells_map
 from gridplan.uploads import UploadLimits, store_upload
 from gridplan.validate import ValidationReport, severity
-from ui.i18n import t
+from ui.i18n import lang, t
 from ui.state import current_plan, push, show_error
 
-CITY_NAMES = {"nyc": "New York City", "seoul": "Seoul"}
+CITY_NAMES = {"nyc": t("city.nyc"), "seoul": t("city.seoul")}
 COLOUR_BY = {
-    "population": "Population (persons)",
-    "density": "Density (persons/km²)",
-    "customers": "Customers (synthetic)",
-    "spend": "Spend (CNY/month, synthetic)",
-    "coverage": "Coverage score (synthetic sites)",
+    "population": t("data.col.population"),
+    "density": t("data.col.density"),
+    "customers": t("data.col.customers"),
+    "spend": t("data.col.spend"),
+    "coverage": t("data.col.coverage"),
 }
+LAYER_LABELS = {
+    "boundary": t("layer.boundary"),
+    "districts": t("layer.districts"),
+    "population": t("layer.population"),
+    "sites": t("layer.sites"),
+    "customers": t("layer.customers"),
+    "barriers": t("layer.barriers"),
+    "home_bases": t("layer.home_bases"),
+}
+SEVERITY = {"error": t("data.sev.error"), "warning": t("data.sev.warning")}
 LIMITS = UploadLimits(max_bytes=100 * 1024 * 1024)
 UPLOAD_TYPES = ["gpkg", "geojson", "json", "zip", "kml", "parquet", "fgb", "csv", "xlsx", "shp"]
 
@@ -54,16 +64,13 @@ def _upload_folder() -> Path:
 
 
 def _uploaded_layers() -> None:
-    st.caption(
-        "Any format: GeoPackage, GeoJSON, Shapefile (.zip), KML, GeoParquet, FlatGeobuf, "
-        f"CSV/XLSX with lon/lat; at most {LIMITS.max_bytes // 1024 // 1024} MB per file."
-    )
+    st.caption(t("data.formats", mb=LIMITS.max_bytes // 1024 // 1024))
     files = {}
     cols = st.columns(2)
     for i, kind in enumerate(LAYER_KINDS):
         need = " *" if kind in ("boundary", "population") else ""
         files[kind] = cols[i % 2].file_uploader(
-            f"{kind}{need}", type=UPLOAD_TYPES, key=f"up_{kind}"
+            f"{LAYER_LABELS.get(kind, kind)}{need}", type=UPLOAD_TYPES, key=f"up_{kind}"
         )
     if not st.button(t("data.validate"), key="validate"):
         return
@@ -88,10 +95,25 @@ def _show_report(report: ValidationReport) -> None:
         st.success(t("data.report_ok"))
         return
     rows = [
-        {"severity": severity(p), "what": p.what, "where": p.where, "fix": p.fix}
+        {
+            "severity": SEVERITY.get(severity(p), severity(p)),
+            "what": p.what,
+            "where": p.where,
+            "fix": p.fix,
+        }
         for p in report.problems
     ]
-    st.dataframe(pd.DataFrame(rows), width="stretch", hide_index=True)
+    st.dataframe(
+        pd.DataFrame(rows),
+        width="stretch",
+        hide_index=True,
+        column_config={
+            "severity": st.column_config.TextColumn(t("data.report.severity")),
+            "what": st.column_config.TextColumn(t("data.report.what")),
+            "where": st.column_config.TextColumn(t("data.report.where")),
+            "fix": st.column_config.TextColumn(t("data.report.fix")),
+        },
+    )
 
 
 def _read_today(f) -> pd.DataFrame | None:
@@ -101,11 +123,11 @@ def _read_today(f) -> pd.DataFrame | None:
         try:
             return pd.read_csv(io.BytesIO(f.getvalue()), dtype=str)
         except (ValueError, UnicodeDecodeError) as exc:
-            st.error(f"{f.name} is not a readable CSV ({exc}); save it as UTF-8 CSV")
+            st.error(t("data.bad_csv", name=f.name, exc=exc))
             return None
     plan = current_plan()
     if plan is None:
-        st.info("Run the partition first: territory polygons are matched to its grids.")
+        st.info(t("data.partition_first"))
         return None
     path = store_upload(f.name, f.getvalue(), _upload_folder() / "today", LIMITS)
     return assignment_from_territories(plan, read_layer(path))
@@ -122,7 +144,7 @@ def _import_today() -> None:
             st.caption(t("data.import_pending"))
         return
     if f.size > LIMITS.max_bytes:
-        st.error(f"{f.name}: above the upload limit of {LIMITS.max_bytes // 1024 // 1024} MB")
+        st.error(t("data.too_big", name=f.name, mb=LIMITS.max_bytes // 1024 // 1024))
         return
     try:
         table = _read_today(f)
@@ -157,7 +179,7 @@ source = st.radio(
     horizontal=True,
     key="source",
 )
-with st.expander("City, cells and basemap", expanded=True):
+with st.expander(t("data.setup"), expanded=True):
     city = st.selectbox(
         t("data.demo"),
         DEMO_CITIES,
@@ -166,12 +188,12 @@ with st.expander("City, cells and basemap", expanded=True):
         disabled=source != "demo",
     )
     lattice = st.radio(
-        "Base cells",
+        t("data.lattice"),
         ["h3", "square", "polygons"],
         format_func={
-            "h3": "H3 hexagons",
-            "square": "Squares",
-            "polygons": "Census small areas",
+            "h3": t("data.lattice.h3"),
+            "square": t("data.lattice.square"),
+            "polygons": t("data.lattice.polygons"),
         }.get,
         key="lattice",
     )
@@ -179,34 +201,34 @@ with st.expander("City, cells and basemap", expanded=True):
     size_m = 500.0
     if lattice == "h3":
         resolution = st.slider(
-            "H3 resolution", 7, 9, 8, help="8 ≈ 0.74 km², 9 ≈ 0.11 km²", key="h3res"
+            t("data.h3res"), 7, 9, 8, help="8 ≈ 0.74 km², 9 ≈ 0.11 km²", key="h3res"
         )
     elif lattice == "square":
         size_m = float(
-            st.select_slider("Square size (m)", [250, 500, 750, 1000, 2000], 1000, key="sq")
+            st.select_slider(t("data.sq_size"), [250, 500, 750, 1000, 2000], 1000, key="sq")
         )
     colour_by = st.selectbox(
-        "Colour cells by", list(COLOUR_BY), format_func=COLOUR_BY.get, key="colour_by"
+        t("data.colour_by"), list(COLOUR_BY), format_func=COLOUR_BY.get, key="colour_by"
     )
     basemap = st.selectbox(
-        "Basemap",
+        t("data.basemap"),
         ["OpenStreetMap", "none", "internal"],
         format_func={
-            "OpenStreetMap": "OpenStreetMap (internet)",
-            "none": "None (boundaries only, offline)",
-            "internal": "Internal tile server…",
+            "OpenStreetMap": t("data.basemap.osm"),
+            "none": t("data.basemap.none"),
+            "internal": t("data.basemap.internal"),
         }.get,
         key="basemap",
     )
     tiles: str | None = None if basemap == "none" else basemap
     if basemap == "internal":
         tiles = st.text_input(
-            "Tile URL template",
+            t("data.tile_url"),
             placeholder="https://tiles.example.intra/{z}/{x}/{y}.png",
             key="tile_url",
         ).strip()
         if "{z}" not in tiles:
-            st.caption("Give a URL with {z}, {x} and {y}; no basemap until then.")
+            st.caption(t("data.tile_url_help"))
             tiles = None
     st.session_state["tiles"] = tiles
 
@@ -222,7 +244,7 @@ if source == "upload":
     key = ("upload", id(layers), lattice, resolution, size_m)
     if st.session_state.get("source_key") != key:
         try:
-            with st.spinner("Building cells…"):
+            with st.spinner(t("data.building")):
                 cellset = build_cells(layers, config)
         except GridplanError as err:
             show_error(err)
@@ -233,7 +255,7 @@ if source == "upload":
 else:
     key = ("demo", city, lattice, resolution, size_m)
     try:
-        with st.spinner("Building cells…"):
+        with st.spinner(t("data.building")):
             layers, cellset = demo_cellset(city, lattice, resolution, size_m)
     except GridplanError as err:
         show_error(err)
@@ -246,11 +268,9 @@ cellset = st.session_state["cellset"]
 layers = st.session_state["layers"]
 cells = cellset.cells
 if layers.synthetic:
-    st.info(
-        "Population is real; "
-        + ", ".join(layers.synthetic)
-        + " are **SYNTHETIC** (generated for the demo, not real sites or customers)."
-    )
+    sep = "、" if lang() == "zh" else ", "
+    names = sep.join(LAYER_LABELS.get(k, k) for k in layers.synthetic)
+    st.info(t("data.synthetic", layers=names))
 c1, c2, c3, c4 = st.columns(4)
 c1.metric(t("data.cells"), f"{len(cells):,}")
 c2.metric(t("data.population"), f"{cells['population'].sum():,.0f}")

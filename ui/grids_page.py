@@ -54,6 +54,20 @@ TABLE_COLUMNS = [
     "manager",
     "locked",
 ]
+COLUMN_LABELS = {
+    "grid_id": t("col.grid_id"),
+    "district": t("col.district"),
+    "grid_type": t("col.grid_type"),
+    "population": t("col.population"),
+    "customers": t("col.customers"),
+    "spend": t("col.spend"),
+    "area_km2": t("col.area_km2"),
+    "coverage": t("col.coverage"),
+    "hours_total": t("col.hours_total"),
+    "n_cells": t("col.n_cells"),
+    "manager": t("col.manager"),
+    "locked": t("col.locked"),
+}
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -89,13 +103,13 @@ def _run_partition(bar: Any) -> None:
     cellset = st.session_state.get("cellset")
     layers = st.session_state.get("layers")
     if cellset is None:
-        st.warning("Open the Data page first to choose the city and its cells.")
+        st.warning(t("grids.need_data"))
         return
     try:
         config = _config_from_inputs()
         key = st.session_state.get("source_key", ())
         if key and key[0] == "demo":
-            bar.progress(0.05, text="partitioning the cells…")
+            bar.progress(0.05, text=t("grids.partitioning"))
             part = _demo_partition(key, repr(config), cellset, config)
         else:
             part = partition_cells(
@@ -107,7 +121,7 @@ def _run_partition(bar: Any) -> None:
     except GridplanError as err:
         show_error(err)
         return
-    bar.progress(1.0, text=f"{len(plan.grids):,} grids")
+    bar.progress(1.0, text=t("grids.n_grids", n=f"{len(plan.grids):,}"))
     st.session_state["grid_sel"] = []
     st.session_state["partition_notes"] = list(part.notes)
     pending = st.session_state.pop("pending_import", None)
@@ -145,7 +159,7 @@ def _merge() -> None:
 def _split() -> None:
     sel = st.session_state.get("grid_sel", [])
     if len(sel) != 1:
-        st.session_state["grids_error"] = GridplanError("select exactly one grid to split")
+        st.session_state["grids_error"] = GridplanError(t("grids.split_one"))
         return
     _edit(lambda p: edits.split_grid(p, sel[0], cell_edges(p)), f"split {sel[0]}")
 
@@ -233,12 +247,12 @@ with st.expander(t("grids.rules"), expanded=plan is None):
     c2.number_input(t("grids.max_area"), 0.0, 1e5, 0.0, 1.0, key="c_area")
     c2.number_input(t("grids.homog"), 0.0, 10.0, 1.0, 0.5, key="h_cov")
     c3.checkbox(t("grids.districts"), True, key="r_dist")
-    c3.number_input("Seed", 0, 10_000, 0, key="p_seed")
-    c3.number_input("Time limit (s)", 1.0, 600.0, 30.0, 5.0, key="p_time")
+    c3.number_input(t("grids.seed"), 0, 10_000, 0, key="p_seed")
+    c3.number_input(t("terr.time"), 1.0, 600.0, 30.0, 5.0, key="p_time")
     run = st.button(t("grids.run"), type="primary", key="run_partition")
     bar = st.empty()
     if run:
-        _run_partition(bar.progress(0.0, text="starting…"))
+        _run_partition(bar.progress(0.0, text=t("grids.starting")))
         plan = current_plan()
 
 err = st.session_state.pop("grids_error", None)
@@ -268,6 +282,7 @@ with left:
     colour = st.selectbox(
         t("grids.colour"),
         ["grid_type", "population", "customers", "spend", "hours_total", "manager"],
+        format_func=lambda c: COLUMN_LABELS.get(c, c),
         key="grids_colour",
     )
     sel = [s for s in st.session_state.get("grid_sel", []) if s in set(g["grid_id"].astype(str))]
@@ -313,7 +328,7 @@ with right:
     b4.button(t("grids.unlock"), on_click=_lock, args=(False,), disabled=not sel, key="unlock")
     st.button(t("grids.rerun"), on_click=_rerun_selection, disabled=not sel, key="rerun_sel")
 
-    st.markdown(f"**{t('grids.cells_sel')}** (lon/lat, EPSG:4326)")
+    st.markdown(f"**{t('grids.cells_sel')}** {t('grids.lonlat')}")
     if sel and st.session_state.get("rect_for") != tuple(sel):
         b = shapes[shapes["grid_id"].isin(sel)].total_bounds
         for k, v in zip(("rx0", "ry0", "rx1", "ry1"), b, strict=True):
@@ -330,12 +345,10 @@ with right:
     r1.number_input(t("south"), key="ry0", format="%.5f", step=0.001)
     r2.number_input(t("north"), key="ry1", format="%.5f", step=0.001)
     if st.session_state.get("drawn_polygon") is not None:
-        st.caption(f"{len(_cell_selection())} cells in the drawn polygon")
-        st.button(
-            "Clear the drawing (use the rectangle)", on_click=_clear_drawing, key="clear_draw"
-        )
+        st.caption(t("grids.n_in_polygon", n=len(_cell_selection())))
+        st.button(t("grids.clear_draw"), on_click=_clear_drawing, key="clear_draw")
     else:
-        st.caption(f"{len(_cell_selection())} cells in the rectangle")
+        st.caption(t("grids.n_in_rect", n=len(_cell_selection())))
     st.button(t("grids.new_grid"), on_click=_new_grid_from_cells, key="new_grid")
     st.selectbox(t("grids.move_into"), list(g["grid_id"].astype(str)), key="move_target")
     st.button(t("grids.move_into"), on_click=_move_cells_into, key="move_cells")
@@ -360,10 +373,11 @@ st.dataframe(
     width="stretch",
     hide_index=True,
     column_config={
-        "population": st.column_config.NumberColumn("population (persons)", format="%.0f"),
-        "spend": st.column_config.NumberColumn("spend (CNY/month)", format="%.0f"),
-        "area_km2": st.column_config.NumberColumn("area (km²)", format="%.2f"),
-        "hours_total": st.column_config.NumberColumn("workload (h/month)", format="%.1f"),
-        "coverage": st.column_config.NumberColumn("coverage (0–1)", format="%.2f"),
+        **{c: st.column_config.Column(COLUMN_LABELS[c]) for c in cols if c in COLUMN_LABELS},
+        "population": st.column_config.NumberColumn(COLUMN_LABELS["population"], format="%.0f"),
+        "spend": st.column_config.NumberColumn(COLUMN_LABELS["spend"], format="%.0f"),
+        "area_km2": st.column_config.NumberColumn(COLUMN_LABELS["area_km2"], format="%.2f"),
+        "hours_total": st.column_config.NumberColumn(COLUMN_LABELS["hours_total"], format="%.1f"),
+        "coverage": st.column_config.NumberColumn(COLUMN_LABELS["coverage"], format="%.2f"),
     },
 )

@@ -129,12 +129,16 @@ def _workload_chart(table: pd.DataFrame, tol: float) -> alt.LayerChart:
     df["upper"] = df["target_h"] * (1 + tol)
     base = alt.Chart(df).encode(x=alt.X("manager:N", sort=None, title=t("terr.manager")))
     band = base.mark_bar(color="#2ca02c", opacity=0.25, size=14).encode(
-        y=alt.Y("lower:Q", title="h/month"), y2="upper:Q"
+        y=alt.Y("lower:Q", title=t("terr.h_month")), y2="upper:Q"
     )
     bars = base.mark_bar(size=6).encode(
         y="hours:Q",
         color=alt.condition("datum.within", alt.value("#1f78b4"), alt.value("#e31a1c")),
-        tooltip=["manager", alt.Tooltip("hours:Q", format=",.1f"), "target_h"],
+        tooltip=[
+            alt.Tooltip("manager:N", title=t("terr.manager")),
+            alt.Tooltip("hours:Q", format=",.1f", title=t("terr.col.hours")),
+            alt.Tooltip("target_h:Q", format=",.1f", title=t("terr.col.target")),
+        ],
     )
     return (band + bars).properties(height=260)
 
@@ -151,12 +155,16 @@ if plan is None:
 # ---------------------------------------------------------------- team + headcount
 with st.expander(t("terr.team"), expanded=not (plan.grids["manager"] != "").any()):
     hours = pd.to_numeric(plan.grids["hours_total"], errors="coerce").fillna(0)
-    cap = st.number_input("Capacity per manager (h/month)", 10.0, 400.0, 128.0, 8.0, key="cap_h")
+    cap = st.number_input(t("terr.capacity"), 10.0, 400.0, 128.0, 8.0, key="cap_h")
     head = suggest_headcount(hours, cap)
     n_sug = int(head.loc["city", "managers"])
     c1, c2 = st.columns([1, 2])
-    c1.metric(t("terr.headcount"), n_sug, help=f"{hours.sum():,.0f} h/month at {cap:g} h each")
-    n_team = c2.number_input("Team size", 1, 2000, n_sug, key="team_n")
+    c1.metric(
+        t("terr.headcount"),
+        n_sug,
+        help=t("terr.headcount_help", total=f"{hours.sum():,.0f}", cap=f"{cap:g}"),
+    )
+    n_team = c2.number_input(t("terr.team_size"), 1, 2000, n_sug, key="team_n")
     if c2.button(t("terr.use_headcount", n=int(n_team)), key="use_headcount"):
         team = default_team(float(hours.sum()), cap, int(n_team))
         g = plan.grids.copy()
@@ -168,12 +176,14 @@ with st.expander(t("terr.team"), expanded=not (plan.grids["manager"] != "").any(
         width="stretch",
         key=f"team_editor_{len(plan.managers)}",
         column_config={
-            "capacity_h": st.column_config.NumberColumn("capacity (h/month)"),
-            "home_lon": st.column_config.NumberColumn("home lon", format="%.5f"),
-            "home_lat": st.column_config.NumberColumn("home lat", format="%.5f"),
+            "manager": st.column_config.TextColumn(t("terr.manager")),
+            "capacity_h": st.column_config.NumberColumn(t("terr.col.capacity")),
+            "area": st.column_config.TextColumn(t("terr.col.area")),
+            "home_lon": st.column_config.NumberColumn(t("terr.col.home_lon"), format="%.5f"),
+            "home_lat": st.column_config.NumberColumn(t("terr.col.home_lat"), format="%.5f"),
         },
     )
-    if st.button("Apply team changes", key="apply_team"):
+    if st.button(t("terr.apply_team"), key="apply_team"):
         try:
             plan = push(_apply_team(plan, edited), "edit team")
         except GridplanError as e:
@@ -189,7 +199,7 @@ tlim = c2.number_input(t("terr.time"), 1.0, 600.0, 10.0, 1.0, key="bal_time")
 do_balance = c3.button(t("terr.balance"), type="primary", key="balance")
 do_rebalance = c4.button(t("terr.rebalance"), key="rebalance")
 if do_balance or do_rebalance:
-    bar = st.progress(0.0, text="balancing…")
+    bar = st.progress(0.0, text=t("terr.balancing"))
     cfg = BalanceConfig(tolerance=tol_pct / 100.0, time_limit=float(tlim))
     locks = edits.locked_grids(plan)
     previous = None
@@ -206,7 +216,10 @@ if do_balance or do_rebalance:
             progress=progress_callback(bar),
         )
         push(plan, "re-balance (minimum disruption)" if do_rebalance else "balance")
-        bar.progress(1.0, text=f"max deviation {rep.max_deviation:.1%}, moved {rep.moved_units}")
+        bar.progress(
+            1.0,
+            text=t("terr.bal_done", dev=f"{rep.max_deviation:.1%}", moved=rep.moved_units),
+        )
         for note in rep.notes[:5]:
             st.caption(note)
     except GridplanError as e:
@@ -272,8 +285,15 @@ with right:
     row = plan.grids[plan.grids["grid_id"].astype(str) == gid].iloc[0]
     managers = list(plan.managers["manager"].astype(str))
     st.caption(
-        f"{gid}: {row['manager'] or '—'} · {row['hours_total']:,.1f} h/month · "
-        f"{'locked' if gid in edits.locked_grids(plan) else 'free'}"
+        t(
+            "terr.grid_line",
+            gid=gid,
+            manager=row["manager"] or "—",
+            hours=f"{row['hours_total']:,.1f}",
+            state=t("terr.state_locked")
+            if gid in edits.locked_grids(plan)
+            else t("terr.state_free"),
+        )
     )
     if st.session_state.get("re_manager") not in managers:
         st.session_state["re_manager"] = managers[0]
@@ -295,7 +315,14 @@ with right:
         target_h=inv["target_h"].map("{:,.1f}".format),
         deviation=inv["deviation"].map("{:+.1%}".format),
     )
-    st.table(inv.set_index("manager"))
+    inv = inv.rename(
+        columns={
+            "hours": t("terr.col.hours"),
+            "target_h": t("terr.col.target"),
+            "deviation": t("terr.col.deviation"),
+        }
+    )
+    st.table(inv.set_index("manager").rename_axis(t("terr.manager")))
     st.subheader(t("grids.checks"))
     if report.ok:
         st.success(t("grids.all_ok"))
@@ -316,12 +343,31 @@ st.dataframe(
     width="stretch",
     hide_index=True,
     column_config={
-        "hours": st.column_config.NumberColumn("hours (h/month)", format="%.1f"),
-        "target_h": st.column_config.NumberColumn("target (h/month)", format="%.1f"),
-        "deviation": st.column_config.NumberColumn("deviation", format="%.3f"),
+        "manager": st.column_config.TextColumn(t("terr.manager")),
+        "area": st.column_config.TextColumn(t("terr.col.area")),
+        "capacity_h": st.column_config.NumberColumn(t("terr.col.capacity"), format="%.1f"),
+        "hours": st.column_config.NumberColumn(t("terr.col.hours"), format="%.1f"),
+        "target_h": st.column_config.NumberColumn(t("terr.col.target"), format="%.1f"),
+        "deviation": st.column_config.NumberColumn(t("terr.col.deviation"), format="%.3f"),
+        "within": st.column_config.CheckboxColumn(t("terr.within")),
+        "n_grids": st.column_config.NumberColumn(t("terr.col.n_grids")),
+        "population": st.column_config.NumberColumn(t("col.population"), format="%.0f"),
+        "customers": st.column_config.NumberColumn(t("col.customers"), format="%.0f"),
+        "spend": st.column_config.NumberColumn(t("col.spend"), format="%.0f"),
     },
 )
 ar = areas(plan)
 if len(ar):
     st.subheader(t("terr.areas"))
-    st.dataframe(pd.DataFrame(ar.drop(columns="geometry")), hide_index=True)
+    st.dataframe(
+        pd.DataFrame(ar.drop(columns="geometry")),
+        hide_index=True,
+        column_config={
+            "area": st.column_config.TextColumn(t("terr.col.area")),
+            "hours": st.column_config.NumberColumn(t("terr.col.hours"), format="%.1f"),
+            "population": st.column_config.NumberColumn(t("col.population"), format="%.0f"),
+            "customers": st.column_config.NumberColumn(t("col.customers"), format="%.0f"),
+            "spend": st.column_config.NumberColumn(t("col.spend"), format="%.0f"),
+            "n_managers": st.column_config.NumberColumn(t("terr.col.n_managers")),
+        },
+    )
