@@ -7,27 +7,25 @@ own (:mod:`gridplan.cells`, :mod:`gridplan.partition`, :mod:`gridplan.workload`,
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 
-from gridplan.balance import BalanceConfig, BalanceResult, balance_grids, group_into_areas
+from gridplan.balance import BalanceConfig, BalanceReport
 from gridplan.cells import CellsConfig, CellSet, build_cells
 from gridplan.layers import Layers
 from gridplan.partition import PartitionConfig, PartitionResult, partition_cells
 from gridplan.plan import HOURS, Plan
+from gridplan.planning import balance_plan, default_team, plan_from_partition
 from gridplan.progress import ProgressCallback, no_progress, scaled
-from gridplan.workload import WorkloadConfig, default_workload_config, grid_workload
+from gridplan.workload import WorkloadConfig, default_workload_config
 
 __all__ = [
     "DEMO_FLOORS",
     "DEMO_TARGET_CELLS",
     "PlanSettings",
+    "cell_pairs",
     "demo_settings",
     "grid_edges",
     "make_plan",
@@ -53,27 +51,29 @@ class PlanSettings:
     name: str = "plan"
 
 
-def grid_edges(adjacency: Any, cell_grid: np.ndarray) -> np.ndarray:
-    """Grid adjacency as unique pairs ``(a, b)``, ``a < b``, of grid positions.
-
-    ``adjacency``: cell CSR (``indptr``/``indices``; edges cut by a barrier are
-    skipped); ``cell_grid``: grid position of each cell."""
+def cell_pairs(adjacency: Any) -> np.ndarray:
+    """Unique cell pairs ``(a, b)``, ``a < b``, of a CSR adjacency (``indptr``/``indices``);
+    edges cut by a barrier (``cut_by_barrier``) are left out."""
     ip = np.asarray(adjacency.indptr)
     ix = np.asarray(adjacency.indices)
     rows = np.repeat(np.arange(len(ip) - 1), np.diff(ip))
-    keep = np.ones(len(ix), dtype=bool)
     cut = getattr(adjacency, "cut_by_barrier", None)
-    if cut is not None:
-        keep &= ~np.asarray(cut, dtype=bool)
-    a, b = cell_grid[rows[keep]], cell_grid[ix[keep]]
-    e = np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)
+    keep = np.ones(len(ix), dtype=bool) if cut is None else ~np.asarray(cut, dtype=bool)
+    e = np.stack([np.minimum(rows[keep], ix[keep]), np.maximum(rows[keep], ix[keep])], axis=1)
     e = e[e[:, 0] != e[:, 1]]
-    return np.unique(e, axis=0) if len(e) else e.reshape(0, 2)
+    return np.unique(e, axis=0) if len(e) else np.zeros((0, 2), dtype=np.int64)
 
 
-def _manager_names(k: int) -> list[str]:
-    width = max(2, len(str(k)))
-    return [f"CM{i + 1:0{width}d}" for i in range(k)]
+def grid_edges(adjacency: Any, cell_grid: np.ndarray) -> np.ndarray:
+    """Grid adjacency as unique pairs ``(a, b)``, ``a < b``, of grid positions.
+
+    ``adjacency``: cell CSR (edges cut by a barrier are skipped); ``cell_grid``: grid
+    position of each cell."""
+    e = cell_pairs(adjacency)
+    a, b = cell_grid[e[:, 0]], cell_grid[e[:, 1]]
+    g = np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)
+    g = g[g[:, 0] != g[:, 1]]
+    return np.unique(g, axis=0) if len(g) else g.reshape(0, 2)
 
 
 def plan_from_grids(
@@ -82,80 +82,33 @@ def plan_from_grids(
     layers: Layers,
     settings: PlanSettings,
     progress: ProgressCallback = no_progress,
-) -> tuple[Plan, BalanceResult]:
-    """Workload, territories and areas for a partition; returns the plan and the
-    balance result (its ``report`` is the quality report)."""
-    wcfg = settings.workload or default_workload_config()
-    grids = part.grids.copy()
-    hours = grid_workload(grids, wcfg)
-    for col in hours.columns:
-        grids[col] = hours[col].to_numpy()
-    cells = cellset.cells.copy()
-    cells["grid_id"] = part.assignment.to_numpy()
-    pos = pd.Index(grids["grid_id"]).get_indexer(cells["grid_id"])
-    edges = grid_edges(cellset.adjacency, pos)
-    total = float(grids[HOURS].sum())
-    k = settings.n_managers or max(1, math.ceil(total / wcfg.capacity_h - 1e-9))
-    k = min(k, len(grids))
-    names = _manager_names(k)
-    team = pd.DataFrame({"manager": names, "capacity_h": float(wcfg.capacity_h)})
-    progress(0.0, f"balancing {len(grids):,} grids among {k} managers")
-    bal = balance_grids(
-        grids,
-        adjacency=pd.DataFrame(
-            {
-                "a": grids["grid_id"].to_numpy()[edges[:, 0]],
-                "b": grids["grid_id"].to_numpy()[edges[:, 1]],
-            }
-        ),
-        config=settings.balance,
-        managers=team.rename(columns={"manager": "name"}),
-        progress=scaled(progress, 0.0, 0.85),
-    )
-    grids["manager"] = bal.assignment.reindex(grids["grid_id"]).to_numpy()
-    team["area"] = ""
-    if settings.managers_per_area and k > 1:
-        n_areas = max(1, math.ceil(k / settings.managers_per_area))
-        if n_areas > 1:
-            tw = np.array([t.weight for t in bal.report.territories], dtype=float)
-            ar = group_into_areas(
-                bal.labels,
-                edges,
-                tw,
-                n_areas=n_areas,
-                tolerance=0.25,
-                seed=settings.balance.seed,
-                time_limit=min(10.0, settings.balance.time_limit),
-                progress=scaled(progress, 0.85, 1.0),
-            )
-            team["area"] = [f"A{int(a) + 1}" for a in ar.labels]
-        else:
-            team["area"] = "A1"
-    customers = None
-    if layers.customers is not None and cellset.customer_cell is not None:
-        cc = np.asarray(cellset.customer_cell)
-        ids = cells["cell_id"].to_numpy(dtype=object)
-        customers = layers.customers[["customer_id", "segment", "spend", "geometry"]].copy()
-        customers["cell_id"] = np.where(cc >= 0, ids[np.clip(cc, 0, None)], None)
-    meta = {
-        "city": layers.name,
-        "tolerance": repr(settings.balance.tolerance),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "synthetic_layers": ",".join(layers.synthetic),
-        "seed": str(settings.partition.seed),
-        "crs": cells.crs.to_string() if cells.crs is not None else "",
-    }
-    plan = Plan(
+) -> tuple[Plan, BalanceReport]:
+    """Workload, territories and areas for a partition (the app's steps
+    :func:`~gridplan.planning.plan_from_partition` then
+    :func:`~gridplan.planning.balance_plan`); returns the plan and the balance quality
+    report."""
+    plan = plan_from_partition(
+        cellset,
+        part,
+        layers,
         name=settings.name,
-        cells=cells,
-        grids=gpd.GeoDataFrame(grids, geometry="geometry", crs=part.grids.crs),
-        managers=team,
-        customers=customers,
-        sites=layers.sites,
-        districts=layers.districts,
-        meta=meta,
+        tolerance=settings.balance.tolerance,
+        floors=settings.partition.floors,
+        workload=settings.workload,
     )
-    return plan, bal
+    if settings.n_managers:
+        cap = (settings.workload or default_workload_config()).capacity_h
+        hours = float(plan.grids[HOURS].sum())
+        plan = plan.with_(managers=default_team(hours, cap, settings.n_managers))
+    progress(0.0, f"balancing {len(plan.grids):,} grids among {len(plan.managers)} managers")
+    plan, report = balance_plan(
+        plan,
+        cell_pairs(cellset.adjacency),
+        settings.balance,
+        managers_per_area=settings.managers_per_area,
+        progress=progress,
+    )
+    return plan.with_(meta={**plan.meta, "seed": str(settings.partition.seed)}), report
 
 
 def make_plan(
@@ -172,11 +125,11 @@ def make_plan(
         settings.partition,
         progress=scaled(progress, 0.3, 0.6),
     )
-    plan, bal = plan_from_grids(cellset, part, layers, settings, scaled(progress, 0.6, 1.0))
+    plan, balance = plan_from_grids(cellset, part, layers, settings, scaled(progress, 0.6, 1.0))
     report = {
         "cells": {"n": cellset.n, "notes": list(cellset.notes)},
         "partition": {"summary": dict(part.summary), "notes": list(part.notes)},
-        "balance": bal.report.to_dict(),
+        "balance": balance.to_dict(),
     }
     return plan, report
 
