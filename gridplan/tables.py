@@ -13,20 +13,12 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
-from gridplan.plan import Plan, areas, customer_attribution, manager_table, territories
+from gridplan.plan import PLAN_LAYERS, Plan, areas, customer_attribution, manager_table, territories
 from gridplan.privacy import NO_PRIVACY, PrivacySettings, suppress_small_counts
 from gridplan.slicing import area_of_manager
 
-#: GIS layers in writing order.
-LAYERS: tuple[str, ...] = (
-    "cells",
-    "grids",
-    "territories",
-    "areas",
-    "districts",
-    "sites",
-    "customers",
-)
+#: GIS layers in writing order (the same as a saved plan's).
+LAYERS: tuple[str, ...] = PLAN_LAYERS
 
 _FIRST = ("grid_id", "district", "grid_type", "manager", "area")
 
