@@ -161,10 +161,10 @@ def check_plan(
         if col not in plan.grids.columns:
             continue
         v = pd.to_numeric(plan.grids[col], errors="coerce").fillna(0.0)
-        low = plan.grids.loc[v < float(fl) - 1e-9, "grid_id"].astype(str)
+        below = (v < float(fl) - 1e-9).to_numpy()
+        low = plan.grids.loc[below, "grid_id"].astype(str)
         stats[f"below_floor_{col}"] = len(low)
-        for gid in low:
-            have = float(v[plan.grids["grid_id"].astype(str) == gid].iloc[0])
+        for gid, have in zip(low, v[below].astype(float), strict=True):
             out.append(
                 Violation(
                     "floor",
