@@ -58,6 +58,7 @@ from gridplan.partition_solver import (
     ComponentResult,
     ComponentTask,
     SolverParams,
+    best_result,
     construct_runs,
     improve,
     region_blocks,
@@ -71,6 +72,12 @@ MAX_ISLAND_NOTES = 8
 
 #: Free cells from which the automatic mode (``workers=None``) uses a process pool.
 PARALLEL_MIN_CELLS = 20_000
+#: Components with at least this many free cells (and fewer than ``BIG_COMPONENT``)
+#: are solved as :data:`PORTFOLIO_PARTS` independent runs over disjoint sets of
+#: constructions, the best one kept: both cores work on one city-sized component.
+#: With ``fork`` available the automatic mode uses the pool from this size on.
+PORTFOLIO_CELLS = 1_000
+PORTFOLIO_PARTS = 2
 
 
 class FrozenMap(dict):
@@ -349,6 +356,9 @@ def _run_jobs(jobs: list[tuple[str, Any]]) -> list[Any]:
     for kind, payload in jobs:
         if kind == "solve":
             out.append(solve_component(payload))
+        elif kind == "solve_part":
+            task, ks, keep = payload
+            out.append(solve_component(task, ks, keep))
         elif kind == "construct":
             task, ks = payload
             out.append(construct_runs(task, ks))
@@ -431,13 +441,17 @@ def _execute(
     big = [t for t in tasks if len(t.indptr) - 1 >= BIG_COMPONENT]
     small = [t for t in tasks if len(t.indptr) - 1 < BIG_COMPONENT]
     n_jobs = (
-        len(small)
+        sum(len(_parts(t)) for t in small)
         + sum(_k_eff(t) for t in big)
         + sum(max(1, (len(t.indptr) - 1) // BLOCK_CELLS) for t in big)
     )
     use_pool = n_workers > 1 and n_jobs > 1
     if workers is None and n_free < PARALLEL_MIN_CELLS:
-        use_pool = False
+        # a pool pays off early only where starting it is cheap (fork)
+        largest = max((len(t.indptr) - 1 for t in tasks), default=0)
+        use_pool = (
+            use_pool and largest >= PORTFOLIO_CELLS and _mp_context().get_start_method() == "fork"
+        )
     total = float(sum(len(t.indptr) - 1 for t in small) + 2 * sum(len(t.indptr) - 1 for t in big))
     done = [0.0]
 
@@ -455,6 +469,17 @@ def _execute(
     return _execute_waves(tasks, small, big, n_workers, False, report)
 
 
+def _parts(t: ComponentTask) -> list[list[int]]:
+    """Construction numbers of each independent run of a component below
+    :data:`BIG_COMPONENT`: one run with all of them, or :data:`PORTFOLIO_PARTS`
+    runs over interleaved subsets from :data:`PORTFOLIO_CELLS` cells on."""
+    ks = list(range(max(1, t.params.constructions)))
+    if len(t.indptr) - 1 < PORTFOLIO_CELLS or len(ks) < 2:
+        return [ks]
+    n = min(PORTFOLIO_PARTS, len(ks))
+    return [ks[j::n] for j in range(n)]
+
+
 def _k_eff(t: ComponentTask) -> int:
     m = len(t.indptr) - 1
     k = t.params.constructions
@@ -470,7 +495,16 @@ def _execute_waves(
     use_pool: bool,
     report: Any,
 ) -> list[ComponentResult]:
-    wave1: list[tuple[str, Any]] = [("solve", t) for t in small]
+    wave1: list[tuple[str, Any]] = []
+    small_jobs: list[int] = []  # jobs per small task
+    for t in small:
+        parts = _parts(t)
+        if len(parts) == 1:
+            wave1.append(("solve", t))
+        else:
+            keep = max(1, t.params.keep_best // len(parts))
+            wave1 += [("solve_part", (t, ks, keep)) for ks in parts]
+        small_jobs.append(len(parts))
     for t in big:
         wave1 += [("construct", (t, [k])) for k in range(_k_eff(t))]
     pool = (
@@ -479,10 +513,12 @@ def _execute_waves(
     try:
         res1 = _run_wave(wave1, pool, n_workers, lambda c: None)
         out: dict[int, ComponentResult] = {}
-        for t, r in zip(small, res1[: len(small)], strict=True):
-            out[t.index] = r
+        pos = 0
+        for t, n_parts in zip(small, small_jobs, strict=True):
+            got = res1[pos : pos + n_parts]
+            pos += n_parts
+            out[t.index] = got[0] if n_parts == 1 else best_result(got)
             report(len(t.indptr) - 1)
-        pos = len(small)
         wave2: list[tuple[str, Any]] = []
         plan: list[tuple[ComponentTask, list[np.ndarray], list[int]]] = []
         for t in big:

@@ -530,6 +530,79 @@ def test_big_component_blocks_parallel_equals_serial(monkeypatch: pytest.MonkeyP
     assert a.p >= 20
 
 
+def test_portfolio_component_parallel_equals_serial(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A component solved as two runs over disjoint constructions gives the same
+    labels serially and on two workers, keeps the better run, and is valid."""
+    import gridplan.partition_core as core
+
+    monkeypatch.setattr(core, "PORTFOLIO_CELLS", 100)
+    ip, ix, x, y = lattice(12, 12)
+    rng = np.random.default_rng(9)
+    pop = rng.lognormal(0, 1, 144)
+    floor = pop.sum() / 18
+    kw = dict(x=x, y=y, homog=rng.normal(size=(144, 1)), seed=2, constructions=4)
+    a = partition_arrays(ip, ix, pop, [floor], workers=1, **kw)
+    b = partition_arrays(ip, ix, pop, [floor], workers=2, **kw)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    check_valid(a, ip, ix, pop, floor)
+    # both runs' constructions are reported (4 in all, 2 per run)
+    assert len(a.construction_p[0]) == 4
+    assert a.p >= 14
+
+
+def test_best_result_prefers_more_regions_then_lower_cost() -> None:
+    from gridplan.partition_solver import ComponentResult, best_result
+
+    def res(p: int, cost: float) -> ComponentResult:
+        return ComponentResult(0, np.full(3, p), p, cost, False, {"construct_s": 1.0}, [p])
+
+    got = best_result([res(4, 1.0), res(5, 9.0), res(5, 2.0)])
+    assert (got.p, got.objective) == (5, 2.0)
+    assert got.timing["construct_s"] == 3.0 and got.construction_p == [4, 5, 5]
+    assert best_result([res(3, 1.0), res(3, 1.0)]).labels is not None
+
+
+@pytest.mark.parametrize("homog", [False, True])
+def test_scalar_growth_picks_the_same_cells_as_the_general_one(homog: bool) -> None:
+    """The one-floor fast path of the region growth is the general growth, faster."""
+    import random
+
+    from gridplan.partition_solver import ComponentTask, Solver, _grow_profiles
+
+    ip, ix, x, y = lattice(14, 14)
+    rng = np.random.default_rng(3)
+    pop = rng.lognormal(0, 1, 196)
+    task = ComponentTask(
+        index=0,
+        indptr=ip,
+        indices=ix,
+        floors=(pop / (pop.sum() / 20))[:, None],
+        ceilings=None,
+        homog=rng.normal(size=(196, 1)) if homog else None,
+        x=x / 100.0,
+        y=y / 100.0,
+        area=np.ones(196),
+        max_diameter=6.0,
+        compactness_weight=0.5,
+        seed=0,
+        deadline=float("inf"),
+    )
+    out = []
+    for scalar in (True, False):
+        solver = Solver(task)
+        assert solver.scalar
+        solver.scalar = scalar
+        labels = []
+        for k in range(4):
+            r = random.Random(k)
+            solver.clear()
+            solver.construct(list(range(196)), _grow_profiles(r, k), r)
+            labels.append(list(solver.label))
+        out.append(labels)
+    assert out[0] == out[1]
+    assert max(max(lab) for lab in out[0]) >= 10
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     rows=st.integers(2, 5),
