@@ -314,7 +314,7 @@ BLOCK_CELLS = 10_000
 #: (21 CPU-seconds; 0.2 % fewer grids than the full budget).
 BLOCK_PARAMS: dict[str, Any] = {
     "lns_max_regions": 6,
-    "lns_min_slack": 0.04,
+    "lns_min_slack": 0.07,
     "second_round": False,
     "lns_passes": 2,
     "recombine_sweeps": 2,
@@ -342,7 +342,7 @@ def solver_params(n_free: int, constructions: int) -> SolverParams:
         keep_best=1,
         lns_passes=2,
         lns_max_regions=6,
-        lns_min_slack=0.04,
+        lns_min_slack=0.07,
         second_round=False,
         recombine_sweeps=2,
         ls_passes=6,
