@@ -21,7 +21,13 @@ How the work is split:
    totals reach every floor is an independent problem, solved with its own seed
    ``(seed, component index)`` — serially or on a process pool; the results are
    merged in component order, so the output does not depend on the number of
-   workers.
+   workers. Components below :data:`PORTFOLIO_CELLS` cells are one job each;
+   from there on (a city in one piece) two searches over disjoint sets of
+   constructions run as separate jobs, the better one is cut into two blocks of
+   whole regions whose local search runs as two jobs, and the seams between the
+   blocks are polished at the end; from :data:`BIG_COMPONENT` cells on every
+   construction is a job and the blocks are about :data:`BLOCK_CELLS` cells. The
+   split depends only on the data, never on the workers.
 3. A component whose total is below a floor cannot hold a region of its own:
 
    - if it touches a locked region, it joins that region (contiguously);
@@ -57,11 +63,13 @@ from gridplan.errors import InfeasibleError, InputError, Problem
 from gridplan.partition_solver import (
     ComponentResult,
     ComponentTask,
+    SearchResult,
     SolverParams,
-    best_result,
     construct_runs,
     improve,
+    polish_seams,
     region_blocks,
+    search_component,
     solve_component,
     sub_task,
 )
@@ -70,13 +78,15 @@ from gridplan.progress import ProgressCallback, no_progress
 #: Island joins described one by one in the notes; the rest are summed up in one note.
 MAX_ISLAND_NOTES = 8
 
-#: Free cells from which the automatic mode (``workers=None``) uses a process pool.
+#: Free cells from which the automatic mode (``workers=None``) uses a process pool
+#: (from :data:`PORTFOLIO_CELLS` on where processes start by ``fork``).
 PARALLEL_MIN_CELLS = 20_000
 #: Components with at least this many free cells (and fewer than ``BIG_COMPONENT``)
-#: are solved as :data:`PORTFOLIO_PARTS` independent runs over disjoint sets of
-#: constructions, the best one kept: both cores work on one city-sized component.
-#: With ``fork`` available the automatic mode uses the pool from this size on.
-PORTFOLIO_CELLS = 1_000
+#: are solved in two waves so that both cores work on one city-sized component:
+#: :data:`PORTFOLIO_PARTS` independent searches (constructions and the region-count
+#: search) over disjoint sets of constructions, then the best one is cut into as
+#: many blocks of whole regions whose local search runs independently.
+PORTFOLIO_CELLS = 500
 PORTFOLIO_PARTS = 2
 
 
@@ -356,12 +366,15 @@ def _run_jobs(jobs: list[tuple[str, Any]]) -> list[Any]:
     for kind, payload in jobs:
         if kind == "solve":
             out.append(solve_component(payload))
-        elif kind == "solve_part":
+        elif kind == "search":
             task, ks, keep = payload
-            out.append(solve_component(task, ks, keep))
+            out.append(search_component(task, ks, keep))
         elif kind == "construct":
             task, ks = payload
             out.append(construct_runs(task, ks))
+        elif kind == "finish":
+            task, starts = payload
+            out.append(improve(task, starts, search=False))
         else:  # improve
             task, starts = payload
             out.append(improve(task, starts))
@@ -447,12 +460,15 @@ def _execute(
     )
     use_pool = n_workers > 1 and n_jobs > 1
     if workers is None and n_free < PARALLEL_MIN_CELLS:
-        # a pool pays off early only where starting it is cheap (fork)
-        largest = max((len(t.indptr) - 1 for t in tasks), default=0)
+        # a pool pays off this early only where starting it is cheap (fork)
         use_pool = (
-            use_pool and largest >= PORTFOLIO_CELLS and _mp_context().get_start_method() == "fork"
+            use_pool and n_free >= PORTFOLIO_CELLS and _mp_context().get_start_method() == "fork"
         )
-    total = float(sum(len(t.indptr) - 1 for t in small) + 2 * sum(len(t.indptr) - 1 for t in big))
+    # mid-sized and big components report twice (after each wave)
+    total = float(
+        sum(len(t.indptr) - 1 for t in small if len(_parts(t)) == 1)
+        + 2 * sum(len(t.indptr) - 1 for t in tasks if len(_parts(t)) > 1 or t in big)
+    )
     done = [0.0]
 
     def report(cells: int) -> None:
@@ -495,16 +511,15 @@ def _execute_waves(
     use_pool: bool,
     report: Any,
 ) -> list[ComponentResult]:
-    wave1: list[tuple[str, Any]] = []
-    small_jobs: list[int] = []  # jobs per small task
-    for t in small:
+    """Wave 1: small components whole, the searches of mid-sized ones, the
+    constructions of big ones; wave 2: the blocks of mid-sized and big ones."""
+    mid = [t for t in small if len(_parts(t)) > 1]
+    whole = [t for t in small if len(_parts(t)) == 1]
+    wave1: list[tuple[str, Any]] = [("solve", t) for t in whole]
+    for t in mid:
         parts = _parts(t)
-        if len(parts) == 1:
-            wave1.append(("solve", t))
-        else:
-            keep = max(1, t.params.keep_best // len(parts))
-            wave1 += [("solve_part", (t, ks, keep)) for ks in parts]
-        small_jobs.append(len(parts))
+        keep = max(1, t.params.keep_best // len(parts))
+        wave1 += [("search", (t, ks, keep)) for ks in parts]
     for t in big:
         wave1 += [("construct", (t, [k])) for k in range(_k_eff(t))]
     pool = (
@@ -513,42 +528,57 @@ def _execute_waves(
     try:
         res1 = _run_wave(wave1, pool, n_workers, lambda c: None)
         out: dict[int, ComponentResult] = {}
-        pos = 0
-        for t, n_parts in zip(small, small_jobs, strict=True):
-            got = res1[pos : pos + n_parts]
-            pos += n_parts
-            out[t.index] = got[0] if n_parts == 1 else best_result(got)
+        for t, r in zip(whole, res1[: len(whole)], strict=True):
+            out[t.index] = r
             report(len(t.indptr) - 1)
+        pos = len(whole)
         wave2: list[tuple[str, Any]] = []
-        plan: list[tuple[ComponentTask, list[np.ndarray], list[int]]] = []
+        plan: list[tuple[ComponentTask, list[np.ndarray], list[int], str]] = []
+
+        def add_blocks(
+            t: ComponentTask, k: int, labels: np.ndarray, cps: list[int], kind: str, cells_: int
+        ) -> None:
+            blocks = region_blocks(t, labels, cells_)
+            prm = replace(t.params, **BLOCK_PARAMS) if kind == "improve" else t.params
+            for j, cells in enumerate(blocks):
+                _, init = np.unique(labels[cells], return_inverse=True)
+                st = replace(sub_task(t, cells, j, seed=(t.seed * 7_919 + j) % (2**63)), params=prm)
+                wave2.append((kind, (st, [(k, init.astype(np.int64))])))
+            plan.append((t, blocks, cps, kind))
+
+        for t in mid:
+            m = len(t.indptr) - 1
+            n_parts = len(_parts(t))
+            found: list[SearchResult] = res1[pos : pos + n_parts]
+            pos += n_parts
+            report(m)
+            cps = [c for r in found for c in r.construction_p]
+            j = min(range(n_parts), key=lambda j: (-found[j].p, found[j].cost, j))
+            best = found[j]
+            if best.p == 0:
+                out[t.index] = _one_region(t, cps)
+                continue
+            _, labels = np.unique(best.labels, return_inverse=True)
+            add_blocks(t, best.k, labels, cps, "finish", math.ceil(m / n_parts))
         for t in big:
             m = len(t.indptr) - 1
             k_eff = _k_eff(t)
             runs = [r for job in res1[pos : pos + k_eff] for r in job]
             pos += k_eff
             report(m)
+            cps = [r[0] for r in runs]
             ok = sorted((r for r in runs if r[0] > 0), key=lambda r: (-r[0], r[1], r[2]))
             if not ok:
-                out[t.index] = ComponentResult(
-                    t.index, np.zeros(m, dtype=np.int64), 1, 0.0, False, {}, [0] * len(runs)
-                )
+                out[t.index] = _one_region(t, cps)
                 continue
             _, _, k, labels = ok[0]
-            blocks = region_blocks(t, labels, BLOCK_CELLS)
-            light = replace(t.params, **BLOCK_PARAMS)
-            for j, cells in enumerate(blocks):
-                _, init = np.unique(labels[cells], return_inverse=True)
-                st = replace(
-                    sub_task(t, cells, j, seed=(t.seed * 7_919 + j) % (2**63)), params=light
-                )
-                wave2.append(("improve", (st, [(k, init.astype(np.int64))])))
-            plan.append((t, blocks, [r[0] for r in runs]))
+            add_blocks(t, k, labels, cps, "improve", BLOCK_CELLS)
         res2 = _run_wave(wave2, pool, n_workers, lambda c: report(c))
     finally:
         if pool is not None:
             pool.shutdown()
     pos = 0
-    for t, blocks, cps in plan:
+    for t, blocks, cps, kind in plan:
         m = len(t.indptr) - 1
         labels = np.empty(m, dtype=np.int64)
         p = 0
@@ -565,10 +595,23 @@ def _execute_waves(
         _, first = np.unique(labels, return_index=True)
         rank = np.empty(p, dtype=np.int64)
         rank[np.argsort(first, kind="stable")] = np.arange(p)
+        labels = rank[labels]
+        if kind == "finish" and len(blocks) > 1:
+            # a mid-sized component: its few seams are worth a serial polish
+            block = np.empty(m, dtype=np.int64)
+            for j, cells in enumerate(blocks):
+                block[cells] = j
+            labels, p, cost = polish_seams(t, labels, block)
         out[t.index] = ComponentResult(
-            t.index, rank[labels], p, cost, hit, {"blocks": float(len(blocks))}, cps
+            t.index, labels, p, cost, hit, {"blocks": float(len(blocks))}, cps
         )
     return [out[t.index] for t in tasks]
+
+
+def _one_region(t: ComponentTask, cps: list[int]) -> ComponentResult:
+    """No construction could grow a region (ceilings or diameter too tight)."""
+    m = len(t.indptr) - 1
+    return ComponentResult(t.index, np.zeros(m, dtype=np.int64), 1, 0.0, False, {}, cps)
 
 
 # ---------------------------------------------------------------- the engine
@@ -1053,6 +1096,7 @@ def partition_arrays(
         "solve_s": solve_s,
         "total_s": time.monotonic() - t_start,
         "construct_s": sum(r.timing.get("construct_s", 0.0) for r in results),
+        "search_s": sum(r.timing.get("search_s", 0.0) for r in results),
         "improve_s": sum(r.timing.get("improve_s", 0.0) for r in results),
     }
     progress(1.0, f"{p:,} grids")

@@ -65,7 +65,9 @@ Algorithm (see :func:`solve_component`):
 6. Steps 3–5 run once more if step 3 found more regions after step 5.
 
 The ``keep_best`` best constructions (most regions, then lowest cost) go through
-step 3; the best outcome continues with steps 4–6. All randomness comes from
+step 3 (:func:`search_component`); the best outcome continues with steps 4–6
+(:func:`improve`). The orchestrator may run these halves on different processes
+and steps 4–6 on blocks of a component (:func:`polish_seams` then joins them). All randomness comes from
 ``random.Random`` streams seeded by ``(seed, phase, construction number)``; the
 work is bounded by counts, never by the clock, so the same inputs and seed give
 the same labels (also when the phases run on different processes). The
@@ -1191,12 +1193,13 @@ class Solver:
             stack.extend(children.get(u, ()))
         return best_cost, side
 
-    def recombine(self, rng: random.Random) -> int:
+    def recombine(self, rng: random.Random, side_of: list[int] | None = None) -> int:
         """Merge-and-split of adjacent region pairs along spanning trees (see module doc).
 
         Accepts a new split when it lowers the pair's cost. Pairs whose regions did
-        not change since they were last tried are skipped. Returns the number of
-        accepted splits.
+        not change since they were last tried are skipped. ``side_of`` (a label
+        per region id) limits the search to pairs with different labels. Returns
+        the number of accepted splits.
         """
         if not self.h and not self.cw:
             return 0
@@ -1214,7 +1217,7 @@ class Solver:
                 if self._time_up():
                     break
                 for b in sorted(self._adjacent_regions(a)):
-                    if b < a:
+                    if b < a or (side_of is not None and side_of[a] == side_of[b]):
                         continue
                     key = (a, b)
                     ver = (version[a], version[b])
@@ -1279,15 +1282,20 @@ class Solver:
                 best = (delta, b, cost_a, cost_b)
         return best
 
-    def local_search(self, rng: random.Random) -> None:
-        """First-improvement boundary moves, then a short tabu phase."""
+    def local_search(
+        self, rng: random.Random, around: set[int] | None = None, tabu: bool = True
+    ) -> None:
+        """First-improvement boundary moves, then a short tabu phase (``tabu``).
+
+        ``around``: start with the boundary cells of these regions only (default all).
+        """
         if not self.h and not self.cw:
             return
         prm = self.task.params
         lab = self.label
         nb = self.nb
         m = self.m
-        dirty: set[int] | None = None  # regions changed in the previous pass
+        dirty: set[int] | None = around  # regions changed in the previous pass
         for _ in range(prm.ls_passes):
             if self._time_up():
                 return
@@ -1314,7 +1322,8 @@ class Solver:
                     moved += 1
             if not moved:
                 break
-        self._tabu(rng)
+        if tabu:
+            self._tabu(rng)
 
     def _tabu(self, rng: random.Random) -> None:
         """Tabu phase: always take the best admissible move among a few sampled
@@ -1388,15 +1397,11 @@ def construct_runs(task: ComponentTask, ks: list[int]) -> list[tuple[int, float,
     return out
 
 
-def improve(
-    task: ComponentTask, starts: list[tuple[int, np.ndarray]]
-) -> tuple[np.ndarray, int, float, bool]:
-    """More regions (LNS) from each start ``(k, labels)``, then local search on the best.
-
-    Returns ``(labels 0..p-1, p, cost, hit_deadline)``.
-    """
-    solver = Solver(task)
-    prm = task.params
+def _search_starts(
+    solver: Solver, task: ComponentTask, starts: list[tuple[int, np.ndarray]]
+) -> tuple[int, float, int, list[int]]:
+    """The region-count search from each start ``(k, labels)``; the best outcome as
+    ``(-p, cost, k, labels)``."""
     best: tuple[int, float, int, list[int]] | None = None
     for rank, (k, labels) in enumerate(starts):
         if rank > 0 and solver._time_up():
@@ -1408,8 +1413,26 @@ def improve(
         if best is None or cand[:3] < best[:3]:
             best = cand
     assert best is not None
-    rng = random.Random(f"{task.seed}:local:{best[2]}")
-    solver.load_labels(best[3])
+    return best
+
+
+def improve(
+    task: ComponentTask, starts: list[tuple[int, np.ndarray]], search: bool = True
+) -> tuple[np.ndarray, int, float, bool]:
+    """More regions (LNS) from each start ``(k, labels)``, then local search on the best.
+
+    ``search=False`` skips the first region-count search (the start comes from
+    :func:`search_component`; only the first start is used).
+    Returns ``(labels 0..p-1, p, cost, hit_deadline)``.
+    """
+    solver = Solver(task)
+    prm = task.params
+    if search:
+        _, _, k, labels = _search_starts(solver, task, starts)
+    else:
+        k, labels = starts[0][0], starts[0][1].tolist()
+    rng = random.Random(f"{task.seed}:local:{k}")
+    solver.load_labels(labels)
     solver.repair_ceilings()
     solver.recombine(rng)
     solver.local_search(rng)
@@ -1419,27 +1442,58 @@ def improve(
     return solver.compact_labels(), solver.n_alive, solver.total_cost(), solver.hit_deadline
 
 
-def solve_component(
-    task: ComponentTask, ks: list[int] | None = None, keep_best: int | None = None
-) -> ComponentResult:
-    """Solve one component: constructions, more regions, local search (see module doc).
+@dataclass
+class SearchResult:
+    """Outcome of :func:`search_component`: the best labels after the region-count
+    search (``p == 0`` when no construction succeeded)."""
 
-    ``ks`` are the construction numbers to run (default all ``params.constructions``)
-    and ``keep_best`` how many of them enter the region-count search (default
-    ``params.keep_best``); a component solved in parts runs disjoint ``ks``
-    (see :func:`best_result`).
+    p: int
+    cost: float
+    k: int  # construction number of the start
+    labels: np.ndarray
+    construction_p: list[int]
+    hit_deadline: bool
+    construct_s: float  # seconds in the constructions
+    search_s: float  # seconds in the region-count search
+
+
+def search_component(task: ComponentTask, ks: list[int], keep: int) -> SearchResult:
+    """Constructions ``ks``, then the region-count search from the best ``keep``.
+
+    The first half of :func:`solve_component`, for components whose finishing
+    steps run in blocks (see :mod:`gridplan.partition_core`).
     """
     t0 = time.monotonic()
-    prm = task.params
-    m = len(task.indptr) - 1
-    if ks is None:
-        ks = list(range(max(1, prm.constructions)))
-    keep = max(1, prm.keep_best if keep_best is None else keep_best)
     runs = construct_runs(task, ks)
-    timing = {"construct_s": time.monotonic() - t0}
     construction_p = [r[0] for r in runs]
     ok = sorted((r for r in runs if r[0] > 0), key=lambda r: (-r[0], r[1], r[2]))
+    t1 = time.monotonic()
     if not ok:
+        return SearchResult(
+            0, math.inf, -1, np.zeros(0, np.int64), construction_p, False, t1 - t0, 0.0
+        )
+    solver = Solver(task)
+    neg_p, cost, k, labels = _search_starts(solver, task, [(r[2], r[3]) for r in ok[:keep]])
+    _, compact = np.unique(np.asarray(labels, dtype=np.int64), return_inverse=True)
+    return SearchResult(
+        -neg_p,
+        cost,
+        k,
+        compact.astype(np.int64),
+        construction_p,
+        solver.hit_deadline,
+        t1 - t0,
+        time.monotonic() - t1,
+    )
+
+
+def solve_component(task: ComponentTask) -> ComponentResult:
+    """Solve one component: constructions, more regions, local search (see module doc)."""
+    prm = task.params
+    m = len(task.indptr) - 1
+    found = search_component(task, list(range(max(1, prm.constructions))), prm.keep_best)
+    timing = {"construct_s": found.construct_s, "search_s": found.search_s}
+    if found.p == 0:
         # no region could be grown (ceilings or diameter too tight): one region
         return ComponentResult(
             task.index,
@@ -1448,32 +1502,39 @@ def solve_component(
             0.0,
             time.monotonic() > task.deadline,
             timing,
-            construction_p,
+            found.construction_p,
         )
     t1 = time.monotonic()
-    labels, p, cost, hit = improve(task, [(r[2], r[3]) for r in ok[:keep]])
+    labels, p, cost, hit = improve(task, [(found.k, found.labels)], search=False)
     timing["improve_s"] = time.monotonic() - t1
-    return ComponentResult(task.index, labels, p, cost, hit, timing, construction_p)
-
-
-def best_result(parts: list[ComponentResult]) -> ComponentResult:
-    """The best of one component's parts (more regions, then lower cost, then the
-    earlier part); timings summed and construction counts joined."""
-    best = min(range(len(parts)), key=lambda j: (-parts[j].p, parts[j].objective, j))
-    timing: dict[str, float] = {}
-    for r in parts:
-        for key, v in r.timing.items():
-            timing[key] = timing.get(key, 0.0) + v
-    r = parts[best]
     return ComponentResult(
-        r.index,
-        r.labels,
-        r.p,
-        r.objective,
-        any(q.hit_deadline for q in parts),
-        timing,
-        [c for q in parts for c in q.construction_p],
+        task.index, labels, p, cost, hit or found.hit_deadline, timing, found.construction_p
     )
+
+
+def polish_seams(
+    task: ComponentTask, labels: np.ndarray, block: np.ndarray
+) -> tuple[np.ndarray, int, float]:
+    """Merge-and-split and cell moves across the seams of blocks improved apart.
+
+    ``labels`` (``0..p-1``) stitched from blocks; ``block`` the block of every
+    cell. Only pairs of regions from different blocks are recombined, and the
+    cell moves start from the regions along a seam. Returns ``(labels, p, cost)``.
+    """
+    solver = Solver(task)
+    solver.load_labels(labels.tolist())
+    side_of = [-1] * len(solver.alive)
+    for r, cells in enumerate(solver.members):
+        side_of[r] = int(block[next(iter(cells))])
+    seam = {
+        r
+        for r in range(len(side_of))
+        if any(side_of[q] != side_of[r] for q in solver._adjacent_regions(r))
+    }
+    rng = random.Random(f"{task.seed}:seams")
+    solver.recombine(rng, side_of)
+    solver.local_search(rng, around=seam, tabu=False)
+    return solver.compact_labels(), solver.n_alive, solver.total_cost()
 
 
 def region_blocks(task: ComponentTask, labels: np.ndarray, block_cells: int) -> list[np.ndarray]:

@@ -531,8 +531,8 @@ def test_big_component_blocks_parallel_equals_serial(monkeypatch: pytest.MonkeyP
 
 
 def test_portfolio_component_parallel_equals_serial(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A component solved as two runs over disjoint constructions gives the same
-    labels serially and on two workers, keeps the better run, and is valid."""
+    """A component searched as two runs over disjoint constructions and finished in
+    blocks gives the same labels serially and on two workers, and is valid."""
     import gridplan.partition_core as core
 
     monkeypatch.setattr(core, "PORTFOLIO_CELLS", 100)
@@ -547,19 +547,38 @@ def test_portfolio_component_parallel_equals_serial(monkeypatch: pytest.MonkeyPa
     check_valid(a, ip, ix, pop, floor)
     # both runs' constructions are reported (4 in all, 2 per run)
     assert len(a.construction_p[0]) == 4
+    assert a.timing["solve_s"] > 0
     assert a.p >= 14
 
 
-def test_best_result_prefers_more_regions_then_lower_cost() -> None:
-    from gridplan.partition_solver import ComponentResult, best_result
+def test_seam_polish_fixes_a_pair_across_blocks() -> None:
+    """Two regions from different blocks, cut across the attribute's edge: the seam
+    polish recombines them into the homogeneous halves."""
+    from gridplan.partition_solver import ComponentTask, polish_seams
 
-    def res(p: int, cost: float) -> ComponentResult:
-        return ComponentResult(0, np.full(3, p), p, cost, False, {"construct_s": 1.0}, [p])
-
-    got = best_result([res(4, 1.0), res(5, 9.0), res(5, 2.0)])
-    assert (got.p, got.objective) == (5, 2.0)
-    assert got.timing["construct_s"] == 3.0 and got.construction_p == [4, 5, 5]
-    assert best_result([res(3, 1.0), res(3, 1.0)]).labels is not None
+    ip, ix, x, y = lattice(4, 4)
+    z = (x >= 200).astype(float)  # columns 2-3 differ from columns 0-1
+    task = ComponentTask(
+        index=0,
+        indptr=ip,
+        indices=ix,
+        floors=np.full((16, 1), 1 / 8),
+        ceilings=None,
+        homog=z[:, None],
+        x=x / 100.0,
+        y=y / 100.0,
+        area=np.ones(16),
+        max_diameter=None,
+        compactness_weight=0.0,
+        seed=0,
+        deadline=float("inf"),
+    )
+    rows = (y // 100).astype(np.int64)
+    labels = (rows >= 2).astype(np.int64)  # top half / bottom half: 2.0 each
+    labels2, p, cost = polish_seams(task, labels, block=labels.copy())
+    assert p == 2 and cost == pytest.approx(0.0, abs=1e-9)
+    assert len({tuple(np.flatnonzero(labels2 == r)) for r in (0, 1)}) == 2
+    assert set(z[labels2 == labels2[0]]) == {z[0]}
 
 
 @pytest.mark.parametrize("homog", [False, True])
