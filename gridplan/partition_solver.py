@@ -67,12 +67,13 @@ Algorithm (see :func:`solve_component`):
 The ``keep_best`` best constructions (most regions, then lowest cost) go through
 step 3 (:func:`search_component`); the best outcome continues with steps 4–6
 (:func:`improve`). The orchestrator may run these halves on different processes
-and steps 4–6 on blocks of a component (:func:`polish_seams` then joins them). All randomness comes from
-``random.Random`` streams seeded by ``(seed, phase, construction number)``; the
-work is bounded by counts, never by the clock, so the same inputs and seed give
-the same labels (also when the phases run on different processes). The
-deadline is a safety net only: when it is hit, the best solution so far is
-returned and the result carries ``hit_deadline``.
+and steps 4–6 on blocks of a component (:func:`polish_seams` then joins them).
+All randomness comes from ``random.Random`` streams seeded by
+``(seed, phase, construction number)``; the work is bounded by counts, never by
+the clock, so the same inputs and seed give the same labels (also when the
+phases run on different processes). The deadline is a safety net only: when it
+is hit, the best solution so far is returned and the result carries
+``hit_deadline``.
 """
 
 from __future__ import annotations
