@@ -466,8 +466,8 @@ def _execute(
         )
     # mid-sized and big components report twice (after each wave)
     total = float(
-        sum(len(t.indptr) - 1 for t in small if len(_parts(t)) == 1)
-        + 2 * sum(len(t.indptr) - 1 for t in tasks if len(_parts(t)) > 1 or t in big)
+        sum((1 if len(_parts(t)) == 1 else 2) * (len(t.indptr) - 1) for t in small)
+        + 2 * sum(len(t.indptr) - 1 for t in big)
     )
     done = [0.0]
 

@@ -646,8 +646,9 @@ class Solver:
     def _grow_scalar(self, s: int, g: _Grow, rng: random.Random) -> tuple[list[int], bool, bool]:
         """:meth:`_grow` for one floor, no sum ceiling and at most one attribute.
 
-        The common case, on scalars instead of tuples (about twice as fast); it
-        draws the same random numbers and picks the same cells as :meth:`_grow`.
+        The common case, on scalars instead of tuples (constructions about 30 %
+        faster, measured on the NYC tracts); it draws the same random numbers and
+        picks the same cells as :meth:`_grow` (up to rounding in the scores).
         """
         lab = self.label
         nb = self.nb
