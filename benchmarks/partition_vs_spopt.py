@@ -167,6 +167,26 @@ def _cpu_seconds() -> float:
     return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
 
 
+def solve_gridplan(
+    inst: dict[str, Any], seed: int, workers: int | None, time_limit: float, **kw: Any
+) -> Any:
+    """gridplan's partition of one instance (population floor, attribute ``z``)."""
+    return partition_arrays(
+        inst["indptr"],
+        inst["indices"],
+        inst["pop"],
+        [inst["floor"]],
+        homog=inst["z"][:, None],
+        x=inst["x"],
+        y=inst["y"],
+        area=inst["area"],
+        seed=seed,
+        time_limit=time_limit,
+        workers=workers,
+        **kw,
+    )
+
+
 def run_gridplan(
     inst: dict[str, Any], seed: int, workers: int | None, repeats: int = 5
 ) -> dict[str, Any]:
@@ -179,20 +199,7 @@ def run_gridplan(
     for _ in range(max(1, repeats)):
         cpu0 = _cpu_seconds()
         t0 = time.perf_counter()
-        res = partition_arrays(
-            inst["indptr"],
-            inst["indices"],
-            inst["pop"],
-            [inst["floor"]],
-            homog=inst["z"][:, None],
-            x=inst["x"],
-            y=inst["y"],
-            area=inst["area"],
-            compactness_weight=0.0,
-            seed=seed,
-            time_limit=600.0,
-            workers=workers,
-        )
+        res = solve_gridplan(inst, seed, workers, 600.0, compactness_weight=0.0)
         walls.append(time.perf_counter() - t0)
         cpus.append(_cpu_seconds() - cpu0)
         if first is None:
@@ -261,19 +268,7 @@ def _big_child(side: int, seed: int, workers: int | None, queue: Any) -> None:
     inst = lattice_instance(side, seed)
     cpu0 = _cpu_seconds()
     t0 = time.perf_counter()
-    res = partition_arrays(
-        inst["indptr"],
-        inst["indices"],
-        inst["pop"],
-        [inst["floor"]],
-        homog=inst["z"][:, None],
-        x=inst["x"],
-        y=inst["y"],
-        area=inst["area"],
-        seed=seed,
-        time_limit=120.0,
-        workers=workers,
-    )
+    res = solve_gridplan(inst, seed, workers, 120.0)
     dt = time.perf_counter() - t0
     # CPU seconds of this process and its (finished) pool workers: independent of
     # other load on the machine, unlike the wall time
