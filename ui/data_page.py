@@ -57,6 +57,20 @@ def demo_cellset(city: str, lattice: str, resolution: int | None, size_m: float)
     return layers, build_cells(layers, config)
 
 
+def _keep_cells(key: tuple, build) -> None:
+    """Build (layers, cellset) with a spinner and keep them in the session under
+    ``key``; a GridplanError is shown and stops the page."""
+    try:
+        with st.spinner(t("data.building")):
+            layers, cellset = build()
+    except GridplanError as err:
+        show_error(err)
+        st.stop()
+    st.session_state["cellset"] = cellset
+    st.session_state["layers"] = layers
+    st.session_state["source_key"] = key
+
+
 def _upload_folder() -> Path:
     if "upload_dir" not in st.session_state:
         st.session_state["upload_dir"] = tempfile.mkdtemp(prefix="gridplan-upload-")
@@ -243,26 +257,10 @@ if source == "upload":
     )
     key = ("upload", id(layers), lattice, resolution, size_m)
     if st.session_state.get("source_key") != key:
-        try:
-            with st.spinner(t("data.building")):
-                cellset = build_cells(layers, config)
-        except GridplanError as err:
-            show_error(err)
-            st.stop()
-        st.session_state["cellset"] = cellset
-        st.session_state["layers"] = layers
-        st.session_state["source_key"] = key
+        _keep_cells(key, lambda: (layers, build_cells(layers, config)))
 else:
     key = ("demo", city, lattice, resolution, size_m)
-    try:
-        with st.spinner(t("data.building")):
-            layers, cellset = demo_cellset(city, lattice, resolution, size_m)
-    except GridplanError as err:
-        show_error(err)
-        st.stop()
-    st.session_state["cellset"] = cellset
-    st.session_state["layers"] = layers
-    st.session_state["source_key"] = key
+    _keep_cells(key, lambda: demo_cellset(city, lattice, resolution, size_m))
 
 cellset = st.session_state["cellset"]
 layers = st.session_state["layers"]
