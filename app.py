@@ -8,8 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gridplan.draw_assets import publish_draw_assets
-from gridplan.maps import publish_assets
+from gridplan.maps import publish_assets, publish_draw_assets
 from ui.i18n import language_switch, t
 from ui.state import undo_redo, workspace_panel
 

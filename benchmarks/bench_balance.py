@@ -40,11 +40,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from gridplan._balance.graph import csr_from_edges, delaunay_edges  # noqa: E402
+from gridplan._balance.model import SubProblem, solve_subproblem  # noqa: E402
+from gridplan._balance.search import State, fix_contiguity  # noqa: E402
 from gridplan.atomic import write_text_atomic  # noqa: E402
 from gridplan.balance import _kmeans_labels, balance_arrays, make_report  # noqa: E402
-from gridplan.balance_graph import csr_from_edges, delaunay_edges  # noqa: E402
-from gridplan.balance_model import SubProblem, solve_subproblem  # noqa: E402
-from gridplan.balance_search import State, fix_contiguity  # noqa: E402
 
 
 def lattice(r: int, c: int) -> np.ndarray:
@@ -128,10 +128,10 @@ def _row(rep, secs: float) -> dict:
 def bench_demo_city(time_limit: float, city: str = "nyc", seed: int = 0) -> dict:
     """The demo city at ±3 % with the suggested headcount, and the baseline."""
     from gridplan.balance import _link_islands
-    from gridplan.cells import build_cells
-    from gridplan.demo import load_demo
+    from gridplan.cells.build import build_cells
+    from gridplan.demo.cities import load_demo
     from gridplan.partition import partition_cells
-    from gridplan.pipeline import demo_settings, grid_edges
+    from gridplan.plan.pipeline import demo_settings, grid_edges
     from gridplan.workload import default_workload_config, grid_workload, suggest_headcount
 
     tol = 0.03

@@ -40,9 +40,9 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gridplan.cells import CellsConfig, build_cells
-from gridplan.layers import Layers
-from gridplan.segments import SegmentCatalogue
+from gridplan.cells.build import CellsConfig, build_cells
+from gridplan.layers.model import Layers
+from gridplan.layers.segments import SegmentCatalogue
 
 CRS = pyproj.CRS.from_epsg(32648)  # WGS 84 / UTM 48N
 CENTRE = (404_000.0, 3_394_000.0)  # about 104.0 E, 30.67 N

@@ -76,16 +76,17 @@ def _outputs(tree: Path, work: Path) -> dict[str, object]:
         ],
     )  # fmt: skip
     out["balance_grid_manager"] = _digest(pd.read_csv(work / "balance.csv"))
-    export_dir = work / "export"
-    _run(
-        tree,
-        work,
-        [
-            "export", "--plan", str(demo / "plan.gpkg"), "--format", "gpkg,csv,kml,geojson",
-            "--by", "area", "--out", str(export_dir),
-        ],
-    )  # fmt: skip
-    out["export_files"] = sorted(str(p.relative_to(export_dir)) for p in export_dir.rglob("*"))
+    files: list[str] = []
+    for fmt in ("gpkg", "csv", "kml", "geojson"):
+        export_dir = work / f"export-{fmt}"
+        _run(
+            tree,
+            work,
+            ["export", "--plan", str(demo / "plan.gpkg"), "--format", fmt, "--by", "area",
+             "--out", str(export_dir)],
+        )  # fmt: skip
+        files += sorted(f"{fmt}/{p.relative_to(export_dir)}" for p in export_dir.rglob("*"))
+    out["export_files"] = files
     return out
 
 

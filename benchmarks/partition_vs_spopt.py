@@ -48,7 +48,7 @@ import scipy.sparse
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gridplan.partition_core import partition_arrays  # noqa: E402
+from gridplan._partition.core import partition_arrays  # noqa: E402
 
 
 # ----------------------------------------------------------------- instances
@@ -92,7 +92,7 @@ def lattice_instance(side: int, seed: int) -> dict[str, Any]:
 def nyc_instance() -> dict[str, Any] | None:
     """NYC census tracts (real population) with libpysal rook adjacency, or None."""
     try:
-        from gridplan.demo import demo_polygons
+        from gridplan.demo.cities import demo_polygons
     except ImportError:
         return None
     try:
@@ -326,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_real:
         real = nyc_instance()
         if real is None:
-            notes.append("real polygon layer skipped: gridplan.demo or its data is missing")
+            notes.append("real polygon layer skipped: gridplan.demo.cities or its data is missing")
         else:
             instances.append(real)
     rows: list[dict[str, Any]] = []

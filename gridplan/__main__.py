@@ -2,6 +2,6 @@
 
 import sys
 
-from gridplan.cli import main
+from gridplan.cli.main import main
 
 sys.exit(main())

@@ -1,6 +1,6 @@
 """Assign grids (units) to community managers: balanced, contiguous, compact territories.
 
-Three entry points share one engine (:mod:`gridplan.balance_engine`):
+Three entry points share one engine (:mod:`gridplan._balance.engine`):
 
 - :func:`balance_arrays` — the array core: unit weights (hours/month or any workload)
   and a CSR adjacency; returns labels and a :class:`BalanceReport`;
@@ -26,7 +26,7 @@ contiguous comes back unchanged. ``max_moved`` / ``max_moved_weight`` cap the ch
 Managers without home bases or capacities are interchangeable: the engine's labels are
 arbitrary for them and the exact model breaks the symmetry (orbitope ordering).
 
-Engine (see :mod:`gridplan.balance_engine`): spectral / region-growing starts, exact
+Engine (see :mod:`gridplan._balance.engine`): spectral / region-growing starts, exact
 CP-SAT for small instances, simulated annealing on boundary flips and two-step chains
 with a balance penalty, pair/chain repair moves for tight bands, and a CP-SAT
 large-neighbourhood polish (2-3 adjacent territories, exact contiguity on their union).
@@ -51,8 +51,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from gridplan.balance_engine import EngineInput, optimise_parallel
-from gridplan.balance_graph import (
+from gridplan._balance.engine import EngineInput, optimise_parallel
+from gridplan._balance.graph import (
     check_csr,
     components,
     csr_from_edges,

@@ -5,9 +5,9 @@
 - :func:`partition_cells`: the GeoDataFrame wrapper (cells + adjacency → grid of
   every cell, a grids table with dissolved geometry and figures, a summary);
 - :func:`partition_arrays` / :class:`ArrayPartition`: the numpy array core
-  (:mod:`gridplan.partition_core`, search in :mod:`gridplan.partition_solver`);
+  (:mod:`gridplan._partition.core`, search in :mod:`gridplan._partition.solver`);
 - :class:`GridTypeRules`, :func:`classify_grids`: grid type labels
-  (:mod:`gridplan.grid_types`);
+  (:mod:`gridplan._partition.grid_types`);
 - :func:`partition_batch`: many independent problems, locally or on Dask.
 
 A grid is a contiguous set of cells reaching every floor (e.g. population ≥ 5,000
@@ -30,21 +30,21 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridplan.errors import InputError, Problem
-from gridplan.grid_types import (
-    DEFAULT_GRID_TYPES,
-    GridTypeRule,
-    GridTypeRules,
-    classify_grids,
-    grid_figures,
-)
-from gridplan.partition_core import (
+from gridplan._partition.core import (
     ArrayPartition,
     FrozenMap,
     IslandJoin,
     default_workers,
     partition_arrays,
 )
+from gridplan._partition.grid_types import (
+    DEFAULT_GRID_TYPES,
+    GridTypeRule,
+    GridTypeRules,
+    classify_grids,
+    grid_figures,
+)
+from gridplan.errors import InputError, Problem
 from gridplan.progress import ProgressCallback, no_progress, scaled
 
 __all__ = [

@@ -33,7 +33,7 @@ import pandas as pd
 import yaml
 
 from gridplan.errors import InputError, Problem
-from gridplan.segments import DEFAULT_SEGMENTS, SegmentCatalogue, customer_column
+from gridplan.layers.segments import DEFAULT_SEGMENTS, SegmentCatalogue, customer_column
 
 __all__ = [
     "DEFAULT_VISIT_STANDARDS",
@@ -295,7 +295,7 @@ def load_visit_standards(
                     Problem(
                         f"unknown segment 'segments.{code}'",
                         loc,
-                        f"use a segment code from gridplan.segments: {', '.join(catalogue.codes)}",
+                        f"use one of the segment codes {', '.join(catalogue.codes)}",
                     )
                 )
                 continue

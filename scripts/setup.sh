@@ -51,7 +51,7 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$SIG" ]; then
   echo "$SIG" > "$STAMP"
 fi
 
-# 3. Debian's chromium for the real-browser test (tests/test_browser.py). Playwright drives
+# 3. Debian's chromium for the real-browser test (tests/ui/test_browser.py). Playwright drives
 #    it through executable_path; it never downloads a browser of its own.
 if [ "$WANT" = "test" ] && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium || echo "gridplan setup: chromium not installed; the browser test will be skipped" >&2

@@ -8,10 +8,9 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from gridplan.errors import GridplanError
-from gridplan.maps import MapSettings
-from gridplan.plan import manager_table, plan_summary
-from gridplan.plan_maps import grids_wgs84, plan_grid_map
-from gridplan.workspace import describe_changes, plan_changes
+from gridplan.maps import MapSettings, grids_wgs84, plan_grid_map
+from gridplan.plan.model import manager_table, plan_summary
+from gridplan.plan.workspace import describe_changes, plan_changes
 from ui.i18n import t
 from ui.state import current_plan, show_error, workspace
 

@@ -11,15 +11,15 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from gridplan.cells import CellsConfig, build_cells
-from gridplan.demo import DEMO_CITIES, load_demo
-from gridplan.edits import assignment_from_territories, import_assignment
+from gridplan.cells.build import CellsConfig, build_cells
+from gridplan.demo.cities import DEMO_CITIES, load_demo
 from gridplan.errors import GridplanError, InputError
-from gridplan.io import load_layers, read_layer
-from gridplan.layers import LAYER_KINDS
+from gridplan.layers.model import LAYER_KINDS
+from gridplan.layers.read import load_layers, read_layer
+from gridplan.layers.uploads import UploadLimits, store_upload
+from gridplan.layers.validate import ValidationReport, severity
 from gridplan.maps import MapSettings, cells_map
-from gridplan.uploads import UploadLimits, store_upload
-from gridplan.validate import ValidationReport, severity
+from gridplan.plan.edits import assignment_from_territories, import_assignment
 from ui.i18n import lang, t
 from ui.state import current_plan, push, show_error
 

@@ -1,4 +1,4 @@
-"""Export page: every format of :mod:`gridplan.export` for the whole city or one area,
+"""Export page: every format of :mod:`gridplan.export.formats` for the whole city or one area,
 per area team or manager, with hand-over lists against a saved version and the
 privacy switch; quick CSV tables beside it."""
 
@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from gridplan.export import FORMATS, export_plan, team_zips
-from gridplan.plan import Plan, customer_attribution, manager_table
-from gridplan.privacy import PrivacySettings
-from gridplan.slicing import plan_slice, safe_filename
+from gridplan.export.formats import FORMATS, export_plan, team_zips
+from gridplan.plan.model import Plan, customer_attribution, manager_table
+from gridplan.plan.privacy import PrivacySettings
+from gridplan.plan.slices import plan_slice, safe_filename
 from ui.i18n import lang, t
 from ui.state import current_plan, progress_callback, run_safely, workspace
 

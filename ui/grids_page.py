@@ -11,16 +11,14 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from gridplan import edits
 from gridplan.balance import BalanceConfig
-from gridplan.checks import check_plan, summary_line
-from gridplan.crs import WGS84
-from gridplan.draw_assets import add_draw
 from gridplan.errors import GridplanError
-from gridplan.maps import MapSettings
+from gridplan.layers.crs import WGS84
+from gridplan.maps import MapSettings, add_draw, plan_grid_map
 from gridplan.partition import PartitionConfig, partition_cells
-from gridplan.plan_maps import plan_grid_map
-from gridplan.planning import plan_floors, plan_from_partition, rebalance_around
+from gridplan.plan import edits
+from gridplan.plan.rules import check_plan, summary_line
+from gridplan.plan.steps import plan_floors, plan_from_partition, rebalance_around
 from ui.i18n import t
 from ui.map_events import (
     cells_in_polygon,

@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from gridplan.checks import edges_from_adjacency
-from gridplan.edits import History
 from gridplan.errors import GridplanError, InfeasibleError, InputError
-from gridplan.plan import Plan
-from gridplan.plan_maps import grids_wgs84
-from gridplan.workspace import Workspace, default_workspace_path
+from gridplan.maps import grids_wgs84
+from gridplan.plan.edits import History
+from gridplan.plan.model import Plan
+from gridplan.plan.rules import edges_from_adjacency
+from gridplan.plan.workspace import Workspace, default_workspace_path
 from ui.i18n import t
 
 
@@ -60,7 +60,7 @@ def cell_adjacency(plan: Plan) -> Any:
     if same:
         adj = cellset.adjacency
     else:
-        from gridplan.polygon_graph import polygon_adjacency
+        from gridplan.cells.polygon_graph import polygon_adjacency
 
         district = (
             plan.cells["district"].astype(str).to_numpy() if "district" in plan.cells else None
@@ -171,7 +171,7 @@ def workspace_panel() -> None:
         comment = st.text_input(t("ws.comment"), key="ws_comment")
         save = st.form_submit_button(t("ws.save"), disabled=plan is None)
     if save and plan is not None:
-        from gridplan.workspace import describe_changes
+        from gridplan.plan.workspace import describe_changes
 
         v = run_safely(lambda: ws.save(plan, name=name, author=author, comment=comment))
         if v is not None:

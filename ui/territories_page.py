@@ -10,15 +10,14 @@ import streamlit as st
 from pyproj import Transformer
 from streamlit_folium import st_folium
 
-from gridplan import edits
 from gridplan.balance import BalanceConfig
-from gridplan.checks import check_plan, summary_line
-from gridplan.crs import WGS84
 from gridplan.errors import GridplanError
-from gridplan.maps import MapSettings
-from gridplan.plan import areas, manager_table
-from gridplan.plan_maps import plan_grid_map
-from gridplan.planning import balance_plan, default_team, plan_floors, rebalance_around
+from gridplan.layers.crs import WGS84
+from gridplan.maps import MapSettings, plan_grid_map
+from gridplan.plan import edits
+from gridplan.plan.model import areas, manager_table
+from gridplan.plan.rules import check_plan, summary_line
+from gridplan.plan.steps import balance_plan, default_team, plan_floors, rebalance_around
 from gridplan.workload import suggest_headcount
 from ui.i18n import t
 from ui.map_events import grid_at, new_click

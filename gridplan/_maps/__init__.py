@@ -1,0 +1,1 @@
+"""Private internals of :mod:`gridplan.maps`; import the façade instead."""

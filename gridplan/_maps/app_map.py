@@ -1,0 +1,138 @@
+"""Folium maps of a plan's grids for the app: coloured by manager, by grid type or by
+a figure, with selected and moved grids outlined. Every label is HTML-escaped;
+Leaflet comes from :class:`gridplan.maps.MapSettings` (local by default, offline).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gridplan._maps.base import (
+    HtmlLegend,
+    MapSettings,
+    base_map,
+    choropleth_colours,
+    choropleth_legend,
+)
+from gridplan.layers.crs import WGS84
+
+__all__ = ["CATEGORICAL", "category_colours", "grids_wgs84", "plan_grid_map"]
+
+#: 12 distinguishable colours (ColorBrewer Paired), cycled for more categories.
+CATEGORICAL = (
+    "#1f78b4",
+    "#33a02c",
+    "#e31a1c",
+    "#ff7f00",
+    "#6a3d9a",
+    "#b15928",
+    "#a6cee3",
+    "#b2df8a",
+    "#fb9a99",
+    "#fdbf6f",
+    "#cab2d6",
+    "#ffff99",
+)
+
+
+def category_colours(values: Sequence[str]) -> dict[str, str]:
+    """A colour per distinct value (in sorted order), ``""`` (unassigned) grey."""
+    out = {}
+    for i, v in enumerate(sorted({str(x) for x in values} - {""})):
+        out[v] = CATEGORICAL[i % len(CATEGORICAL)]
+    out[""] = "#cccccc"
+    return out
+
+
+def grids_wgs84(grids: gpd.GeoDataFrame, simplify_m: float = 10.0) -> gpd.GeoDataFrame:
+    """``grid_id`` and geometry in EPSG:4326, simplified by ``simplify_m`` metres first
+    (the work CRS is metric) to keep the map light."""
+    g = grids[["grid_id", "geometry"]].copy()
+    if simplify_m > 0 and g.crs is not None and g.crs.is_projected:
+        g["geometry"] = g.geometry.simplify(simplify_m, preserve_topology=True)
+    out = g.to_crs(WGS84)
+    out["grid_id"] = out["grid_id"].astype(str)
+    return out
+
+
+def plan_grid_map(
+    grids: gpd.GeoDataFrame,
+    shapes: gpd.GeoDataFrame,
+    colour_by: str = "manager",
+    *,
+    selected: Iterable[str] = (),
+    highlight: Iterable[str] = (),
+    tooltip: Sequence[str] = ("grid_id", "manager", "hours_total"),
+    settings: MapSettings | None = None,
+    homes: pd.DataFrame | None = None,
+) -> folium.Map:
+    """A map of the grids coloured by ``colour_by`` (a text column: one colour per value;
+    a numeric column: quantile classes). ``shapes``: :func:`grids_wgs84` of the same
+    grids (cached by the caller; geometry changes less often than managers).
+    ``selected`` grids get a thick black outline, ``highlight`` (e.g. moved grids) a
+    thick magenta one. ``homes``: ``manager``, ``lon``, ``lat`` markers."""
+    g = grids.set_index(grids["grid_id"].astype(str))
+    ids = shapes["grid_id"].astype(str)
+    data = pd.DataFrame({"grid_id": ids.to_numpy()})
+    fields = [f for f in tooltip if f in g.columns]
+    for f in fields:
+        col = g[f].reindex(ids)
+        if pd.api.types.is_float_dtype(col):
+            data[f] = [f"{x:,.1f}" if pd.notna(x) else "" for x in col]
+        else:
+            data[f] = col.fillna("").astype(str).map(html.escape).to_numpy()
+    legend = None
+    values = g[colour_by].reindex(ids) if colour_by in g.columns else pd.Series("", index=ids)
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        colours, breaks = choropleth_colours(values.to_numpy(dtype=float))
+        legend = choropleth_legend(colour_by, breaks)
+    else:
+        cmap = category_colours(values.fillna("").astype(str))
+        colours = [cmap[str(v)] for v in values.fillna("").astype(str)]
+        if len(cmap) <= 13:
+            legend = HtmlLegend(colour_by, [(c, k or "—") for k, c in cmap.items()])
+    data["_fill"] = colours
+    sel, hi = {str(s) for s in selected}, {str(s) for s in highlight}
+    data["_line"] = ["sel" if i in sel else "hi" if i in hi else "" for i in data["grid_id"]]
+    layer = gpd.GeoDataFrame(data, geometry=shapes.geometry.values, crs=WGS84)
+    m = base_map(layer, settings or MapSettings())
+
+    def style(f: dict) -> dict:
+        line = f["properties"]["_line"]
+        return {
+            "fillColor": f["properties"]["_fill"],
+            "color": "#000000" if line == "sel" else "#d4006a" if line == "hi" else "#444444",
+            "weight": 4 if line else 0.6,
+            "fillOpacity": 0.65,
+        }
+
+    tip_fields = ["grid_id", *[f for f in fields if f != "grid_id"]]
+    folium.GeoJson(
+        layer,
+        name="Grids",
+        style_function=style,
+        highlight_function=lambda f: {"weight": 3, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(
+            fields=tip_fields, aliases=[html.escape(f) for f in tip_fields]
+        ),
+    ).add_to(m)
+    if homes is not None and len(homes):
+        for row in homes.itertuples():
+            if np.isfinite(row.lon) and np.isfinite(row.lat):
+                folium.CircleMarker(
+                    [row.lat, row.lon],
+                    radius=5,
+                    color="#000000",
+                    fill=True,
+                    fill_color="#ffffff",
+                    tooltip=html.escape(f"home of {row.manager}"),
+                ).add_to(m)
+    if legend is not None:
+        legend.add_to(m)
+    return m

@@ -1,0 +1,393 @@
+"""The interactive map of a whole plan (folium): cells, grids, territories, areas,
+cell sites, customers and district boundaries as layers with a layer control.
+
+- Territories get colour-blind-safe colours that differ between neighbours
+  (:mod:`gridplan._maps.palette`), and labels that hide where they would overlap a more
+  important one (re-checked on every zoom), so 50+ territories stay readable.
+- Grids are a choropleth of any figure (workload, population, spend, coverage;
+  ``deviation``/``target_h`` colour the territories) with a legend showing units.
+- Customers are clustered with Leaflet.markercluster, loaded from the local copy
+  installed from PyPI (``xstatic-leaflet-markercluster``) and inlined in the page;
+  with ``PrivacySettings(aggregates_only=True)`` the map shows per-grid counts
+  (small counts blanked) instead of customer points.
+- Tooltips (hover) and popups (click) are in English or Chinese; every name and value
+  is HTML-escaped, labels are set as text (``textContent``), so a district called
+  ``<script>`` renders as text.
+
+Geometry is taken in the plan's work CRS and shown in EPSG:4326.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import json
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
+
+from gridplan._maps.base import (
+    OFFLINE,
+    MapSettings,
+    _escaped_table,
+    base_map,
+    choropleth_colours,
+    choropleth_legend,
+)
+from gridplan._maps.labels import check_language, label
+from gridplan._maps.palette import territory_colours
+from gridplan.errors import GridplanError
+from gridplan.layers.crs import WGS84
+from gridplan.plan.model import Plan
+from gridplan.plan.privacy import NO_PRIVACY, PrivacySettings
+from gridplan.plan.tables import export_data
+
+CLUSTER_PACKAGE = "xstatic.pkg.leaflet_markercluster"
+
+#: Units of figures coloured on the map (legend captions).
+_UNITS_EN = {"hours_total": "h/month", "hours": "h/month", "target_h": "h/month"}
+
+
+def markercluster_files() -> dict[str, Path]:
+    """Paths of the local Leaflet.markercluster copy (``js``, ``css``, ``css_default``)."""
+    spec = importlib.util.find_spec(CLUSTER_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise GridplanError(
+            "the local copy of Leaflet.markercluster is missing (Python package "
+            "xstatic-leaflet-markercluster): run scripts/setup.sh or "
+            "`pip install xstatic-leaflet-markercluster`"
+        )
+    root = Path(next(iter(spec.submodule_search_locations))) / "data"
+    return {
+        "js": root / "leaflet.markercluster.js",
+        "css": root / "MarkerCluster.css",
+        "css_default": root / "MarkerCluster.Default.css",
+    }
+
+
+def _script_safe(text: str) -> str:
+    """Text safe inside an inline <script> (no ``</script>`` can close it early)."""
+    return text.replace("</", "<\\/")
+
+
+class ClusteredPoints(MacroElement):
+    """Points clustered with the local Leaflet.markercluster (library inlined, so the page
+    fetches nothing); each point a small circle with an escaped text tooltip."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}
+        {% macro script(this, kwargs) %}
+        if (typeof L.markerClusterGroup === "undefined") {
+{{ this.library }}
+}
+        // clustering needs a maximum zoom, which a map without tiles does not have
+        {{ this.map_name }}.options.maxZoom = {{ this.map_name }}.options.maxZoom || 19;
+        var {{ this.get_name() }} = L.markerClusterGroup({chunkedLoading: true});
+        (function () {
+            var pts = {{ this.points }};
+            for (var i = 0; i < pts.length; i++) {
+                var m = L.circleMarker([pts[i][0], pts[i][1]],
+                    {radius: 4, color: "#333", weight: 1, fillColor: "#e69f00", fillOpacity: 0.9});
+                var t = document.createElement("span");
+                t.textContent = pts[i][2];
+                m.bindTooltip(t);
+                {{ this.get_name() }}.addLayer(m);
+            }
+        })();
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, lat: np.ndarray, lon: np.ndarray, text: list[str], name: str):
+        super().__init__()
+        self._name = "ClusteredPoints"
+        files = markercluster_files()
+        self.library = _script_safe(files["js"].read_text(encoding="utf-8"))
+        self.css = (
+            files["css"].read_text(encoding="utf-8")
+            + files["css_default"].read_text(encoding="utf-8")
+        ).replace("</", "<\\/")
+        pts = [
+            [round(float(a), 6), round(float(b), 6), t]
+            for a, b, t in zip(lat, lon, text, strict=True)
+        ]
+        self.points = _script_safe(json.dumps(pts, ensure_ascii=False))
+        self.layer_name = name
+
+
+class DeclutteredLabels(MacroElement):
+    """Text labels at points; on every zoom/move a label is hidden when it would overlap
+    a label of higher priority already shown (so labels never pile up). Text is set as
+    ``textContent`` (never parsed as HTML)."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>.gridplan-label {font: bold 11px sans-serif; color: #111; white-space: nowrap;
+          text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; pointer-events: none;}</style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.layerGroup();
+        (function () {
+            var map = {{ this.map_name }};
+            var group = {{ this.get_name() }};
+            var items = {{ this.items }};
+            var markers = items.map(function (it) {
+                var mk = L.marker([it[0], it[1]], {interactive: false, keyboard: false,
+                    icon: L.divIcon({className: "gridplan-label", html: "", iconSize: null})});
+                mk.on("add", function () {
+                    var el = mk.getElement();
+                    el.textContent = it[2];
+                    el.style.marginLeft = (-el.offsetWidth / 2) + "px";
+                    el.style.marginTop = "-7px";
+                });
+                mk.priority = it[3];
+                group.addLayer(mk);
+                return mk;
+            });
+            markers.sort(function (a, b) { return b.priority - a.priority; });
+            function declutter() {
+                if (!map.hasLayer(group)) { return; }
+                var shown = [];
+                markers.forEach(function (mk) {
+                    var el = mk.getElement();
+                    if (!el) { return; }
+                    el.style.display = "";
+                    var r = el.getBoundingClientRect();
+                    var clash = shown.some(function (s) {
+                        return r.left < s.right + 2 && r.right + 2 > s.left &&
+                               r.top < s.bottom + 1 && r.bottom + 1 > s.top;
+                    });
+                    if (clash) { el.style.display = "none"; } else { shown.push(r); }
+                });
+            }
+            map.on("zoomend moveend overlayadd", declutter);
+            group.on("add", function () { setTimeout(declutter, 0); });
+        })();
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, lat: np.ndarray, lon: np.ndarray, text: list[str], priority: np.ndarray):
+        super().__init__()
+        self._name = "DeclutteredLabels"
+        items = [
+            [round(float(a), 6), round(float(b), 6), t, float(p)]
+            for a, b, t, p in zip(lat, lon, text, priority, strict=True)
+        ]
+        self.items = _script_safe(json.dumps(items, ensure_ascii=False))
+
+
+def _overlay(m: folium.Map, element: MacroElement, name: str, show: bool) -> None:
+    """Put a MacroElement that builds its own Leaflet layer under the layer control."""
+    fg = folium.FeatureGroup(name=html.escape(name), show=show)
+    element.map_name = m.get_name()
+    fg.add_child(element)
+    fg.add_to(m)
+
+
+def _layer(
+    frame: gpd.GeoDataFrame,
+    fields: list[str],
+    language: str,
+    fill: list[str] | str | None,
+) -> gpd.GeoDataFrame:
+    fields = [f for f in fields if f in frame.columns]
+    shown = _escaped_table(frame, fields)
+    shown.columns = [html.escape(label(f, language)) for f in fields]
+    if fill is not None:
+        shown["_fill"] = fill
+    return gpd.GeoDataFrame(shown, geometry=frame.geometry.to_crs(WGS84).values, crs=WGS84)
+
+
+def _tooltip(layer: gpd.GeoDataFrame) -> folium.GeoJsonTooltip:
+    cols = [c for c in layer.columns if c not in ("geometry", "_fill")]
+    return folium.GeoJsonTooltip(fields=cols, aliases=cols, sticky=True)
+
+
+def _popup(layer: gpd.GeoDataFrame) -> folium.GeoJsonPopup:
+    cols = [c for c in layer.columns if c not in ("geometry", "_fill")]
+    return folium.GeoJsonPopup(fields=cols, aliases=cols)
+
+
+def _caption(column: str, language: str) -> str:
+    text = label(column, language)
+    unit = _UNITS_EN.get(column)
+    if unit and "(" not in text:
+        text = f"{text} ({unit})"
+    if text == column:
+        from gridplan._maps.base import legend_caption
+
+        text = legend_caption(column)
+    return text
+
+
+def plan_map(
+    plan: Plan,
+    column: str = "hours_total",
+    *,
+    language: str = "en",
+    settings: MapSettings = OFFLINE,
+    privacy: PrivacySettings | None = None,
+) -> folium.Map:
+    """The plan's interactive map; ``column`` is the figure coloured (a grid column, or
+    ``deviation``/``target_h``/``hours`` of the territories). Save with
+    :func:`gridplan.maps.standalone_html`."""
+    check_language(language)
+    data = export_data(plan, privacy or NO_PRIVACY)
+    layers = data.layers
+    grids = layers["grids"]
+    m = base_map(grids, settings)
+    tr = lambda key: label(key, language)  # noqa: E731
+
+    grid_fields = [
+        "grid_id", "district", "grid_type", "manager", "area", "population", "customers",
+        "spend", "coverage", "area_km2", "hours_total",
+    ]  # fmt: skip
+    terr = layers.get("territories")
+    colour_terr = terr is not None and column in terr.columns and column not in grids.columns
+    if column not in grids.columns and not colour_terr:
+        have = [c for c in grids.columns if pd.api.types.is_numeric_dtype(grids[c])]
+        raise KeyError(f"no figure {column!r} on the grids or territories; have {have}")
+
+    if "cells" in layers:
+        cells = layers["cells"]
+        cell_fields = ["cell_id", "grid_id", "district", "population", "customers", "spend"]
+        layer = _layer(cells, cell_fields, language, "#ffffff")
+        folium.GeoJson(
+            layer,
+            name=html.escape(tr("cells")),
+            show=False,
+            style_function=lambda f: {"fillOpacity": 0.0, "color": "#888888", "weight": 0.3},
+            tooltip=_tooltip(layer),
+        ).add_to(m)
+
+    figure_frame = terr if colour_terr else grids
+    colours, breaks = choropleth_colours(pd.to_numeric(figure_frame[column], errors="coerce"))
+    if not colour_terr:
+        layer = _layer(grids, grid_fields, language, colours)
+        folium.GeoJson(
+            layer,
+            name=html.escape(f"{tr('grids')}: {_caption(column, language)}"),
+            style_function=lambda f: {
+                "fillColor": f["properties"]["_fill"],
+                "color": "#555555",
+                "weight": 0.6,
+                "fillOpacity": 0.7,
+            },
+            highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
+            tooltip=_tooltip(layer),
+            popup=_popup(layer),
+        ).add_to(m)
+
+    if terr is not None and len(terr):
+        fill = colours if colour_terr else territory_colours(terr.geometry.values)
+        fields = ["manager", "area", "hours", "target_h", "deviation", "n_grids", "customers"]
+        layer = _layer(terr, fields, language, fill)
+        folium.GeoJson(
+            layer,
+            name=html.escape(tr("territories")),
+            show=colour_terr,
+            style_function=lambda f: {
+                "fillColor": f["properties"]["_fill"],
+                "color": "#222222",
+                "weight": 1.5,
+                "fillOpacity": 0.55,
+            },
+            highlight_function=lambda f: {"weight": 3, "color": "#000000"},
+            tooltip=_tooltip(layer),
+            popup=_popup(layer),
+        ).add_to(m)
+        pts = terr.geometry.representative_point().to_crs(WGS84)
+        names = terr["manager"].astype(str).tolist()
+        prio = terr.geometry.area.to_numpy()
+        labels = DeclutteredLabels(pts.y.to_numpy(), pts.x.to_numpy(), names, prio)
+        _overlay(m, labels, f"{tr('territories')}: {tr('manager')}", True)
+
+    if "areas" in layers:
+        layer = _layer(
+            layers["areas"], ["area", "n_managers", "hours", "population"], language, None
+        )
+        folium.GeoJson(
+            layer,
+            name=html.escape(tr("areas")),
+            style_function=lambda f: {"fill": False, "color": "#000000", "weight": 3},
+            tooltip=_tooltip(layer),
+        ).add_to(m)
+
+    if "districts" in layers:
+        d = layers["districts"]
+        layer = _layer(d, [c for c in ("district", "name") if c in d.columns], language, None)
+        folium.GeoJson(
+            layer,
+            name=html.escape(tr("districts")),
+            style_function=lambda f: {
+                "fill": False,
+                "color": "#1f3b73",
+                "weight": 1.5,
+                "dashArray": "6 4",
+            },
+            tooltip=_tooltip(layer),
+        ).add_to(m)
+
+    if "sites" in layers:
+        s = layers["sites"]
+        layer = _layer(s, ["site_id", "technology", "sectors"], language, None)
+        folium.GeoJson(
+            layer,
+            name=html.escape(tr("sites")),
+            show=False,
+            marker=folium.CircleMarker(radius=3, color="#000000", weight=1, fill_opacity=0.8),
+            tooltip=_tooltip(layer),
+        ).add_to(m)
+
+    _customers(m, plan, layers, language, privacy or NO_PRIVACY)
+
+    caption = _caption(column, language)
+    choropleth_legend(caption, breaks).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+def _customers(
+    m: folium.Map,
+    plan: Plan,
+    layers: dict[str, gpd.GeoDataFrame],
+    language: str,
+    privacy: PrivacySettings,
+) -> None:
+    name = label("customers_layer", language)
+    if "customers" in layers:
+        c = layers["customers"]
+        pts = c.geometry.to_crs(WGS84)
+        seg = c["segment"].astype(str).map(lambda s: label(f"cust_{s}", language))
+        text = c["customer_id"].astype(str) + " · " + seg + " · " + c["grid_id"].astype(str)
+        cluster = ClusteredPoints(pts.y.to_numpy(), pts.x.to_numpy(), text.tolist(), name)
+        _overlay(m, cluster, name, False)
+        return
+    grids = layers["grids"]
+    if "customers" not in grids.columns:
+        return
+    counts = pd.to_numeric(grids["customers"], errors="coerce")
+    pts = grids.geometry.representative_point().to_crs(WGS84)
+    fg = folium.FeatureGroup(name=html.escape(f"{name} ({label('grids', language)})"), show=False)
+    for y, x, gid, n in zip(pts.y, pts.x, grids["grid_id"].astype(str), counts, strict=True):
+        shown = label("suppressed", language) if pd.isna(n) else f"{int(n):,}"
+        folium.CircleMarker(
+            [y, x],
+            radius=3 + 2 * np.log1p(0 if pd.isna(n) else n) ** 0.8,
+            color="#8a5a00",
+            weight=1,
+            fill_color="#e69f00",
+            fill_opacity=0.6,
+            tooltip=html.escape(f"{gid}: {shown}"),
+        ).add_to(fg)
+    fg.add_to(m)

@@ -1,0 +1,870 @@
+"""``gridplan balance``: assign units or grids to community managers.
+
+Wire it into the main CLI with ``add_parser(subparsers)``; the parsed arguments go to
+:func:`run`, which raises :class:`~gridplan.errors.GridplanError` for every bad input or
+infeasible setting (``gridplan.cli.main`` prints it and exits with status 2). Examples::
+
+    gridplan balance --units units.csv --id unit_id --x x --y y --weight population \\
+        --managers 8 --tolerance 0.005 [--edges edges.csv] [--previous previous.csv] \\
+        [--locks locks.csv] [--seed 0] [--time-limit 60] --out assignment.csv
+
+    gridplan balance --grids grids.gpkg [--managers 12] --tolerance 0.03 \\
+        [--areas 3 | --area-size 4] --out assignment.csv [--territories-out t.gpkg]
+
+Inputs: ``units.csv`` has an id, coordinates and a weight column; ``edges.csv`` has
+columns ``a,b`` (unit ids; without it the adjacency is the Delaunay triangulation of the
+coordinates, or the shared boundaries of the grid polygons); ``previous.csv`` and
+``locks.csv`` have the columns ``unit_id,manager`` (the id column may also carry the
+``--id`` name). With ``--grids`` the workload is the ``--weight`` column (default
+``hours_total``; computed from the customers with :func:`gridplan.workload.grid_workload`
+when the layer has no such column) and ``--managers`` defaults to the headcount the
+workload needs at ``--capacity`` hours/month per manager.
+
+Outputs, each written atomically (a failed run leaves no file and no half-written file):
+``assignment.csv`` with the columns ``unit_id,manager`` (the header is literally
+``unit_id`` whatever ``--id`` is, plus ``area`` with ``--areas``/``--area-size``); the
+quality report (``--report``, default the output name with ``.json``); with ``--grids``
+a GeoPackage of territories (layer ``territories``, plus layer ``areas`` when grouped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gridplan.atomic import atomic_path
+from gridplan.errors import InfeasibleError, InputError, Problem
+
+__all__ = ["add_parser", "main", "run"]
+
+#: columns of the assignment table (a contract: other tools read them)
+ASSIGNMENT_COLUMNS = ("unit_id", "manager")
+#: default workload column of a grids layer (hours/month, from gridplan.workload)
+HOURS_COLUMN = "hours_total"
+#: default capacity of a manager (hours/month on customer work): 160 h x 0.8 utilisation
+DEFAULT_CAPACITY_H = 128.0
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``balance`` sub-command to an argparse sub-parser set."""
+    p = subparsers.add_parser(
+        "balance",
+        help="assign units or grids to managers: balanced, contiguous, few cut edges",
+        description="Assign units (a CSV table) or grids (a polygon layer) to K community "
+        "managers: every territory contiguous, its workload within ±tolerance of its "
+        "target, few cut edges between territories; optionally keep locks, move little "
+        "from a previous plan, and group the territories into areas. Writes the "
+        "assignment (CSV unit_id,manager), a JSON quality report and, for grids, a "
+        "GeoPackage of territories.",
+    )
+    src = p.add_argument_group("input (one of)").add_mutually_exclusive_group(required=True)
+    src.add_argument("--units", help="CSV of units: an id, x/y coordinates and a weight column")
+    src.add_argument(
+        "--grids",
+        help="polygon layer of grids (e.g. grids.gpkg from `gridplan partition`, any CRS)",
+    )
+    p.add_argument("--layer", help="layer name inside a multi-layer --grids file")
+    p.add_argument(
+        "--id", default=None, help="id column (default unit_id with --units, grid_id with --grids)"
+    )
+    p.add_argument("--x", default=None, help="x / longitude column of --units (for adjacency)")
+    p.add_argument("--y", default=None, help="y / latitude column of --units")
+    p.add_argument(
+        "--weight",
+        default=None,
+        help="workload column, e.g. population or hours (required with --units; with "
+        f"--grids default {HOURS_COLUMN}, hours/month, computed from the customers when "
+        "the layer has no such column)",
+    )
+    p.add_argument(
+        "--standards",
+        help="visit standards YAML used to compute hours/month (default: the bundled "
+        "data/visit_standards.yaml)",
+    )
+    p.add_argument(
+        "--managers",
+        type=int,
+        default=None,
+        help="number of managers K (required with --units; with --grids default: the "
+        "headcount the workload needs at --capacity)",
+    )
+    p.add_argument(
+        "--capacity",
+        type=float,
+        default=DEFAULT_CAPACITY_H,
+        help=f"hours/month a manager spends on customers (default {DEFAULT_CAPACITY_H:g} = "
+        "160 h x 0.8), for the headcount when --managers is not given",
+    )
+    p.add_argument(
+        "--tolerance", type=float, default=0.03, help="± share of the target (default 0.03)"
+    )
+    p.add_argument(
+        "--objective",
+        choices=["cut_edges", "compactness", "both"],
+        default="cut_edges",
+        help="fewest cut edges (default), most compact, or both",
+    )
+    p.add_argument("--edges", default=None, help="CSV with columns a,b (ids of adjacent units)")
+    p.add_argument(
+        "--contiguity",
+        choices=["rook", "queen"],
+        default="rook",
+        help="grids are neighbours when they share an edge (rook, default) or a corner too",
+    )
+    p.add_argument("--previous", default=None, help="CSV unit_id,manager of the previous plan")
+    p.add_argument("--locks", default=None, help="CSV unit_id,manager of units fixed to a manager")
+    p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same plan)")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=60.0,
+        help="seconds for the whole run, areas included (default 60)",
+    )
+    p.add_argument("--workers", type=int, default=None, help="parallel searches (default 2)")
+    areas = p.add_argument_group("areas").add_mutually_exclusive_group()
+    areas.add_argument("--areas", type=int, default=None, help="group territories into N areas")
+    areas.add_argument(
+        "--area-size", type=int, default=None, help="group territories into areas of about S"
+    )
+    p.add_argument(
+        "--area-tolerance",
+        type=float,
+        default=0.1,
+        help="± share of the area workload target (default 0.1; areas hold whole territories)",
+    )
+    p.add_argument("--out", required=True, help="output CSV with columns unit_id,manager")
+    p.add_argument("--report", default=None, help="quality report JSON (default: --out as .json)")
+    p.add_argument(
+        "--territories-out",
+        default=None,
+        help="territories GeoPackage with --grids (default: territories.gpkg beside --out)",
+    )
+    p.set_defaults(func=run)
+    return p
+
+
+# ---------------------------------------------------------------------------------------
+# reading
+
+
+def _problem(what: str, where: str, fix: str) -> InputError:
+    return InputError(Problem(what, where, fix))
+
+
+def _read_csv(path: str, option: str, *, text: bool = False) -> pd.DataFrame:
+    """A CSV table as given to ``option``; every reading problem is an :class:`InputError`.
+
+    The index holds the spreadsheet row numbers (the header is row 1). ``text`` reads
+    every column as text (ids and manager names); otherwise ids that numbers would spoil
+    (leading zeros, long digit strings) stay text and the other columns are inferred.
+    """
+    from gridplan.layers.read import _check_exists, _guess_encoding, _id_like, _reader_says, _sniff
+
+    p = Path(path)
+    _check_exists(p)
+    if p.is_dir():
+        raise _problem("this is a folder, not a CSV file", str(p), f"give {option} a CSV file")
+    desc, fits = _sniff(p)
+    if desc.startswith("an empty file"):
+        raise _problem("the file is empty", str(p), f"give {option} a CSV with a header row")
+    if fits and fits not in (".csv", ".txt"):
+        fix = "export the table as CSV (UTF-8) with a header row"
+        if fits in (".gpkg", ".shp", ".fgb", ".geojson", ".kml", ".zip") and option == "--units":
+            fix += ", or give a polygon layer of grids with --grids instead of --units"
+        raise _problem(f"this is not a CSV table: it looks like {desc}", str(p), fix)
+    try:
+        with open(p, "rb") as f:
+            head = f.read(65536)
+        encoding = _guess_encoding(head)
+        first = head.split(b"\n", 1)[0].decode(encoding, errors="replace")
+        sep = max((",", ";", "\t", "|"), key=first.count)
+        options: dict[str, Any] = {"sep": sep, "encoding": encoding, "encoding_errors": "replace"}
+        if text:
+            df = pd.read_csv(p, dtype=str, **options)
+        else:
+            sample = pd.read_csv(p, dtype=str, nrows=10_000, **options)
+            keep = {c: str for c in sample.columns if _id_like(sample[c])}
+            df = pd.read_csv(p, dtype=keep, **options)
+    except Exception as exc:  # pandas' parser errors, decoding, permissions …
+        raise _problem(
+            f"cannot be read as a CSV table (reader: {_reader_says(exc)})",
+            str(p),
+            "export it again as CSV (UTF-8, comma-separated, one header row)",
+        ) from exc
+    df.columns = [str(c).strip() for c in df.columns]
+    df.index = pd.RangeIndex(2, len(df) + 2, name="row")
+    df = df.dropna(how="all")
+    if text:
+        df = df.apply(lambda s: s.str.strip())
+        df = df.mask(df == "")
+    return df
+
+
+def _rows(index: Sequence[Any], noun: str = "rows", limit: int = 5) -> str:
+    shown = ", ".join(str(v) for v in list(index)[:limit])
+    more = f" and {len(index) - limit} more" if len(index) > limit else ""
+    return f"{noun} {shown}{more}"
+
+
+def _missing_columns(df: pd.DataFrame, wanted: dict[str, str | None], where: str) -> list[Problem]:
+    """One problem per option whose column is absent (``wanted``: option -> column)."""
+    have = [str(c) for c in df.columns if c != "geometry"]
+    problems = []
+    for option, col in wanted.items():
+        if col is not None and col not in df.columns:
+            close = [c for c in have if c.lower() == col.lower()]
+            fix = (
+                f"did you mean {option} {close[0]}?"
+                if close
+                else f"give {option} one of the columns: {', '.join(have)}"
+            )
+            problems.append(Problem(f"no column {col!r} (named by {option})", where, fix))
+    return problems
+
+
+def _numeric(
+    df: pd.DataFrame,
+    col: str,
+    option: str,
+    where: str,
+    labels: pd.Index,
+    noun: str,
+    *,
+    weight: bool,
+) -> tuple[np.ndarray, list[Problem]]:
+    """Column ``col`` as floats, with a problem for text, blanks (and negatives for weights)."""
+    raw = df[col]
+    num = pd.to_numeric(raw, errors="coerce")
+    blank = raw.isna().to_numpy()
+    text = (num.isna().to_numpy()) & ~blank
+    values = num.to_numpy(dtype=float)
+    problems = []
+    what = "weight" if weight else "coordinate"
+    if text.any():
+        sample = ", ".join(repr(str(v)) for v in raw[text].head(3))
+        problems.append(
+            Problem(
+                f"{option} column {col!r} has {int(text.sum())} value(s) that are not numbers "
+                f"(e.g. {sample}; {_rows(labels[text], noun)})",
+                where,
+                f"write each {what} as a plain number (no units, no thousands separators)",
+            )
+        )
+    if blank.any():
+        problems.append(
+            Problem(
+                f"{option} column {col!r} is empty in {int(blank.sum())} place(s) "
+                f"({_rows(labels[blank], noun)})",
+                where,
+                "fill them in (0 for no workload)" if weight else "fill in every coordinate",
+            )
+        )
+    ok = ~text & ~blank
+    inf = ok & ~np.isfinite(np.where(ok, values, 0.0))
+    if inf.any():
+        problems.append(
+            Problem(
+                f"{option} column {col!r} has infinite values ({_rows(labels[inf], noun)})",
+                where,
+                "write finite numbers",
+            )
+        )
+    if weight:
+        neg = ok & ~inf & (np.where(ok, values, 0.0) < 0)
+        if neg.any():
+            problems.append(
+                Problem(
+                    f"{option} column {col!r} has {int(neg.sum())} negative weight(s) "
+                    f"({_rows(labels[neg], noun)})",
+                    where,
+                    "a workload is zero or more",
+                )
+            )
+        if not problems and len(values) and float(values.sum()) <= 0:
+            problems.append(
+                Problem(
+                    f"every value of {option} column {col!r} is 0: nothing to balance",
+                    where,
+                    "give the column with the workload (hours, population, customers …)",
+                )
+            )
+    return values, problems
+
+
+def _check_ids(
+    df: pd.DataFrame, col: str, option: str, where: str, noun: str = "rows"
+) -> tuple[pd.Index, list[Problem]]:
+    ids = df[col]
+    problems = []
+    blank = ids.isna().to_numpy()
+    if blank.any():
+        problems.append(
+            Problem(
+                f"{option} column {col!r} is empty in {int(blank.sum())} place(s) "
+                f"({_rows(df.index[blank], noun)})",
+                where,
+                "give every unit an id",
+            )
+        )
+    dup = ids[ids.duplicated(keep=False) & ~ids.isna()]
+    if len(dup):
+        shown = ", ".join(map(str, dict.fromkeys(dup.astype(str)).keys()))
+        problems.append(
+            Problem(
+                f"duplicate ids in {col!r}: {shown[:200]}",
+                where,
+                "give every unit its own id (one row per unit)",
+            )
+        )
+    return pd.Index(ids), problems
+
+
+def _id_column(df: pd.DataFrame, id_col: str) -> str | None:
+    for c in ("unit_id", id_col, "grid_id"):
+        if c in df.columns:
+            return c
+    return None
+
+
+def _plan_table(path: str, option: str, id_col: str, known: set[str]) -> dict[str, str] | None:
+    """``previous.csv`` / ``locks.csv`` as {unit id (text): manager (text)}."""
+    df = _read_csv(path, option, text=True)
+    where = f"{option} {path}"
+    col = _id_column(df, id_col)
+    if col is None or "manager" not in df.columns:
+        raise _problem(
+            f"the table has columns {', '.join(map(str, df.columns))}",
+            where,
+            f"give the columns unit_id (or {id_col}) and manager, like the assignment "
+            "`gridplan balance` writes",
+        )
+    df = df[[col, "manager"]]
+    problems = []
+    no_id = df[col].isna() & df["manager"].notna()
+    if no_id.any():
+        problems.append(
+            Problem(f"a manager without a unit id ({_rows(df.index[no_id])})", where, "add the id")
+        )
+    df = df.dropna()  # a unit without a manager: not locked / not in the previous plan
+    unknown = ~df[col].isin(known)
+    if unknown.any():
+        shown = ", ".join(map(repr, df.loc[unknown, col].head(5)))
+        problems.append(
+            Problem(
+                f"{int(unknown.sum())} unit id(s) that are not in the units: {shown} "
+                f"({_rows(df.index[unknown])})",
+                where,
+                "use the ids of the units / grids being balanced",
+            )
+        )
+    clash = df.groupby(col)["manager"].nunique()
+    clash = clash[clash > 1]
+    if len(clash):
+        problems.append(
+            Problem(
+                f"units given two different managers: {', '.join(map(repr, clash.index[:5]))}",
+                where,
+                "give each unit one manager",
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    return dict(zip(df[col], df["manager"], strict=True))
+
+
+def _edge_table(path: str, ids: pd.Index) -> np.ndarray:
+    """``edges.csv`` (columns a, b of unit ids) as index pairs (m, 2)."""
+    df = _read_csv(path, "--edges", text=True)
+    where = f"--edges {path}"
+    if not {"a", "b"} <= set(df.columns):
+        raise _problem(
+            f"the table has columns {', '.join(map(str, df.columns))}",
+            where,
+            "give the columns a,b: one row per pair of adjacent units (their ids)",
+        )
+    pos = {str(v): i for i, v in enumerate(ids)}
+    a = df["a"].map(pos)
+    b = df["b"].map(pos)
+    bad = a.isna() | b.isna()
+    if bad.any():
+        first = df.loc[bad, ["a", "b"]].iloc[0].tolist()
+        raise _problem(
+            f"{int(bad.sum())} edge(s) name unknown or empty unit ids, e.g. {first} "
+            f"({_rows(df.index[bad.to_numpy()])})",
+            where,
+            "use ids of the units being balanced in both columns",
+        )
+    e = np.stack([a.to_numpy(np.int64), b.to_numpy(np.int64)], axis=1)
+    return e[e[:, 0] != e[:, 1]]
+
+
+# ---------------------------------------------------------------------------------------
+# the run
+
+
+@dataclass
+class _Outcome:
+    """What a run produced, before anything is written."""
+
+    ids: np.ndarray
+    managers: list[Any]  # manager per unit
+    report: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+    territories: Any = None  # GeoDataFrame (grids only)
+    areas: Any = None  # GeoDataFrame of areas (grids + areas only)
+    area_of_unit: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class _Paths:
+    out: Path
+    report: Path
+    territories: Path | None
+
+
+def _output_paths(args: argparse.Namespace) -> _Paths:
+    """Check the output paths before the (long) solve."""
+    out = Path(args.out)
+    report = Path(args.report) if args.report else out.with_suffix(".json")
+    territories = None
+    problems = []
+    if args.grids:
+        territories = (
+            Path(args.territories_out) if args.territories_out else out.parent / "territories.gpkg"
+        )
+        if territories.suffix.lower() != ".gpkg":
+            problems.append(
+                Problem(
+                    f"{territories.name!r} is not a GeoPackage",
+                    f"--territories-out {territories}",
+                    "give a path ending in .gpkg",
+                )
+            )
+    elif args.territories_out:
+        problems.append(
+            Problem(
+                "a territories layer needs grid polygons",
+                "--territories-out",
+                "use --grids grids.gpkg, or leave --territories-out out with --units",
+            )
+        )
+    paths = [("--out", out), ("--report", report)]
+    if territories is not None:
+        paths.append(("--territories-out", territories))
+    for option, path in paths:
+        if path.is_dir():
+            problems.append(Problem("this is a folder", f"{option} {path}", "give a file name"))
+    resolved = [p.resolve() for _, p in paths]
+    if len(set(resolved)) < len(resolved):
+        problems.append(
+            Problem(
+                "two outputs would go to the same file",
+                ", ".join(f"{o} {p}" for o, p in paths),
+                "give each output its own file name",
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    return _Paths(out, report, territories)
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    problems = []
+    if args.units and args.managers is None:
+        problems.append(Problem("no number of managers", "--managers", "give --managers K"))
+    if args.managers is not None and args.managers < 1:
+        problems.append(
+            Problem(f"{args.managers} managers", "--managers", "give a whole number of 1 or more")
+        )
+    if not 0 <= args.tolerance < 1:
+        fix = "give a share between 0 and 1, e.g. 0.03 for ±3 %"
+        if 1 <= args.tolerance < 100:
+            fix += f" ({args.tolerance:g} % is {args.tolerance / 100:g})"
+        problems.append(Problem(f"tolerance {args.tolerance:g}", "--tolerance", fix))
+    if not 0 <= args.area_tolerance < 1:
+        problems.append(
+            Problem(
+                f"area tolerance {args.area_tolerance:g}",
+                "--area-tolerance",
+                "give a share between 0 and 1, e.g. 0.1",
+            )
+        )
+    if not args.time_limit > 0:
+        problems.append(
+            Problem(f"time limit {args.time_limit:g}", "--time-limit", "give seconds > 0")
+        )
+    if args.workers is not None and args.workers < 1:
+        problems.append(Problem(f"{args.workers} workers", "--workers", "give 1 or more"))
+    if args.capacity <= 0:
+        problems.append(
+            Problem(f"capacity {args.capacity:g} h/month", "--capacity", "give hours > 0")
+        )
+    for option, value in (("--areas", args.areas), ("--area-size", args.area_size)):
+        if value is not None and value < 1:
+            problems.append(Problem(f"{option} {value}", option, "give a whole number >= 1"))
+    if args.units:
+        if (args.x is None) != (args.y is None):
+            problems.append(
+                Problem("only one coordinate column", "--x/--y", "give both --x and --y")
+            )
+        if args.x is None and args.edges is None:
+            problems.append(
+                Problem(
+                    "no adjacency: neither coordinates nor edges",
+                    f"--units {args.units}",
+                    "give --x and --y (the adjacency is then the Delaunay triangulation) "
+                    "or --edges edges.csv",
+                )
+            )
+        if args.weight is None:
+            problems.append(
+                Problem(
+                    "no weight column",
+                    "--weight",
+                    "give the column with each unit's workload, e.g. --weight population",
+                )
+            )
+    if problems:
+        raise InputError(problems)
+
+
+def _split_time(args: argparse.Namespace) -> tuple[float, float]:
+    """Seconds for the territories and for the areas (the areas get a fifth, ≤ 20 s)."""
+    if args.areas is None and args.area_size is None:
+        return args.time_limit, 0.0
+    areas = min(20.0, 0.2 * args.time_limit)
+    return args.time_limit - areas, areas
+
+
+def _main_progress(
+    progress: Callable[[float, str], None], t_areas: float
+) -> Callable[[float, str], None]:
+    from gridplan.progress import scaled
+
+    return scaled(progress, 0.0, 0.9) if t_areas else progress
+
+
+def _run_units(args: argparse.Namespace, progress: Callable[[float, str], None]) -> _Outcome:
+    from gridplan._balance.graph import delaunay_edges
+    from gridplan.balance import balance_units_table
+
+    id_col = args.id or "unit_id"
+    units = _read_csv(args.units, "--units")
+    where = f"--units {args.units}"
+    if units.empty:
+        raise _problem("the table has no rows", where, "give one row per unit")
+    problems = _missing_columns(
+        units, {"--id": id_col, "--weight": args.weight, "--x": args.x, "--y": args.y}, where
+    )
+    if problems:
+        raise InputError(problems)
+    ids, problems = _check_ids(units, id_col, "--id", where)
+    _w, more = _numeric(units, args.weight, "--weight", where, units.index, "rows", weight=True)
+    problems += more
+    xs = ys = None
+    if args.x is not None:
+        xs, more = _numeric(units, args.x, "--x", where, units.index, "rows", weight=False)
+        problems += more
+        ys, more = _numeric(units, args.y, "--y", where, units.index, "rows", weight=False)
+        problems += more
+    if problems:
+        raise InputError(problems)
+    notes: list[str] = []
+    known = {str(v) for v in ids}
+    if args.edges:
+        edges = _edge_table(args.edges, ids)
+    else:
+        edges = delaunay_edges(xs, ys)
+        notes.append(f"no --edges: the adjacency is the Delaunay triangulation of {len(ids)} units")
+    previous = _plan_table(args.previous, "--previous", id_col, known) if args.previous else None
+    locks = _plan_table(args.locks, "--locks", id_col, known) if args.locks else None
+    table = units.assign(**{args.weight: _w})
+    t_main, t_areas = _split_time(args)
+    id_values = ids.to_numpy()
+    edge_ids = pd.DataFrame({"a": id_values[edges[:, 0]], "b": id_values[edges[:, 1]]})
+    out = balance_units_table(
+        table, id_col, args.x, args.y, args.weight, args.managers, tolerance=args.tolerance,
+        edges=edge_ids, previous=previous, locks=locks, seed=args.seed, time_limit=t_main,
+        progress=_main_progress(progress, t_areas), objective=args.objective,
+        workers=args.workers,
+    )  # fmt: skip
+    report = out.attrs["report"]
+    notes += list(out.attrs.get("notes", []))
+    outcome = _Outcome(ids=id_values, managers=out["manager"].tolist(), report=report, notes=notes)
+    if t_areas:
+        order = {str(t["manager"]): d for d, t in enumerate(report["territories"])}
+        labels = np.array([order[str(m)] for m in outcome.managers], dtype=np.int64)
+        weights = np.array([t["weight"] for t in report["territories"]], dtype=float)
+        area_of_territory, area_report = _group_areas(
+            labels, edges, weights, args, t_areas, progress
+        )
+        outcome.area_of_unit = [area_of_territory[d] for d in labels]
+        report["areas"] = area_report
+    return outcome
+
+
+def _group_areas(
+    labels: np.ndarray,
+    edges: np.ndarray,
+    territory_weights: np.ndarray,
+    args: argparse.Namespace,
+    time_limit: float,
+    progress: Callable[[float, str], None],
+) -> tuple[list[str], dict[str, Any]]:
+    """Area name per territory and the area report (dict) for ``--areas``/``--area-size``."""
+    from gridplan.balance import group_into_areas
+
+    n_terr = territory_weights.size
+    n_areas = args.areas if args.areas is not None else math.ceil(n_terr / args.area_size)
+    option = "--areas" if args.areas is not None else "--area-size"
+    if n_areas > n_terr:
+        raise _problem(
+            f"{n_areas} areas but only {n_terr} territories",
+            option,
+            f"use at most {n_terr} areas (an area holds whole territories)",
+        )
+    progress(0.95, f"grouping {n_terr} territories into {n_areas} areas")
+    try:
+        res = group_into_areas(
+            labels, edges, territory_weights, n_areas=n_areas, tolerance=args.area_tolerance,
+            seed=args.seed, time_limit=max(0.5, time_limit),
+        )  # fmt: skip
+    except InfeasibleError as exc:
+        raise InfeasibleError(
+            f"grouping {n_terr} territories (the units here) into {n_areas} areas (the "
+            f"managers here): {exc}"
+        ) from exc
+    names = [f"A{i + 1:02d}" for i in range(n_areas)]
+    report = res.report.to_dict()
+    for t in report["territories"]:
+        t["manager"] = names[int(t["manager"])]
+    return [names[int(a)] for a in res.labels], report
+
+
+def _run_grids(args: argparse.Namespace, progress: Callable[[float, str], None]) -> _Outcome:
+    from gridplan._balance.graph import csr_from_edges
+    from gridplan.balance import (
+        BalanceConfig,
+        _link_islands,
+        balance_grids,
+        geometry_adjacency,
+    )
+    from gridplan.cli.main import read_polygon_cells
+    from gridplan.workload import (
+        default_workload_config,
+        grid_workload,
+        load_visit_standards,
+        suggest_headcount,
+    )
+
+    id_col = args.id or "grid_id"
+    weight = args.weight or HOURS_COLUMN
+    where = f"--grids {args.grids}"
+    progress(0.0, f"reading {args.grids}")
+    grids = read_polygon_cells(args.grids, id_col, layer=args.layer)
+    if grids.empty:
+        raise _problem("the layer has no grids", where, "give a layer with grid polygons")
+    notes: list[str] = []
+    if weight not in grids.columns:
+        if weight != HOURS_COLUMN:
+            raise InputError(_missing_columns(grids, {"--weight": weight}, where))
+        config = load_visit_standards(args.standards) if args.standards else None
+        hours = grid_workload(grids, config or default_workload_config())
+        if float(hours[HOURS_COLUMN].sum()) <= 0:
+            raise _problem(
+                f"no {HOURS_COLUMN!r} column, and no customers or population to compute it "
+                "from (cust_* counts, population, households)",
+                where,
+                "give --weight COLUMN with the workload, or grids from `gridplan partition` "
+                "(they carry the customer counts)",
+            )
+        grids[HOURS_COLUMN] = hours[HOURS_COLUMN].to_numpy()
+        notes.append(
+            f"computed {HOURS_COLUMN} (hours/month) from the customers and population with the "
+            f"visit standards of {args.standards or 'data/visit_standards.yaml'}"
+        )
+    labels_idx = pd.Index(grids[id_col].astype(str))
+    ids, problems = _check_ids(grids, id_col, "--id", where, "features (0-based)")
+    w, more = _numeric(grids, weight, "--weight", where, labels_idx, f"{id_col}", weight=True)
+    problems += more
+    if problems:
+        raise InputError(problems)
+    known = {str(v) for v in ids}
+    n = len(grids)
+    if args.edges:
+        edges = _edge_table(args.edges, ids)
+    else:
+        progress(0.02, f"linking {n:,} grids ({args.contiguity} adjacency)")
+        edges = geometry_adjacency(grids.geometry, args.contiguity)
+        notes.append(f"built {args.contiguity} adjacency from the grid polygons")
+    pts = grids.geometry.representative_point()
+    edges, linked = _link_islands(n, edges, pts.x.to_numpy(float), pts.y.to_numpy(float))
+    notes += linked
+    previous = _plan_table(args.previous, "--previous", id_col, known) if args.previous else None
+    locks = _plan_table(args.locks, "--locks", id_col, known) if args.locks else None
+    k = args.managers
+    if k is None:
+        head = suggest_headcount(pd.Series(w), args.capacity)
+        k = int(head.loc["city", "managers"])
+        unit = " h/month" if weight == HOURS_COLUMN else ""
+        notes.append(
+            f"{k} managers: the workload {w.sum():,.1f}{unit} at {args.capacity:g}{unit} per "
+            f"manager (utilisation {head.loc['city', 'utilisation']:.0%}); give --managers "
+            "to choose"
+        )
+    seen = list(dict.fromkeys([*(previous or {}).values(), *(locks or {}).values()]))
+    if len(seen) > k:
+        raise _problem(
+            f"{len(seen)} managers named in --previous/--locks but K = {k}",
+            "--managers",
+            f"give --managers {len(seen)} or more",
+        )
+    names = seen + [nm for i in range(k) if (nm := f"M{i + 1:02d}") not in seen][: k - len(seen)]
+    table = grids.drop(columns=["grid_id"], errors="ignore").assign(grid_id=ids.astype(str))
+    table[weight] = w
+    t_main, t_areas = _split_time(args)
+    cfg = BalanceConfig(
+        tolerance=args.tolerance, objective=args.objective, weight_column=weight,
+        n_managers=k, seed=args.seed, time_limit=t_main, workers=args.workers,
+        adjacency=args.contiguity,
+    )  # fmt: skip
+    res = balance_grids(
+        table,
+        csr_from_edges(n, edges),
+        cfg,
+        managers=pd.DataFrame({"name": names}),
+        locks=locks,
+        previous=previous,
+        progress=_main_progress(progress, t_areas),
+    )
+    report = res.report.to_dict()
+    notes += [nt for nt in res.report.notes if nt not in notes]
+    outcome = _Outcome(
+        ids=grids[id_col].to_numpy(),
+        managers=res.assignment.tolist(),
+        report=report,
+        notes=notes,
+        territories=res.territories,
+    )
+    if t_areas:
+        weights = np.array([t["weight"] for t in report["territories"]], dtype=float)
+        area_of_territory, area_report = _group_areas(
+            res.labels, edges, weights, args, t_areas, progress
+        )
+        report["areas"] = area_report
+        outcome.area_of_unit = [area_of_territory[d] for d in res.labels]
+        terr = outcome.territories
+        terr["area"] = [area_of_territory[names.index(m)] for m in terr["manager"]]
+        areas = terr[["area", "workload", "n_grids", "geometry"]].dissolve(
+            by="area", as_index=False, aggfunc="sum"
+        )
+        counts = terr.groupby("area")["manager"].count()
+        areas["territories"] = [int(counts[a]) for a in areas["area"]]
+        outcome.areas = areas
+    return outcome
+
+
+def _write_outputs(outcome: _Outcome, paths: _Paths) -> list[Path]:
+    """Write every output atomically; on any failure none of them is replaced."""
+    table = pd.DataFrame(
+        {ASSIGNMENT_COLUMNS[0]: outcome.ids, ASSIGNMENT_COLUMNS[1]: outcome.managers}
+    )
+    if outcome.area_of_unit is not None:
+        table["area"] = outcome.area_of_unit
+    writers: list[tuple[Path, Callable[[Path], None]]] = [
+        (paths.out, lambda tmp: table.to_csv(tmp, index=False)),
+        (
+            paths.report,
+            lambda tmp: tmp.write_text(json.dumps(outcome.report, indent=2), encoding="utf-8"),
+        ),
+    ]
+    if paths.territories is not None and outcome.territories is not None:
+
+        def write_layers(tmp: Path) -> None:
+            outcome.territories.to_file(tmp, layer="territories", driver="GPKG")
+            if outcome.areas is not None:
+                outcome.areas.to_file(tmp, layer="areas", driver="GPKG")
+
+        writers.append((paths.territories, write_layers))
+    current: Path | None = None
+    try:
+        with contextlib.ExitStack() as stack:
+            for target, write in writers:
+                current = target
+                write(stack.enter_context(atomic_path(target)))
+            current = None
+    except OSError as exc:
+        where = str(current) if current else ", ".join(str(t) for t, _ in writers)
+        raise _problem(
+            f"cannot write the output ({exc.strerror or exc})",
+            where,
+            "check that the folder is writable and the disk has space; no output was written",
+        ) from exc
+    return [t for t, _ in writers]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the balance sub-command (0 on success); raises GridplanError on bad input."""
+    from gridplan.cli.main import StderrProgress
+
+    _check_options(args)
+    paths = _output_paths(args)
+    progress = StderrProgress(getattr(args, "quiet", False))
+    outcome = _run_grids(args, progress) if args.grids else _run_units(args, progress)
+    written = _write_outputs(outcome, paths)
+    rep = outcome.report
+    for note in outcome.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if "areas" in rep:
+        a = rep["areas"]
+        if not a["within_tolerance"]:
+            print(
+                f"note: the areas miss their tolerance: max deviation {a['max_deviation']:.2%} "
+                f"> ±{a['tolerance']:.2%} (areas hold whole territories); raise "
+                "--area-tolerance or choose another --areas / --area-size",
+                file=sys.stderr,
+            )
+        if not a["contiguous"]:
+            print("note: some areas are in several pieces", file=sys.stderr)
+    print(
+        f"{rep['n_units']:,} units -> {rep['n_managers']} managers: max deviation "
+        f"{rep['max_deviation']:.2%} (tolerance ±{rep['tolerance']:.2%}), cut edges "
+        f"{rep['cut_edges']:,} of {rep['total_edges']:,}, contiguous "
+        f"{'yes' if rep['contiguous'] else 'NO'}"
+        + (f", moved {rep['moved_units']:,} vs --previous" if args.previous else "")
+    )
+    if "areas" in rep:
+        a = rep["areas"]
+        print(
+            f"{a['n_units']} territories -> {a['n_managers']} areas: max deviation "
+            f"{a['max_deviation']:.2%}, contiguous {'yes' if a['contiguous'] else 'NO'}"
+        )
+    labels = {paths.out: "assignment", paths.report: "quality report"}
+    if paths.territories is not None:
+        layers = "territories" + (" and areas" if outcome.areas is not None else "")
+        labels[paths.territories] = f"{layers} layer{'s' if outcome.areas is not None else ''}"
+    for path in written:
+        print(f"wrote the {labels[path]} to {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry: ``python -m gridplan.cli.balance --units …`` (same as
+    ``gridplan balance …``: same messages and exit codes)."""
+    from gridplan.cli.main import main as cli_main
+
+    return cli_main(["balance", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,36 @@
+"""The city's layers: read any format, validate (every problem at once), uploads and zip
+guards, the layer model, customer segments and CRS helpers.
+
+Modules: ``read`` (files → layers), ``validate`` (rules per layer kind), ``uploads``
+(size, traversal and bomb checks), ``model`` (:class:`Layers`), ``segments``, ``crs``.
+"""
+
+from gridplan.layers.model import (
+    LAYER_KINDS,
+    Layers,
+)
+from gridplan.layers.read import (
+    FORMATS,
+    LAT_NAMES,
+    LON_NAMES,
+    LayerSource,
+    Source,
+    list_layers,
+    load_layers,
+    read_layer,
+    to_wgs84,
+)
+
+__all__ = [
+    "FORMATS",
+    "LAT_NAMES",
+    "LAYER_KINDS",
+    "LON_NAMES",
+    "LayerSource",
+    "Layers",
+    "Source",
+    "list_layers",
+    "load_layers",
+    "read_layer",
+    "to_wgs84",
+]

@@ -1,0 +1,159 @@
+"""The whole flow in one call: layers → cells → grids → workload → territories → areas.
+
+Used by ``gridplan demo``, the app and the benchmarks; each step is also callable on its
+own (:mod:`gridplan.cells.build`, :mod:`gridplan.partition`, :mod:`gridplan.workload`,
+:mod:`gridplan.balance`). All geometry stays in the layers' work CRS (metres).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gridplan.balance import BalanceConfig, BalanceReport
+from gridplan.cells.build import CellsConfig, CellSet, build_cells
+from gridplan.layers.model import Layers
+from gridplan.partition import PartitionConfig, PartitionResult, partition_cells
+from gridplan.plan.model import HOURS, Plan
+from gridplan.plan.steps import balance_plan, default_team, plan_from_partition
+from gridplan.progress import ProgressCallback, no_progress, scaled
+from gridplan.workload import WorkloadConfig, default_workload_config
+
+__all__ = [
+    "DEMO_FLOORS",
+    "DEMO_TARGET_CELLS",
+    "PlanSettings",
+    "cell_pairs",
+    "demo_settings",
+    "grid_edges",
+    "make_plan",
+    "plan_from_grids",
+]
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """Settings of a whole run.
+
+    ``n_managers``: team size (``None`` = the headcount the workload needs at
+    ``workload.capacity_h`` hours/month); ``managers_per_area``: territories per area
+    (区域) for the area managers (0 = no areas); ``name``: the plan's name.
+    """
+
+    cells: CellsConfig = field(default_factory=lambda: CellsConfig(target_cells=2000))
+    partition: PartitionConfig = field(default_factory=PartitionConfig)
+    workload: WorkloadConfig | None = None
+    balance: BalanceConfig = field(default_factory=lambda: BalanceConfig(time_limit=20.0))
+    n_managers: int | None = None
+    managers_per_area: int = 5
+    name: str = "plan"
+
+
+def cell_pairs(adjacency: Any) -> np.ndarray:
+    """Unique cell pairs ``(a, b)``, ``a < b``, of a CSR adjacency (``indptr``/``indices``);
+    edges cut by a barrier (``cut_by_barrier``) are left out."""
+    ip = np.asarray(adjacency.indptr)
+    ix = np.asarray(adjacency.indices)
+    rows = np.repeat(np.arange(len(ip) - 1), np.diff(ip))
+    cut = getattr(adjacency, "cut_by_barrier", None)
+    keep = np.ones(len(ix), dtype=bool) if cut is None else ~np.asarray(cut, dtype=bool)
+    e = np.stack([np.minimum(rows[keep], ix[keep]), np.maximum(rows[keep], ix[keep])], axis=1)
+    e = e[e[:, 0] != e[:, 1]]
+    return np.unique(e, axis=0) if len(e) else np.zeros((0, 2), dtype=np.int64)
+
+
+def grid_edges(adjacency: Any, cell_grid: np.ndarray) -> np.ndarray:
+    """Grid adjacency as unique pairs ``(a, b)``, ``a < b``, of grid positions.
+
+    ``adjacency``: cell CSR (edges cut by a barrier are skipped); ``cell_grid``: grid
+    position of each cell."""
+    e = cell_pairs(adjacency)
+    a, b = cell_grid[e[:, 0]], cell_grid[e[:, 1]]
+    g = np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)
+    g = g[g[:, 0] != g[:, 1]]
+    return np.unique(g, axis=0) if len(g) else g.reshape(0, 2)
+
+
+def plan_from_grids(
+    cellset: CellSet,
+    part: PartitionResult,
+    layers: Layers,
+    settings: PlanSettings,
+    progress: ProgressCallback = no_progress,
+) -> tuple[Plan, BalanceReport]:
+    """Workload, territories and areas for a partition (the app's steps
+    :func:`~gridplan.planning.plan_from_partition` then
+    :func:`~gridplan.planning.balance_plan`); returns the plan and the balance quality
+    report."""
+    plan = plan_from_partition(
+        cellset,
+        part,
+        layers,
+        name=settings.name,
+        tolerance=settings.balance.tolerance,
+        floors=settings.partition.floors,
+        workload=settings.workload,
+    )
+    if settings.n_managers:
+        cap = (settings.workload or default_workload_config()).capacity_h
+        hours = float(plan.grids[HOURS].sum())
+        plan = plan.with_(managers=default_team(hours, cap, settings.n_managers))
+    progress(0.0, f"balancing {len(plan.grids):,} grids among {len(plan.managers)} managers")
+    plan, report = balance_plan(
+        plan,
+        cell_pairs(cellset.adjacency),
+        settings.balance,
+        managers_per_area=settings.managers_per_area,
+        progress=progress,
+    )
+    return plan.with_(meta={**plan.meta, "seed": str(settings.partition.seed)}), report
+
+
+def make_plan(
+    layers: Layers,
+    settings: PlanSettings = PlanSettings(),
+    progress: ProgressCallback = no_progress,
+) -> tuple[Plan, dict[str, Any]]:
+    """Run every step on ``layers``; returns the plan and a report with the cell notes,
+    the partition summary and notes, and the balance quality report."""
+    cellset = build_cells(layers, settings.cells, progress=scaled(progress, 0.0, 0.3))
+    part = partition_cells(
+        cellset.cells,
+        cellset.adjacency,
+        settings.partition,
+        progress=scaled(progress, 0.3, 0.6),
+    )
+    plan, balance = plan_from_grids(cellset, part, layers, settings, scaled(progress, 0.6, 1.0))
+    report = {
+        "cells": {"n": cellset.n, "notes": list(cellset.notes)},
+        "partition": {"summary": dict(part.summary), "notes": list(part.notes)},
+        "balance": balance.to_dict(),
+    }
+    return plan, report
+
+
+#: Floors of the demo run: grids of at least this many residents and customers.
+DEMO_FLOORS: dict[str, float] = {"population": 5_000.0, "customers": 30.0}
+
+#: H3 cells the demo aims for (NYC: resolution 9, about 0.1 km² per hexagon).
+DEMO_TARGET_CELLS = 8000
+
+
+def demo_settings(
+    *,
+    seed: int = 0,
+    cells: CellsConfig | None = None,
+    time_limit: float = 20.0,
+    name: str = "demo",
+) -> PlanSettings:
+    """The settings ``gridplan demo`` and the app start from: H3 cells (about
+    :data:`DEMO_TARGET_CELLS`), floors :data:`DEMO_FLOORS`, grids uniform in coverage,
+    managers balanced to ±3 % in ``time_limit`` seconds, 5 managers per area."""
+    return PlanSettings(
+        cells=cells or CellsConfig(target_cells=DEMO_TARGET_CELLS),
+        partition=PartitionConfig(floors=DEMO_FLOORS, homogeneity={"coverage": 1.0}, seed=seed),
+        balance=BalanceConfig(tolerance=0.03, seed=seed, time_limit=time_limit),
+        name=name,
+    )

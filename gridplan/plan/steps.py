@@ -1,0 +1,228 @@
+"""The app's engine calls, step by step: a plan from a partition (grids, no managers
+yet), balancing a plan among a team, local re-balance around broken territories.
+
+:func:`gridplan.pipeline.make_plan` runs the same steps in one go for the CLI; here
+each step is separate so the planner can edit between them. Workload is in
+hours/month; coordinates in the plan's work CRS (metres).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gridplan.balance import BalanceConfig, BalanceReport, balance_grids, group_into_areas
+from gridplan.cells.build import CellSet
+from gridplan.layers.model import Layers
+from gridplan.partition import PartitionResult
+from gridplan.plan.model import HOURS, Plan
+from gridplan.plan.rules import grid_edge_pairs
+from gridplan.progress import ProgressCallback, no_progress, scaled
+from gridplan.workload import WorkloadConfig, default_workload_config, grid_workload
+
+__all__ = [
+    "balance_plan",
+    "default_team",
+    "neighbour_managers",
+    "plan_from_partition",
+    "rebalance_around",
+]
+
+
+def default_team(hours_total: float, capacity_h: float, n: int | None = None) -> pd.DataFrame:
+    """A team of ``n`` managers (default: the headcount ``hours_total / capacity_h``
+    rounded up) named CM01, CM02 … with ``capacity_h`` hours/month each."""
+    k = n or max(1, math.ceil(hours_total / capacity_h - 1e-9))
+    width = max(2, len(str(k)))
+    names = [f"CM{i + 1:0{width}d}" for i in range(k)]
+    return pd.DataFrame({"manager": names, "capacity_h": float(capacity_h), "area": ""})
+
+
+def plan_from_partition(
+    cellset: CellSet,
+    part: PartitionResult,
+    layers: Layers,
+    *,
+    name: str = "plan",
+    tolerance: float = 0.03,
+    floors: Mapping[str, float] | None = None,
+    workload: WorkloadConfig | None = None,
+) -> Plan:
+    """A plan of the partition's grids with their workload and no manager yet; the team
+    is the suggested headcount at the workload config's capacity."""
+    wcfg = workload or default_workload_config()
+    grids = part.grids.copy()
+    hours = grid_workload(grids, wcfg)
+    for col in hours.columns:
+        grids[col] = hours[col].to_numpy()
+    grids["manager"] = ""
+    cells = cellset.cells.copy()
+    cells["grid_id"] = part.assignment.to_numpy()
+    customers = None
+    if layers.customers is not None and cellset.customer_cell is not None:
+        cc = np.asarray(cellset.customer_cell)
+        ids = cells["cell_id"].to_numpy(dtype=object)
+        customers = layers.customers[["customer_id", "segment", "spend", "geometry"]].copy()
+        customers["cell_id"] = np.where(cc >= 0, ids[np.clip(cc, 0, None)], None)
+    meta = {
+        "city": layers.name,
+        "tolerance": repr(float(tolerance)),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "synthetic_layers": ",".join(layers.synthetic),
+        "crs": cells.crs.to_string() if cells.crs is not None else "",
+        "floors": ";".join(f"{k}={v:g}" for k, v in dict(floors or {}).items()),
+    }
+    team = default_team(float(grids[HOURS].sum()), wcfg.capacity_h)
+    return Plan(
+        name=name,
+        cells=cells,
+        grids=gpd.GeoDataFrame(grids, geometry="geometry", crs=part.grids.crs),
+        managers=team,
+        customers=customers,
+        sites=layers.sites,
+        districts=layers.districts,
+        meta=meta,
+    )
+
+
+def plan_floors(plan: Plan) -> dict[str, float]:
+    """The floors recorded in the plan's meta (``population=5000;customers=30``)."""
+    out: dict[str, float] = {}
+    for part in str(plan.meta.get("floors", "")).split(";"):
+        if "=" in part:
+            k, v = part.split("=", 1)
+            try:
+                out[k.strip()] = float(v)
+            except ValueError:
+                continue
+    return out
+
+
+def _team_for_balance(team: pd.DataFrame) -> pd.DataFrame:
+    t = team.rename(columns={"manager": "name"})
+    cols = ["name", "capacity_h"]
+    if {"home_x", "home_y"} <= set(t.columns) and t[["home_x", "home_y"]].notna().all().all():
+        cols += ["home_x", "home_y"]
+    return t[[c for c in cols if c in t.columns]].reset_index(drop=True)
+
+
+def balance_plan(
+    plan: Plan,
+    edges: np.ndarray,
+    config: BalanceConfig,
+    *,
+    locks: Mapping[str, str] | None = None,
+    previous: Mapping[str, str] | None = None,
+    grid_ids: Iterable[str] | None = None,
+    managers_per_area: int = 5,
+    progress: ProgressCallback = no_progress,
+) -> tuple[Plan, BalanceReport]:
+    """Share the plan's grids among its team (``plan.managers``) within
+    ``config.tolerance``; ``edges`` are the cells' adjacency pairs.
+
+    ``locks``: grid id → manager kept; ``previous``: grid id → manager for a
+    minimum-disruption re-balance; ``grid_ids``: only these grids may move (every other
+    grid is locked to its present manager). Areas are regrouped when the whole plan is
+    balanced. The plan's tolerance becomes ``config.tolerance``."""
+    team = plan.managers.copy()
+    if team.empty:
+        raise ValueError("the team is empty")
+    grids = plan.grids.copy()
+    ids = grids["grid_id"].astype(str).to_numpy()
+    pairs = grid_edge_pairs(plan, edges)
+    adj = pd.DataFrame({"a": ids[pairs[:, 0]], "b": ids[pairs[:, 1]]})
+    lk = {str(k): str(v) for k, v in dict(locks or {}).items() if str(v)}
+    if grid_ids is not None:
+        free = {str(g) for g in grid_ids}
+        cur = grids["manager"].fillna("").astype(str)
+        for gid, man in zip(ids, cur, strict=True):
+            if gid not in free and man:
+                lk.setdefault(gid, man)
+    prev = {str(k): str(v) for k, v in dict(previous or {}).items() if str(v)} or None
+    res = balance_grids(
+        grids,
+        adjacency=adj,
+        config=config,
+        managers=_team_for_balance(team),
+        locks=lk or None,
+        previous=prev,
+        progress=scaled(progress, 0.0, 0.9),
+    )
+    grids["manager"] = res.assignment.reindex(ids).astype(str).to_numpy()
+    k = len(team)
+    if grid_ids is None and managers_per_area and k > 1:
+        n_areas = max(1, math.ceil(k / managers_per_area))
+        if n_areas > 1:
+            tw = np.array([t.weight for t in res.report.territories], dtype=float)
+            ar = group_into_areas(
+                res.labels,
+                pairs,
+                tw,
+                n_areas=n_areas,
+                tolerance=0.25,
+                seed=config.seed,
+                time_limit=min(5.0, config.time_limit),
+                progress=scaled(progress, 0.9, 1.0),
+            )
+            team["area"] = [f"A{int(a) + 1}" for a in ar.labels]
+        else:
+            team["area"] = "A1"
+    meta = dict(plan.meta)
+    meta["tolerance"] = repr(float(config.tolerance))
+    progress(1.0, "balanced")
+    return plan.with_(grids=grids, managers=team, meta=meta), res.report
+
+
+def neighbour_managers(plan: Plan, edges: np.ndarray, managers: Iterable[str]) -> list[str]:
+    """The given managers and every manager whose territory touches theirs."""
+    want = {str(m) for m in managers}
+    man = plan.grids["manager"].fillna("").astype(str).to_numpy()
+    pairs = grid_edge_pairs(plan, edges)
+    a, b = man[pairs[:, 0]], man[pairs[:, 1]]
+    near = set(b[np.isin(a, list(want))]) | set(a[np.isin(b, list(want))])
+    return sorted((want | near) - {""})
+
+
+def rebalance_around(
+    plan: Plan,
+    edges: np.ndarray,
+    managers: Iterable[str],
+    config: BalanceConfig,
+    *,
+    progress: ProgressCallback = no_progress,
+) -> tuple[Plan, BalanceReport]:
+    """One-click repair: re-balance only the territories of ``managers`` and their
+    neighbours, with minimum disruption (every other grid and every locked grid keeps
+    its manager)."""
+    from gridplan.plan.edits import locked_grids
+
+    near = set(neighbour_managers(plan, edges, managers))
+    man = plan.grids["manager"].fillna("").astype(str)
+    free = plan.grids.loc[man.isin(near) | (man == ""), "grid_id"].astype(str)
+    previous = dict(zip(plan.grids["grid_id"].astype(str), man, strict=True))
+    return balance_plan(
+        plan,
+        edges,
+        config,
+        locks=locked_grids(plan),
+        previous=previous,
+        grid_ids=list(free),
+        managers_per_area=0,
+        progress=progress,
+    )
+
+
+def headcount_note(hours_total: float, capacity_h: float) -> dict[str, Any]:
+    """Suggested headcount: ``managers`` (rounded up) and ``exact`` for the workload
+    ``hours_total`` hours/month at ``capacity_h`` hours/month per manager."""
+    exact = hours_total / capacity_h if capacity_h > 0 else math.inf
+    return {"managers": max(1, math.ceil(exact - 1e-9)), "exact": exact}
+
+
+__all__ += ["headcount_note", "plan_floors"]
