@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridplan._partition.grid_types import classify_grids
 from gridplan.errors import InputError, Problem
+from gridplan.partition import classify_grids
 from gridplan.plan.model import HOURS, Plan, reassign
 from gridplan.plan.rules import components
 from gridplan.workload import WorkloadConfig, default_workload_config, grid_workload
