@@ -1,15 +1,77 @@
 """Atomic file writes: write a temporary file beside the target, fsync, rename.
 
-A failed write leaves no half-written file and the previous version untouched.
+A failed write leaves no half-written file and the previous version untouched. The
+temporary file sits beside the target (same folder, so the rename is atomic) and is
+named ``.<stem>.<pid>-<random>.tmp<suffix>``; a write killed mid-way leaves it behind,
+and the next write of the same target removes it once its process is gone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
+import re
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+#: Temporaries without a process id (earlier releases) older than this are stale (s).
+STALE_AFTER_S = 3600.0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def clean_stale_temporaries(target: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporary files that killed writes of ``target`` left beside it
+    (gridplan's own naming only: ``.<stem>.<pid>-….tmp<suffix>`` whose process is gone,
+    or an older ``.<stem>.….tmp<suffix>`` over an hour old); returns what was removed."""
+    target = Path(target)
+    if not target.parent.is_dir():
+        return []
+    pattern = glob.escape(str(target.parent / f".{target.stem}.")) + f"*.tmp{target.suffix}*"
+    own = re.compile(
+        rf"^\.{re.escape(target.stem)}\.(?:(\d+)-)?[^/]*\.tmp{re.escape(target.suffix)}"
+    )
+    removed = []
+    for name in glob.glob(pattern):
+        p = Path(name)
+        match = own.match(p.name)
+        if match is None:
+            continue
+        stale = False
+        if match.group(1) is not None:
+            stale = not _alive(int(match.group(1)))
+        else:
+            with contextlib.suppress(OSError):
+                stale = time.time() - p.stat().st_mtime > STALE_AFTER_S
+        if stale:
+            with contextlib.suppress(OSError):
+                p.unlink()
+                removed.append(p)
+    return removed
+
+
+def _temporary(target: Path) -> Path:
+    """A fresh temporary path beside ``target`` (not created: writers create it)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_temporaries(target)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.stem}.{os.getpid()}-", suffix=f".tmp{target.suffix}", dir=target.parent
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # writers (GDAL) want to create the file themselves
+    return tmp
 
 
 @contextlib.contextmanager
@@ -21,13 +83,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     temporary file is removed and ``target`` is left as it was.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
-    )
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()  # writers (GDAL) want to create the file themselves
+    tmp = _temporary(target)
     try:
         yield tmp
         if not tmp.exists():
@@ -70,13 +126,7 @@ def atomic_paths() -> Iterator[Callable[[str | os.PathLike[str]], Path]]:
 
     def temp_for(target: str | os.PathLike[str]) -> Path:
         target = Path(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(
-            prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
-        )
-        os.close(fd)
-        tmp = Path(name)
-        tmp.unlink()
+        tmp = _temporary(target)
         pairs.append((tmp, target))
         return tmp
 

@@ -27,6 +27,21 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Saved {plan} version {version}: {changes}",
         "已保存 {plan} 第 {version} 版：{changes}",
     ),
+    "ws.meanwhile": (
+        "Saved as version {version}; meanwhile {others} saved version {latest} at {when} "
+        "UTC. Compare the two on the Compare page before handing over.",
+        "已保存为第 {version} 版；在此期间 {others} 于 {when}（UTC）保存了第 {latest} 版。"
+        "移交前请在“比较”页对比这两个版本。",
+    ),
+    "ws.save_failed": (
+        "The plan could not be saved: {reason}. Nothing was lost: the workspace keeps every "
+        "version saved before, and your plan stays open here. Free disk space or check that "
+        "the workspace folder is writable, then press Save again (or set GRIDPLAN_WORKSPACE "
+        "to another file).",
+        "方案未能保存：{reason}。没有丢失任何内容：工作区保留之前保存的所有版本，当前方案仍在此打开。"
+        "请释放磁盘空间或检查工作区文件夹是否可写，然后再次点击保存（或将 GRIDPLAN_WORKSPACE "
+        "设为另一个文件）。",
+    ),
     "ws.open_select": ("Saved plans", "已保存的方案"),
     "ws.open": ("Open", "打开"),
     "ws.opened": ("Opened {plan} version {version}", "已打开 {plan} 第 {version} 版"),

@@ -157,6 +157,41 @@ def undo_redo() -> None:
         st.sidebar.caption(f"{len(h.labels())} · {h.label}")
 
 
+def _save_version(ws: Workspace, plan: Any, name: str, author: str, comment: str) -> None:
+    """Save a version; tell the planner when someone saved meanwhile, and explain a
+    failed save (disk full, read-only workspace) without losing the open plan."""
+    from gridplan.plan.workspace import (
+        BASE_PLAN_KEY,
+        BASE_VERSION_KEY,
+        WorkspaceError,
+        describe_changes,
+    )
+
+    try:
+        v = ws.save(plan, name=name, author=author, comment=comment)
+    except WorkspaceError as err:
+        reason = str(err).split(". Nothing was lost")[0]
+        st.session_state["flash_error"] = t("ws.save_failed", reason=reason)
+        return
+    except GridplanError as err:
+        show_error(err)
+        return
+    meta = {**dict(plan.meta), BASE_PLAN_KEY: v.plan, BASE_VERSION_KEY: str(v.version)}
+    push(plan.with_(name=v.plan, meta=meta), f"saved v{v.version}")
+    st.session_state["flash"] = t(
+        "ws.saved", plan=v.plan, version=v.version, changes=describe_changes(v.changes)
+    )
+    if v.notice:
+        latest = ws.version(v.plan, v.version - 1)
+        st.session_state["flash_warning"] = t(
+            "ws.meanwhile",
+            version=v.version,
+            others=latest.author,
+            latest=latest.version,
+            when=latest.saved_at,
+        )
+
+
 def workspace_panel() -> None:
     """Save the current plan as a new version; open a saved plan (sidebar)."""
     ws = workspace()
@@ -171,14 +206,7 @@ def workspace_panel() -> None:
         comment = st.text_input(t("ws.comment"), key="ws_comment")
         save = st.form_submit_button(t("ws.save"), disabled=plan is None)
     if save and plan is not None:
-        from gridplan.plan.workspace import describe_changes
-
-        v = run_safely(lambda: ws.save(plan, name=name, author=author, comment=comment))
-        if v is not None:
-            push(plan.with_(name=v.plan), f"saved v{v.version}")
-            st.session_state["flash"] = t(
-                "ws.saved", plan=v.plan, version=v.version, changes=describe_changes(v.changes)
-            )
+        _save_version(ws, plan, name, author, comment)
     names = ws.plans()
     if names:
         pick = st.sidebar.selectbox(t("ws.open_select"), names, key="ws_pick")
@@ -196,3 +224,7 @@ def workspace_panel() -> None:
     msg = st.session_state.pop("flash", None)
     if msg:
         st.sidebar.success(msg)
+    for key, show in (("flash_warning", st.sidebar.warning), ("flash_error", st.sidebar.error)):
+        text = st.session_state.pop(key, None)
+        if text:
+            show(text)

@@ -145,8 +145,11 @@ def _dissolve(grids: gpd.GeoDataFrame, key: str, figures: Iterable[str]) -> gpd.
     cols = [c for c in figures if c in grids.columns]
     g = grids[[key, *cols, "geometry"]].copy()
     g = g[g[key].astype(str) != ""]
-    if g.empty:
-        return gpd.GeoDataFrame({key: []}, geometry=[], crs=grids.crs)
+    if g.empty:  # e.g. grids without managers yet, right after a partition
+        empty = {key: pd.Series(dtype=object), **{c: pd.Series(dtype=float) for c in cols}}
+        return gpd.GeoDataFrame(
+            {**empty, "n_grids": pd.Series(dtype=int)}, geometry=[], crs=grids.crs
+        )
     out = g.dissolve(by=key, aggfunc="sum", as_index=False)
     out["n_grids"] = out[key].map(g.groupby(key).size()).astype(int)
     return out
@@ -233,7 +236,8 @@ def reassign(plan: Plan, grid_ids: Iterable[Any], manager: str) -> Plan:
 # ------------------------------------------------------------------ files
 
 
-def _check_plan(plan: Plan) -> None:
+def check_plan_tables(plan: Plan) -> None:
+    """Raise :class:`InputError` when a table lacks its key columns or grid ids repeat."""
     problems = []
     for name, frame, cols in (
         ("cells", plan.cells, ("cell_id", "grid_id")),
@@ -259,7 +263,7 @@ def save_plan(plan: Plan, path: str | Path) -> Path:
     ``plan_meta`` (``key``, ``value``; the name is under ``name``)."""
     import pyogrio
 
-    _check_plan(plan)
+    check_plan_tables(plan)
     path = Path(path)
     meta = {"name": plan.name, **dict(plan.meta)}
     with atomic_path(path) as tmp:
