@@ -89,8 +89,8 @@ from gridplan.cells.lattice import (
     polygon_lattice,
     polygonal,
     square_lattice,
-    verify_contacts,
 )
+from gridplan.cells.polygon_graph import verify_contacts
 from gridplan.errors import InputError, Problem
 from gridplan.graph import Adjacency
 from gridplan.layers.crs import is_metric
@@ -392,7 +392,7 @@ def _require_metric(crs: pyproj.CRS) -> None:
 
 def _neighbour_pairs(lat: Lattice, config: CellsConfig) -> np.ndarray:
     """The lattice's candidate pairs ``(m, 2)``, those flagged for it checked geometrically
-    (rook/queen rule of :func:`~gridplan.cells.lattice.verify_contacts`, work-CRS metres)."""
+    (rook/queen rule of :func:`~gridplan.cells.polygon_graph.verify_contacts`, work-CRS metres)."""
     pairs, verify = lat.candidate_pairs, lat.verify
     if len(pairs) and verify.any():
         ok = np.ones(len(pairs), dtype=bool)
