@@ -108,52 +108,119 @@ class WorkloadConfig:
 # YAML loading with line numbers
 
 
-_TOP = {
-    "version",
-    "hours_per_month",
-    "utilisation",
-    "phone",
-    "segments",
-    "maintenance",
-    "travel",
-    "staffing",
-}
-_SECTIONS: dict[str, dict[str, str]] = {
+@dataclass(frozen=True)
+class _Number:
+    """A numeric setting of the YAML file.
+
+    ``field``: the :class:`WorkloadConfig` field (or visit-standard field) it sets;
+    ``positive``: must be > 0 (else >= 0); ``within``: ``(low, high)`` for a value that
+    must lie in ``(low, high]``, with ``within_fix`` as the fix; ``words``: scalar words
+    accepted in place of a number, with the value they stand for.
+    """
+
+    field: str
+    positive: bool = False
+    within: tuple[float, float] | None = None
+    within_fix: str = ""
+    words: Mapping[str, float | None] = field(default_factory=dict)
+
+
+#: marks the ``segments`` mapping in :data:`_SCHEMA` (checked against the catalogue)
+_SEGMENTS = "segments"
+
+#: the file's schema: top-level key -> a number, a section of numbers, the segments,
+#: or ``None`` for a key that is accepted and ignored
+_SCHEMA: dict[str, _Number | dict[str, _Number] | str | None] = {
+    "version": None,
+    "hours_per_month": _Number("hours_per_month", positive=True),
+    "utilisation": _Number(
+        "utilisation",
+        within=(0.0, 1.0),
+        within_fix="give the share of the month spent on customers, e.g. 0.8",
+    ),
     "phone": {
-        "effective_contacts_per_day": "effective_contacts_per_day",
-        "effective_talk_hours_per_day": "effective_talk_hours_per_day",
+        "effective_contacts_per_day": _Number("effective_contacts_per_day", positive=True),
+        "effective_talk_hours_per_day": _Number("effective_talk_hours_per_day", positive=True),
     },
+    "segments": _SEGMENTS,
     "maintenance": {
-        "minutes_per_1000_residents": "minutes_per_1000_residents",
-        "minutes_per_household": "minutes_per_household",
+        "minutes_per_1000_residents": _Number("minutes_per_1000_residents"),
+        "minutes_per_household": _Number("minutes_per_household"),
     },
     "travel": {
-        "base_minutes_per_visit": "base_minutes_per_visit",
-        "minutes_per_sqrt_km2": "minutes_per_sqrt_km2",
-        "minutes_per_km_spread": "minutes_per_km_spread",
+        "base_minutes_per_visit": _Number("base_minutes_per_visit"),
+        "minutes_per_sqrt_km2": _Number("minutes_per_sqrt_km2"),
+        "minutes_per_km_spread": _Number("minutes_per_km_spread"),
     },
     "staffing": {
-        "group_clients_per_manager": "group_clients_per_manager",
-        "vip_per_manager": "vip_per_manager",
-        "phone_customers_per_manager": "phone_customers_per_manager",
+        "group_clients_per_manager": _Number("group_clients_per_manager", positive=True),
+        "vip_per_manager": _Number("vip_per_manager", positive=True),
+        "phone_customers_per_manager": _Number("phone_customers_per_manager", positive=True),
     },
 }
-_SEGMENT_FIELDS = ("visits_per_month", "minutes_per_visit", "calls_per_month", "minutes_per_call")
-_POSITIVE = {
-    "hours_per_month",
-    "effective_contacts_per_day",
-    "effective_talk_hours_per_day",
-    "group_clients_per_manager",
-    "vip_per_manager",
-    "phone_customers_per_manager",
-}
 
+#: the fields of one segment's standard, in the order of :class:`VisitStandard`
+_SEGMENT_SCHEMA: dict[str, _Number] = {
+    "visits_per_month": _Number("visits_per_month"),
+    "minutes_per_visit": _Number("minutes_per_visit"),
+    "calls_per_month": _Number("calls_per_month"),
+    "minutes_per_call": _Number("minutes_per_call", words={"phone": None}),
+}
+_SEGMENT_FIELDS = tuple(_SEGMENT_SCHEMA)
 
 _FRACTION = re.compile(r"^\s*\d+(\.\d+)?\s*/\s*\d+(\.\d+)?\s*$")
+
+#: a value that was given but is not usable (its problem is already recorded)
+_INVALID = object()
 
 
 def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
+
+
+@dataclass
+class _Checker:
+    """Walks the YAML nodes against the schema, collecting every problem (key and line)."""
+
+    where: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def at(self, node: yaml.Node | None) -> str:
+        """``"<file>, line <n>"`` of a node (the file alone without one)."""
+        return self.where if node is None else f"{self.where}, line {_line(node)}"
+
+    def add(self, what: str, node: yaml.Node | None, fix: str) -> None:
+        self.problems.append(Problem(what, self.at(node), fix))
+
+    def mapping(self, node: yaml.Node, key: str, fix: str, at: yaml.Node | None = None) -> bool:
+        """Whether ``node`` is a mapping; records ``'<key>' must be a mapping`` if not."""
+        if isinstance(node, yaml.MappingNode):
+            return True
+        self.add(f"'{key}' must be a mapping", node if at is None else at, fix)
+        return False
+
+    def known(self, knode: yaml.Node, key: str, allowed: Mapping[str, object], fix: str) -> bool:
+        """Whether ``knode`` names an allowed key; records ``unknown key '<key>'`` if not."""
+        if str(knode.value) in allowed:
+            return True
+        self.add(f"unknown key '{key}'", knode, fix)
+        return False
+
+    def number(self, node: yaml.Node, key: str, spec: _Number) -> object:
+        """The value of a scalar node under ``spec``, or :data:`_INVALID` (problem recorded)."""
+        if isinstance(node, yaml.ScalarNode) and node.value in spec.words:
+            return spec.words[node.value]
+        value = _number(node, key, self.where, self.problems, positive=spec.positive)
+        if value is None:
+            return _INVALID
+        if spec.within is not None:
+            low, high = spec.within
+            if not low < value <= high:
+                self.add(
+                    f"'{key}' must be in ({low:g}, {high:g}], got {value:g}", node, spec.within_fix
+                )
+                return _INVALID
+        return value
 
 
 def _number(
@@ -189,16 +256,8 @@ def _number(
     return value
 
 
-def load_visit_standards(
-    path: str | Path = DEFAULT_VISIT_STANDARDS, catalogue: SegmentCatalogue | None = None
-) -> WorkloadConfig:
-    """Read visit standards from YAML; every problem is reported with its key and line.
-
-    Raises :class:`~gridplan.errors.InputError` for an unknown segment or key, a missing
-    field, a negative or non-numeric value.
-    """
-    path = Path(path)
-    catalogue = catalogue or SegmentCatalogue(DEFAULT_SEGMENTS)
+def _compose(path: Path) -> yaml.MappingNode:
+    """The YAML node tree of the file (a mapping), else an :class:`InputError`."""
     where = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -210,166 +269,121 @@ def load_visit_standards(
         mark = getattr(exc, "problem_mark", None)
         loc = f"{where}, line {mark.line + 1}" if mark is not None else where
         raise InputError(Problem(f"not valid YAML ({exc})", loc, "fix the YAML syntax")) from exc
-    problems: list[Problem] = []
     if not isinstance(root, yaml.MappingNode):
         raise InputError(
             Problem(
                 "the file must be a mapping of settings", where, "see data/visit_standards.yaml"
             )
         )
+    return root
+
+
+def _settings(root: yaml.MappingNode, check: _Checker) -> tuple[dict[str, float], yaml.Node | None]:
+    """The numeric settings by :class:`WorkloadConfig` field, and the (last) segments node."""
     values: dict[str, float] = {}
-    standards: list[VisitStandard] = []
-    seen_segments: set[str] = set()
     segments_node = None
+    top_fix = f"use one of {', '.join(sorted(_SCHEMA))}"
     for knode, vnode in root.value:
         key = str(knode.value)
-        if key not in _TOP:
-            problems.append(
-                Problem(
-                    f"unknown key '{key}'",
-                    f"{where}, line {_line(knode)}",
-                    f"use one of {', '.join(sorted(_TOP))}",
-                )
-            )
+        if not check.known(knode, key, _SCHEMA, top_fix):
             continue
-        if key == "version":
-            continue
-        if key in ("hours_per_month", "utilisation"):
-            v = _number(vnode, key, where, problems, positive=key in _POSITIVE)
-            if v is not None:
-                if key == "utilisation" and not 0 < v <= 1:
-                    problems.append(
-                        Problem(
-                            f"'utilisation' must be in (0, 1], got {v:g}",
-                            f"{where}, line {_line(vnode)}",
-                            "give the share of the month spent on customers, e.g. 0.8",
-                        )
-                    )
-                else:
-                    values[key] = v
-            continue
-        if key == "segments":
+        spec = _SCHEMA[key]
+        if spec == _SEGMENTS:
             segments_node = vnode
-            continue
-        if not isinstance(vnode, yaml.MappingNode):
-            problems.append(
-                Problem(
-                    f"'{key}' must be a mapping",
-                    f"{where}, line {_line(vnode)}",
-                    "see the default file",
-                )
+        elif isinstance(spec, _Number):
+            value = check.number(vnode, key, spec)
+            if value is not _INVALID:
+                values[spec.field] = value  # type: ignore[assignment]
+        elif isinstance(spec, dict) and check.mapping(vnode, key, "see the default file"):
+            fix = f"use one of {', '.join(sorted(spec))}"
+            for sk, sv in vnode.value:
+                name = str(sk.value)
+                if check.known(sk, f"{key}.{name}", spec, fix):
+                    value = check.number(sv, f"{key}.{name}", spec[name])
+                    if value is not _INVALID:
+                        values[spec[name].field] = value  # type: ignore[assignment]
+    return values, segments_node
+
+
+def _segment(
+    code: str, knode: yaml.Node, vnode: yaml.Node, check: _Checker
+) -> VisitStandard | None:
+    """One segment's standard, or None when a field is missing or unusable."""
+    key = f"segments.{code}"
+    if not check.mapping(vnode, key, f"give {', '.join(_SEGMENT_FIELDS)}", at=knode):
+        return None
+    got: dict[str, object] = {}
+    fix = f"use {', '.join(_SEGMENT_FIELDS)}"
+    for fk, fv in vnode.value:
+        name = str(fk.value)
+        if check.known(fk, f"{key}.{name}", _SEGMENT_SCHEMA, fix):
+            got[name] = check.number(fv, f"{key}.{name}", _SEGMENT_SCHEMA[name])
+    missing = [f for f in _SEGMENT_FIELDS if f not in got]
+    for f in missing:
+        check.add(f"missing field '{key}.{f}'", knode, f"add '{f}' to segment '{code}'")
+    if missing or any(v is _INVALID for v in got.values()):
+        return None
+    return VisitStandard(
+        code,
+        float(got["visits_per_month"]),  # type: ignore[arg-type]
+        float(got["minutes_per_visit"]),  # type: ignore[arg-type]
+        float(got["calls_per_month"]),  # type: ignore[arg-type]
+        got["minutes_per_call"],  # type: ignore[arg-type]
+    )
+
+
+def _standards(
+    node: yaml.Node | None, catalogue: SegmentCatalogue, check: _Checker
+) -> list[VisitStandard]:
+    """The visit standard of every catalogue segment, from the ``segments`` mapping."""
+    if node is None:
+        check.add("missing 'segments'", None, "add a 'segments' mapping")
+        return []
+    if not check.mapping(node, "segments", "see the default file"):
+        return []
+    known = set(catalogue.codes)
+    seen: set[str] = set()
+    standards: list[VisitStandard] = []
+    for sk, sv in node.value:
+        code = str(sk.value)
+        if code not in known:
+            fix = f"use one of the segment codes {', '.join(catalogue.codes)}"
+            check.add(f"unknown segment 'segments.{code}'", sk, fix)
+        elif code in seen:
+            check.add(f"segment 'segments.{code}' given twice", sk, "keep one entry")
+        else:
+            seen.add(code)
+            standard = _segment(code, sk, sv, check)
+            if standard is not None:
+                standards.append(standard)
+    for code in catalogue.codes:
+        if code not in seen:
+            check.add(
+                f"missing segment 'segments.{code}'",
+                node,
+                f"add a standard for '{code}' (zeros if it needs no visits or calls)",
             )
-            continue
-        allowed = _SECTIONS[key]
-        for sk, sv in vnode.value:
-            name = str(sk.value)
-            if name not in allowed:
-                problems.append(
-                    Problem(
-                        f"unknown key '{key}.{name}'",
-                        f"{where}, line {_line(sk)}",
-                        f"use one of {', '.join(sorted(allowed))}",
-                    )
-                )
-                continue
-            v = _number(sv, f"{key}.{name}", where, problems, positive=name in _POSITIVE)
-            if v is not None:
-                values[allowed[name]] = v
-    if segments_node is None:
-        problems.append(Problem("missing 'segments'", where, "add a 'segments' mapping"))
-    elif not isinstance(segments_node, yaml.MappingNode):
-        problems.append(
-            Problem(
-                "'segments' must be a mapping",
-                f"{where}, line {_line(segments_node)}",
-                "see the default file",
-            )
-        )
-    else:
-        known = set(catalogue.codes)
-        for sk, sv in segments_node.value:
-            code = str(sk.value)
-            loc = f"{where}, line {_line(sk)}"
-            if code not in known:
-                problems.append(
-                    Problem(
-                        f"unknown segment 'segments.{code}'",
-                        loc,
-                        f"use one of the segment codes {', '.join(catalogue.codes)}",
-                    )
-                )
-                continue
-            if code in seen_segments:
-                problems.append(
-                    Problem(f"segment 'segments.{code}' given twice", loc, "keep one entry")
-                )
-                continue
-            seen_segments.add(code)
-            if not isinstance(sv, yaml.MappingNode):
-                problems.append(
-                    Problem(
-                        f"'segments.{code}' must be a mapping",
-                        loc,
-                        f"give {', '.join(_SEGMENT_FIELDS)}",
-                    )
-                )
-                continue
-            got: dict[str, float | None] = {}
-            for fk, fv in sv.value:
-                fname = str(fk.value)
-                floc = f"{where}, line {_line(fk)}"
-                if fname not in _SEGMENT_FIELDS:
-                    problems.append(
-                        Problem(
-                            f"unknown key 'segments.{code}.{fname}'",
-                            floc,
-                            f"use {', '.join(_SEGMENT_FIELDS)}",
-                        )
-                    )
-                    continue
-                if (
-                    fname == "minutes_per_call"
-                    and isinstance(fv, yaml.ScalarNode)
-                    and fv.value == "phone"
-                ):
-                    got[fname] = None
-                    continue
-                v = _number(fv, f"segments.{code}.{fname}", where, problems)
-                if v is not None:
-                    got[fname] = v
-                else:
-                    got[fname] = float("nan")
-            missing = [f for f in _SEGMENT_FIELDS if f not in got]
-            for f in missing:
-                problems.append(
-                    Problem(
-                        f"missing field 'segments.{code}.{f}'",
-                        loc,
-                        f"add '{f}' to segment '{code}'",
-                    )
-                )
-            if missing or any(v is not None and math.isnan(v) for v in got.values()):
-                continue
-            standards.append(
-                VisitStandard(
-                    code,
-                    float(got["visits_per_month"]),  # type: ignore[arg-type]
-                    float(got["minutes_per_visit"]),  # type: ignore[arg-type]
-                    float(got["calls_per_month"]),  # type: ignore[arg-type]
-                    got["minutes_per_call"],
-                )
-            )
-        for code in catalogue.codes:
-            if code not in seen_segments:
-                problems.append(
-                    Problem(
-                        f"missing segment 'segments.{code}'",
-                        f"{where}, line {_line(segments_node)}",
-                        f"add a standard for '{code}' (zeros if it needs no visits or calls)",
-                    )
-                )
-    if problems:
-        raise InputError(problems)
+    return standards
+
+
+def load_visit_standards(
+    path: str | Path = DEFAULT_VISIT_STANDARDS, catalogue: SegmentCatalogue | None = None
+) -> WorkloadConfig:
+    """Read visit standards from YAML; every problem is reported with its key and line.
+
+    The file is checked against one schema (:data:`_SCHEMA`: keys, number types and
+    ranges) by one walker that collects every problem, then raises once.
+    Raises :class:`~gridplan.errors.InputError` for an unknown segment or key, a missing
+    field, a negative or non-numeric value.
+    """
+    path = Path(path)
+    catalogue = catalogue or SegmentCatalogue(DEFAULT_SEGMENTS)
+    root = _compose(path)
+    check = _Checker(str(path))
+    values, segments_node = _settings(root, check)
+    standards = _standards(segments_node, catalogue, check)
+    if check.problems:
+        raise InputError(check.problems)
     return WorkloadConfig(standards=tuple(standards), catalogue=catalogue, **values)
 
 

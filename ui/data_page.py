@@ -3,7 +3,6 @@ today's plan imported so managers start from the current assignment."""
 
 from __future__ import annotations
 
-import io
 import tempfile
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from gridplan.cells.build import CellsConfig, build_cells
 from gridplan.demo.cities import DEMO_CITIES, load_demo
 from gridplan.errors import GridplanError, InputError
 from gridplan.layers.model import LAYER_KINDS
-from gridplan.layers.read import load_layers, read_layer
+from gridplan.layers.read import load_layers, read_layer, read_table
 from gridplan.layers.uploads import UploadLimits, store_upload
 from gridplan.layers.validate import ValidationReport, severity
 from gridplan.maps import MapSettings, cells_map
@@ -135,9 +134,9 @@ def _read_today(f) -> pd.DataFrame | None:
     territory polygons turned into one by the plan's grids)."""
     if f.name.lower().endswith(".csv"):
         try:
-            return pd.read_csv(io.BytesIO(f.getvalue()), dtype=str)
-        except (ValueError, UnicodeDecodeError) as exc:
-            st.error(t("data.bad_csv", name=f.name, exc=exc))
+            return read_table(f.getvalue(), text=True, name=f.name)
+        except InputError as exc:
+            st.error(t("data.bad_csv", name=f.name, exc=exc.__cause__ or exc.problems[0].what))
             return None
     plan = current_plan()
     if plan is None:

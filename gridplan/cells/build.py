@@ -89,8 +89,8 @@ from gridplan.cells.lattice import (
     polygon_lattice,
     polygonal,
     square_lattice,
-    verify_contacts,
 )
+from gridplan.cells.polygon_graph import verify_contacts
 from gridplan.errors import InputError, Problem
 from gridplan.graph import Adjacency
 from gridplan.layers.crs import is_metric
@@ -375,6 +375,323 @@ def _choose_lattice(
     )
 
 
+# ------------------------------------------------------------------ phases
+def _require_metric(crs: pyproj.CRS) -> None:
+    """Refuse a work CRS that is not projected in metres."""
+    if not is_metric(crs):
+        raise InputError(
+            Problem(
+                f"the work CRS {crs.name!r} is not projected in metres",
+                "layers",
+                "load the layers with gridplan.layers.load_layers (it reprojects to the local UTM "
+                "zone) or "
+                "reproject them to a metric CRS",
+            )
+        )
+
+
+def _neighbour_pairs(lat: Lattice, config: CellsConfig) -> np.ndarray:
+    """The lattice's candidate pairs ``(m, 2)``, those flagged for it checked geometrically
+    (rook/queen rule of :func:`~gridplan.cells.polygon_graph.verify_contacts`, work-CRS metres)."""
+    pairs, verify = lat.candidate_pairs, lat.verify
+    if len(pairs) and verify.any():
+        ok = np.ones(len(pairs), dtype=bool)
+        ok[verify] = verify_contacts(
+            lat.geometry,
+            pairs[verify],
+            config.contiguity,
+            tolerance_m=config.snap_tolerance_m,
+            min_shared_m=config.min_shared_m,
+        )
+        pairs = pairs[ok]
+    return pairs
+
+
+@dataclass(frozen=True, eq=False)
+class _Cells:
+    """The lattice's cells with what every aggregation phase needs (work-CRS metres)."""
+
+    lat: Lattice
+    tree: shapely.STRtree
+    area_m2: np.ndarray
+    cxy: np.ndarray
+    locator: CellLocator
+    max_snap_m: float | None
+
+    @property
+    def n(self) -> int:
+        return self.lat.n
+
+    @property
+    def geoms(self) -> np.ndarray:
+        return self.lat.geometry
+
+    def locate(self, xy: np.ndarray, *, snap: bool = True) -> Located:
+        """Cell of every point (metres), snapped within ``max_snap_m`` when ``snap``."""
+        return locate_points(xy, self.locator, snap=snap, max_snap_m=self.max_snap_m)
+
+
+def _prepare_cells(lat: Lattice, config: CellsConfig) -> _Cells:
+    geoms = lat.geometry
+    tree = shapely.STRtree(geoms)
+    area_m2 = shapely.area(geoms)
+    cxy = np.column_stack([shapely.get_x(c := shapely.centroid(geoms)), shapely.get_y(c)])
+    locator = CellLocator(geoms, lat.vertices, lat.convex, lat.border, tree, lat.locate)
+    return _Cells(lat, tree, area_m2, cxy, locator, config.max_snap_m)
+
+
+def _population(
+    pop: gpd.GeoDataFrame | None, cells: _Cells, notes: list[str]
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Persons (and households, when the layer has them) per cell: polygons by area
+    weights, points by location."""
+    n = cells.n
+    population = np.zeros(n)
+    households: np.ndarray | None = None
+    if pop is None or not len(pop):
+        return population, households
+    pgeoms = _valid(np.asarray(pop.geometry.values, dtype=object), "population", notes)
+    persons = _numeric(pop, "population", 0.0, "population features", notes)
+    has_hh = "households" in pop.columns
+    hh = _numeric(pop, "households", 0.0, "population features", notes) if has_hh else None
+    poly = is_polygonal(pgeoms)
+    point_rows = np.flatnonzero(~poly)
+    if poly.any():
+        prow = np.flatnonzero(poly)
+        lat = cells.lat
+        aw = area_weights(
+            pgeoms[prow], cells.geoms, cells.tree, cells.area_m2, lat.vertices, lat.convex
+        )
+        population += aw.apply(persons[prow], n)
+        if hh is not None:
+            households = aw.apply(hh[prow], n)
+        notes.extend(_area_weight_notes(aw, persons[prow]))
+    if len(point_rows):
+        point_rows = np.sort(point_rows)
+        loc = cells.locate(point_xy(pgeoms[point_rows]))
+        population += sum_by_cell(loc.cell, persons[point_rows], n)
+        if hh is not None:
+            hh_pts = sum_by_cell(loc.cell, hh[point_rows], n)
+            households = hh_pts if households is None else households + hh_pts
+        notes.extend(_snap_note("population points", loc, len(point_rows)))
+    if hh is not None and households is None:
+        households = np.zeros(n)
+    return population, households
+
+
+def _area_weight_notes(aw, persons: np.ndarray) -> list[str]:
+    """Notes on population polygons partly or wholly outside the cells."""
+    notes = []
+    partial = (~aw.uncovered) & (aw.covered_fraction < 0.999)
+    if partial.any():
+        moved = float(np.sum(persons[partial] * (1 - aw.covered_fraction[partial])))
+        notes.append(
+            f"{int(partial.sum()):,} population polygons lie partly outside the cells; "
+            f"their {_fmt(moved)} persons outside were renormalised onto the cells they "
+            "overlap (area weights divided by the covered area)"
+        )
+    if aw.uncovered.any():
+        left = float(persons[aw.uncovered].sum())
+        notes.append(
+            f"{int(aw.uncovered.sum()):,} population polygons lie wholly outside the "
+            f"cells (outside the city): their {_fmt(left)} persons are not counted"
+        )
+    return notes
+
+
+def _districts(layers: Layers, cells: _Cells, notes: list[str]) -> np.ndarray:
+    """The district name of every cell (largest overlap, else the nearest district)."""
+    if layers.districts is None or not len(layers.districts):
+        notes.append(f"no district layer: every cell is in district {layers.name!r}")
+        return np.full(cells.n, layers.name, dtype=object)
+    dgeo = polygonal(
+        _valid(np.asarray(layers.districts.geometry.values, dtype=object), "district", notes)
+    )
+    dnames = (
+        layers.districts["district"].astype(str).to_numpy(dtype=object)
+        if "district" in layers.districts.columns
+        else layers.districts.index.astype(str).to_numpy(dtype=object)
+    )
+    ok = is_polygonal(dgeo)
+    da = assign_districts(cells.geoms, cells.tree, dgeo[ok])
+    district = dnames[ok][da.district]
+    if da.nearest.any():
+        notes.append(
+            f"{int(da.nearest.sum()):,} cells overlap no district and took the nearest one"
+        )
+    if da.split.any():
+        notes.append(
+            f"{int(da.split.sum()):,} cells straddle a district boundary and took the "
+            "district of largest overlap"
+        )
+    return district
+
+
+@dataclass(frozen=True, eq=False)
+class _CustomerCounts:
+    """Customer figures per cell; ``customer_cell`` is each customer's cell row (or None)."""
+
+    counts: np.ndarray
+    total: np.ndarray
+    spend: np.ndarray
+    handsets: np.ndarray
+    customer_cell: np.ndarray | None
+
+
+def _customers(
+    cust: gpd.GeoDataFrame | None, codes: tuple[str, ...], cells: _Cells, notes: list[str]
+) -> _CustomerCounts:
+    """Customers, customers per segment code, spend and handsets per cell."""
+    n = cells.n
+    if cust is None or not len(cust):
+        return _CustomerCounts(
+            np.zeros((n, len(codes)), dtype=np.int64),
+            np.zeros(n, dtype=np.int64),
+            np.zeros(n),
+            np.zeros(n),
+            None,
+        )
+    loc = cells.locate(point_xy(np.asarray(cust.geometry.values, dtype=object)))
+    customer_cell = loc.cell
+    customer_cell.setflags(write=False)
+    notes.extend(_snap_note("customers", loc, len(cust)))
+    seg = (
+        cust["segment"].astype("string")
+        if "segment" in cust.columns
+        else pd.Series(pd.NA, index=cust.index)
+    )
+    code_idx = pd.Index(list(codes)).get_indexer(seg.astype(object)).astype(np.int64)
+    unknown = code_idx < 0
+    if unknown.any():
+        shown = sorted({str(s) for s in seg[unknown].head(1000)})[:5]
+        notes.append(
+            f"{int(unknown.sum()):,} customers have a segment outside the catalogue "
+            f"(e.g. {', '.join(shown)}): counted in 'customers' only"
+        )
+    ok = (loc.cell >= 0) & ~unknown
+    flat = np.bincount(loc.cell[ok] * len(codes) + code_idx[ok], minlength=n * len(codes))
+    counts = flat.reshape(n, len(codes))
+    total = np.bincount(loc.cell[loc.cell >= 0], minlength=n)
+    spend = sum_by_cell(loc.cell, _numeric(cust, "spend", 0.0, "customers", notes), n)
+    if "handsets" in cust.columns:
+        hs = _numeric(cust, "handsets", 1.0, "customers", notes)
+    else:
+        hs = np.ones(len(cust))
+        notes.append("customers carry no 'handsets': each customer counted as 1 handset")
+    handsets = sum_by_cell(loc.cell, hs, n)
+    return _CustomerCounts(counts, total, spend, handsets, customer_cell)
+
+
+def _sites(
+    st: gpd.GeoDataFrame | None, coverage: CoverageConfig, cells: _Cells, notes: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(sites, sectors, coverage_raw, coverage)`` per cell from the site layer."""
+    n = cells.n
+    if st is None or not len(st):
+        return np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n), np.zeros(n)
+    sxy = point_xy(np.asarray(st.geometry.values, dtype=object))
+    snotes: list[str] = []
+    sect = _numeric(st, "sectors", coverage.default_sectors, "sites", snotes)
+    rad = _numeric(st, "radius_m", coverage.default_radius_m, "sites", snotes)
+    notes.extend(snotes)
+    tech = (
+        st["technology"].to_numpy(dtype=object)
+        if "technology" in st.columns
+        else np.full(len(st), None, dtype=object)
+    )
+    sloc = cells.locate(sxy, snap=False)
+    outside = int((sloc.cell < 0).sum())
+    if outside:
+        notes.append(
+            f"{outside:,} of {len(st):,} sites lie outside every cell: not counted in "
+            "'sites'/'sectors', but their coverage still reaches the cells in range"
+        )
+    sites = np.bincount(sloc.cell[sloc.cell >= 0], minlength=n)
+    sectors = sum_by_cell(sloc.cell, sect, n)
+    finite = np.isfinite(sxy).all(axis=1)
+    raw, score = coverage_scores(
+        cells.cxy,
+        sxy[finite],
+        coverage.weight_of(tech[finite]),
+        sect[finite],
+        rad[finite],
+        coverage,
+    )
+    return sites, sectors, raw, score
+
+
+def _flagged_adjacency(
+    pairs: np.ndarray,
+    district: np.ndarray,
+    layers: Layers,
+    config: CellsConfig,
+    cells: _Cells,
+    notes: list[str],
+) -> Adjacency:
+    """The CSR adjacency with district crossings and barrier cuts flagged (noting cells in
+    several pieces and separate parts)."""
+    codes_d = pd.factorize(pd.Series(district, dtype=object))[0]
+    crosses = codes_d[pairs[:, 0]] != codes_d[pairs[:, 1]] if len(pairs) else np.zeros(0, bool)
+    cut = np.zeros(len(pairs), dtype=bool)
+    if config.use_barriers and layers.barriers is not None and len(layers.barriers):
+        cut = barrier_cuts(
+            pairs, cells.cxy, np.asarray(layers.barriers.geometry.values, dtype=object)
+        )
+    adjacency = Adjacency.from_edges(cells.n, pairs, crosses, cut)
+    multi = int((cells.lat.clipped & (shapely.get_num_geometries(cells.geoms) > 1)).sum())
+    if multi:
+        notes.append(
+            f"{multi:,} clipped cells are in several pieces (the boundary cuts them apart, e.g. "
+            "across a bay); each stays one cell"
+        )
+    ncomp = adjacency.n_components()
+    if ncomp > 1:
+        sizes = np.bincount(adjacency.components())
+        notes.append(
+            f"the cells form {ncomp:,} separate pieces (largest {int(sizes.max()):,} cells, "
+            f"{int((sizes == 1).sum()):,} isolated cells): grids cannot join them"
+        )
+    return adjacency
+
+
+def _cell_table(
+    cells: _Cells,
+    district: np.ndarray,
+    people: tuple[np.ndarray, np.ndarray | None],
+    customers: _CustomerCounts,
+    codes: tuple[str, ...],
+    network: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    crs: pyproj.CRS,
+) -> gpd.GeoDataFrame:
+    """The cells GeoDataFrame, columns in the documented order (index ``0..n-1``)."""
+    n = cells.n
+    population, households = people
+    sites, sectors, raw, score = network
+    area_km2 = cells.area_m2 / 1e6
+    data: dict[str, object] = {
+        "cell_id": pd.array(cells.lat.cell_id, dtype=object),
+        "district": pd.array(district, dtype=object),
+        "area_km2": area_km2,
+        "x": cells.cxy[:, 0],
+        "y": cells.cxy[:, 1],
+        "clipped": cells.lat.clipped,
+        "population": population,
+    }
+    if households is not None:
+        data["households"] = households
+    data["density"] = np.divide(population, area_km2, out=np.zeros(n), where=area_km2 > 0)
+    data["customers"] = customers.total
+    for k, code in enumerate(codes):
+        data[customer_column(code)] = customers.counts[:, k]
+    data["spend"] = customers.spend
+    data["handsets"] = customers.handsets
+    data["sites"] = sites
+    data["sectors"] = sectors
+    data["coverage"] = score
+    data["coverage_raw"] = raw
+    return gpd.GeoDataFrame(data, geometry=cells.geoms, crs=crs, index=pd.RangeIndex(n))
+
+
 # ------------------------------------------------------------------ build
 def build_cells(
     layers: Layers,
@@ -391,16 +708,7 @@ def build_cells(
     :class:`~gridplan.errors.InputError` when the settings or layers cannot be used.
     """
     crs = pyproj.CRS.from_user_input(layers.crs)
-    if not is_metric(crs):
-        raise InputError(
-            Problem(
-                f"the work CRS {crs.name!r} is not projected in metres",
-                "layers",
-                "load the layers with gridplan.layers.load_layers (it reprojects to the local UTM "
-                "zone) or "
-                "reproject them to a metric CRS",
-            )
-        )
+    _require_metric(crs)
     notes: list[str] = []
     progress(0.0, "preparing the boundary")
     layers = _in_work_crs(layers, crs, notes)
@@ -408,232 +716,29 @@ def build_cells(
 
     lat = _choose_lattice(layers, config, boundary, polygons, scaled(progress, 0.0, 0.35))
     notes.extend(lat.notes)
-    n = lat.n
-    geoms = lat.geometry
-    tree = shapely.STRtree(geoms)
-    area_m2 = shapely.area(geoms)
-    cxy = np.column_stack([shapely.get_x(c := shapely.centroid(geoms)), shapely.get_y(c)])
-
-    # ---- adjacency topology
+    cells = _prepare_cells(lat, config)
     progress(0.35, "linking neighbouring cells")
-    pairs, verify = lat.candidate_pairs, lat.verify
-    if len(pairs) and verify.any():
-        ok = np.ones(len(pairs), dtype=bool)
-        ok[verify] = verify_contacts(
-            geoms,
-            pairs[verify],
-            config.contiguity,
-            tolerance_m=config.snap_tolerance_m,
-            min_shared_m=config.min_shared_m,
-        )
-        pairs = pairs[ok]
-
-    locator = CellLocator(geoms, lat.vertices, lat.convex, lat.border, tree, lat.locate)
-
-    def locate(xy: np.ndarray, *, snap: bool = True) -> Located:
-        return locate_points(xy, locator, snap=snap, max_snap_m=config.max_snap_m)
-
-    # ---- population (+ households)
+    pairs = _neighbour_pairs(lat, config)
     progress(0.45, "spreading population onto cells")
-    population = np.zeros(n)
-    households: np.ndarray | None = None
-    pop = layers.population
-    if pop is not None and len(pop):
-        pgeoms = _valid(np.asarray(pop.geometry.values, dtype=object), "population", notes)
-        persons = _numeric(pop, "population", 0.0, "population features", notes)
-        has_hh = "households" in pop.columns
-        hh = _numeric(pop, "households", 0.0, "population features", notes) if has_hh else None
-        poly = is_polygonal(pgeoms)
-        point_rows = np.flatnonzero(~poly)
-        if poly.any():
-            prow = np.flatnonzero(poly)
-            aw = area_weights(pgeoms[prow], geoms, tree, area_m2, lat.vertices, lat.convex)
-            population += aw.apply(persons[prow], n)
-            if hh is not None:
-                households = aw.apply(hh[prow], n)
-            partial = (~aw.uncovered) & (aw.covered_fraction < 0.999)
-            if partial.any():
-                moved = float(np.sum(persons[prow][partial] * (1 - aw.covered_fraction[partial])))
-                notes.append(
-                    f"{int(partial.sum()):,} population polygons lie partly outside the cells; "
-                    f"their {_fmt(moved)} persons outside were renormalised onto the cells they "
-                    "overlap (area weights divided by the covered area)"
-                )
-            if aw.uncovered.any():
-                left = float(persons[prow][aw.uncovered].sum())
-                notes.append(
-                    f"{int(aw.uncovered.sum()):,} population polygons lie wholly outside the "
-                    f"cells (outside the city): their {_fmt(left)} persons are not counted"
-                )
-        if len(point_rows):
-            point_rows = np.sort(point_rows)
-            loc = locate(point_xy(pgeoms[point_rows]))
-            population += sum_by_cell(loc.cell, persons[point_rows], n)
-            if hh is not None:
-                hh_pts = sum_by_cell(loc.cell, hh[point_rows], n)
-                households = hh_pts if households is None else households + hh_pts
-            notes.extend(_snap_note("population points", loc, len(point_rows)))
-        if hh is not None and households is None:
-            households = np.zeros(n)
-
-    # ---- districts
+    people = _population(layers.population, cells, notes)
     progress(0.6, "assigning districts")
-    if layers.districts is not None and len(layers.districts):
-        dgeo = polygonal(
-            _valid(np.asarray(layers.districts.geometry.values, dtype=object), "district", notes)
-        )
-        dnames = (
-            layers.districts["district"].astype(str).to_numpy(dtype=object)
-            if "district" in layers.districts.columns
-            else layers.districts.index.astype(str).to_numpy(dtype=object)
-        )
-        ok = is_polygonal(dgeo)
-        da = assign_districts(geoms, tree, dgeo[ok])
-        district = dnames[ok][da.district]
-        if da.nearest.any():
-            notes.append(
-                f"{int(da.nearest.sum()):,} cells overlap no district and took the nearest one"
-            )
-        if da.split.any():
-            notes.append(
-                f"{int(da.split.sum()):,} cells straddle a district boundary and took the "
-                "district of largest overlap"
-            )
-    else:
-        district = np.full(n, layers.name, dtype=object)
-        notes.append(f"no district layer: every cell is in district {layers.name!r}")
-
-    # ---- customers
+    district = _districts(layers, cells, notes)
     progress(0.7, "counting customers")
     codes = config.segments.codes
-    counts = np.zeros((n, len(codes)), dtype=np.int64)
-    spend = np.zeros(n)
-    handsets = np.zeros(n)
-    cust = layers.customers
-    customer_cell = None
-    if cust is not None and len(cust):
-        loc = locate(point_xy(np.asarray(cust.geometry.values, dtype=object)))
-        customer_cell = loc.cell
-        customer_cell.setflags(write=False)
-        notes.extend(_snap_note("customers", loc, len(cust)))
-        seg = (
-            cust["segment"].astype("string")
-            if "segment" in cust.columns
-            else pd.Series(pd.NA, index=cust.index)
-        )
-        code_idx = pd.Index(list(codes)).get_indexer(seg.astype(object)).astype(np.int64)
-        unknown = code_idx < 0
-        if unknown.any():
-            shown = sorted({str(s) for s in seg[unknown].head(1000)})[:5]
-            notes.append(
-                f"{int(unknown.sum()):,} customers have a segment outside the catalogue "
-                f"(e.g. {', '.join(shown)}): counted in 'customers' only"
-            )
-        ok = (loc.cell >= 0) & ~unknown
-        flat = np.bincount(loc.cell[ok] * len(codes) + code_idx[ok], minlength=n * len(codes))
-        counts = flat.reshape(n, len(codes))
-        total = np.bincount(loc.cell[loc.cell >= 0], minlength=n)
-        spend = sum_by_cell(loc.cell, _numeric(cust, "spend", 0.0, "customers", notes), n)
-        if "handsets" in cust.columns:
-            hs = _numeric(cust, "handsets", 1.0, "customers", notes)
-        else:
-            hs = np.ones(len(cust))
-            notes.append("customers carry no 'handsets': each customer counted as 1 handset")
-        handsets = sum_by_cell(loc.cell, hs, n)
-    else:
-        total = np.zeros(n, dtype=np.int64)
-
-    # ---- sites and coverage
+    customers = _customers(layers.customers, codes, cells, notes)
     progress(0.85, "scoring network coverage")
-    sites = np.zeros(n, dtype=np.int64)
-    sectors = np.zeros(n)
-    raw = np.zeros(n)
-    score = np.zeros(n)
-    st = layers.sites
-    if st is not None and len(st):
-        sxy = point_xy(np.asarray(st.geometry.values, dtype=object))
-        snotes: list[str] = []
-        sect = _numeric(st, "sectors", config.coverage.default_sectors, "sites", snotes)
-        rad = _numeric(st, "radius_m", config.coverage.default_radius_m, "sites", snotes)
-        notes.extend(snotes)
-        tech = (
-            st["technology"].to_numpy(dtype=object)
-            if "technology" in st.columns
-            else np.full(len(st), None, dtype=object)
-        )
-        sloc = locate(sxy, snap=False)
-        outside = int((sloc.cell < 0).sum())
-        if outside:
-            notes.append(
-                f"{outside:,} of {len(st):,} sites lie outside every cell: not counted in "
-                "'sites'/'sectors', but their coverage still reaches the cells in range"
-            )
-        sites = np.bincount(sloc.cell[sloc.cell >= 0], minlength=n)
-        sectors = sum_by_cell(sloc.cell, sect, n)
-        finite = np.isfinite(sxy).all(axis=1)
-        raw, score = coverage_scores(
-            cxy,
-            sxy[finite],
-            config.coverage.weight_of(tech[finite]),
-            sect[finite],
-            rad[finite],
-            config.coverage,
-        )
-
-    # ---- adjacency flags
+    network = _sites(layers.sites, config.coverage, cells, notes)
     progress(0.93, "marking district crossings and barriers")
-    codes_d = pd.factorize(pd.Series(district, dtype=object))[0]
-    crosses = codes_d[pairs[:, 0]] != codes_d[pairs[:, 1]] if len(pairs) else np.zeros(0, bool)
-    cut = np.zeros(len(pairs), dtype=bool)
-    if config.use_barriers and layers.barriers is not None and len(layers.barriers):
-        cut = barrier_cuts(pairs, cxy, np.asarray(layers.barriers.geometry.values, dtype=object))
-    adjacency = Adjacency.from_edges(n, pairs, crosses, cut)
-    multi = int((lat.clipped & (shapely.get_num_geometries(geoms) > 1)).sum())
-    if multi:
-        notes.append(
-            f"{multi:,} clipped cells are in several pieces (the boundary cuts them apart, e.g. "
-            "across a bay); each stays one cell"
-        )
-    ncomp = adjacency.n_components()
-    if ncomp > 1:
-        sizes = np.bincount(adjacency.components())
-        notes.append(
-            f"the cells form {ncomp:,} separate pieces (largest {int(sizes.max()):,} cells, "
-            f"{int((sizes == 1).sum()):,} isolated cells): grids cannot join them"
-        )
-
-    # ---- the table
-    area_km2 = area_m2 / 1e6
-    data: dict[str, object] = {
-        "cell_id": pd.array(lat.cell_id, dtype=object),
-        "district": pd.array(district, dtype=object),
-        "area_km2": area_km2,
-        "x": cxy[:, 0],
-        "y": cxy[:, 1],
-        "clipped": lat.clipped,
-        "population": population,
-    }
-    if households is not None:
-        data["households"] = households
-    data["density"] = np.divide(population, area_km2, out=np.zeros(n), where=area_km2 > 0)
-    data["customers"] = total
-    for k, code in enumerate(codes):
-        data[customer_column(code)] = counts[:, k]
-    data["spend"] = spend
-    data["handsets"] = handsets
-    data["sites"] = sites
-    data["sectors"] = sectors
-    data["coverage"] = score
-    data["coverage_raw"] = raw
-    cells = gpd.GeoDataFrame(data, geometry=geoms, crs=crs, index=pd.RangeIndex(n))
-    progress(1.0, f"{n:,} cells ready")
+    adjacency = _flagged_adjacency(pairs, district, layers, config, cells, notes)
+    table = _cell_table(cells, district, people, customers, codes, network, crs)
+    progress(1.0, f"{cells.n:,} cells ready")
     return CellSet(
-        cells,
+        table,
         adjacency,
         tuple(notes),
         config,
         h3_resolution=lat.h3_resolution,
         square_size_m=lat.square_size_m,
-        customer_cell=customer_cell,
-        locator=locator,
+        customer_cell=customers.customer_cell,
+        locator=cells.locator,
     )

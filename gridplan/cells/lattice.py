@@ -44,6 +44,7 @@ from h3.api import basic_int as h3i
 
 from gridplan.cells.clipping import intersect_with
 from gridplan.cells.overlap import pad_to, pad_vertices
+from gridplan.cells.polygon_graph import contact_candidates, unique_pairs
 from gridplan.errors import InputError, Problem
 from gridplan.layers.crs import WGS84
 from gridplan.progress import ProgressCallback, no_progress
@@ -204,16 +205,6 @@ def _h3_polygons(ids: np.ndarray, to_work: pyproj.Transformer) -> tuple[np.ndarr
     xy = _transform_xy(to_work, latlng[:, ::-1])
     rings = shapely.linearrings(xy, indices=np.repeat(np.arange(len(ids)), counts))
     return shapely.polygons(rings), pad_vertices(xy, counts)
-
-
-def unique_pairs(pairs: np.ndarray, n: int) -> np.ndarray:
-    """Sorted unique rows ``(i, j)`` with ``i < j`` (int64 keys, no ``np.unique(axis=0)``)."""
-    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-    lo = np.minimum(pairs[:, 0], pairs[:, 1])
-    hi = np.maximum(pairs[:, 0], pairs[:, 1])
-    key = np.sort(lo[lo != hi] * np.int64(max(n, 1)) + hi[lo != hi])
-    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
-    return np.column_stack(np.divmod(key, np.int64(max(n, 1))))
 
 
 def _shared_corner_pairs(verts: np.ndarray) -> np.ndarray:
@@ -572,10 +563,7 @@ def polygon_lattice(
             )
         )
     progress(0.5, "finding polygon neighbours")
-    tree = shapely.STRtree(geoms)
-    a, b = tree.query(geoms, predicate="dwithin", distance=snap_tolerance_m)
-    upper = a < b
-    pairs = np.column_stack([a[upper], b[upper]]).astype(np.int64)
+    pairs = contact_candidates(geoms, tolerance_m=snap_tolerance_m)
     gap = boundary.area - float(area.sum())
     if clip and gap > 1e-3 * boundary.area:
         notes.append(
@@ -597,34 +585,3 @@ def polygon_lattice(
         None,
         tuple(notes),
     )
-
-
-# ------------------------------------------------------------ contiguity
-def verify_contacts(
-    geoms: np.ndarray,
-    pairs: np.ndarray,
-    contiguity: str,
-    *,
-    tolerance_m: float = 0.01,
-    min_shared_m: float = 1.0,
-) -> np.ndarray:
-    """Which candidate pairs really are neighbours (bool per pair), geometrically.
-
-    Queen: the two cells come within ``tolerance_m`` metres of each other.
-    Rook: the length of cell i's boundary lying within ``tolerance_m`` of cell j
-    exceeds ``min_shared_m`` metres (a shared edge, not a corner); overlapping
-    polygons count as rook neighbours too. The tolerance absorbs floating-point
-    noise between clipped edges and digitising slivers between user polygons.
-    """
-    if len(pairs) == 0:
-        return np.zeros(0, dtype=bool)
-    a, b = pairs[:, 0], pairs[:, 1]
-    if contiguity == "queen":
-        return shapely.dwithin(geoms[a], geoms[b], tolerance_m)
-    used = np.unique(pairs)
-    grown = np.empty(len(geoms), dtype=object)
-    outline = np.empty(len(geoms), dtype=object)
-    grown[used] = shapely.buffer(geoms[used], tolerance_m, quad_segs=1)
-    outline[used] = shapely.boundary(geoms[used])
-    shared = shapely.length(shapely.intersection(outline[a], grown[b]))
-    return shared > min_shared_m

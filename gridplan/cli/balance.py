@@ -164,11 +164,12 @@ def _problem(what: str, where: str, fix: str) -> InputError:
 def _read_csv(path: str, option: str, *, text: bool = False) -> pd.DataFrame:
     """A CSV table as given to ``option``; every reading problem is an :class:`InputError`.
 
-    The index holds the spreadsheet row numbers (the header is row 1). ``text`` reads
+    Read by :func:`gridplan.layers.read.read_table` (UTF-8 with or without BOM, GB18030):
+    the index holds the spreadsheet row numbers (the header is row 1). ``text`` reads
     every column as text (ids and manager names); otherwise ids that numbers would spoil
     (leading zeros, long digit strings) stay text and the other columns are inferred.
     """
-    from gridplan.layers.read import _check_exists, _guess_encoding, _id_like, _reader_says, _sniff
+    from gridplan.layers.read import _check_exists, _sniff, read_table
 
     p = Path(path)
     _check_exists(p)
@@ -182,32 +183,7 @@ def _read_csv(path: str, option: str, *, text: bool = False) -> pd.DataFrame:
         if fits in (".gpkg", ".shp", ".fgb", ".geojson", ".kml", ".zip") and option == "--units":
             fix += ", or give a polygon layer of grids with --grids instead of --units"
         raise _problem(f"this is not a CSV table: it looks like {desc}", str(p), fix)
-    try:
-        with open(p, "rb") as f:
-            head = f.read(65536)
-        encoding = _guess_encoding(head)
-        first = head.split(b"\n", 1)[0].decode(encoding, errors="replace")
-        sep = max((",", ";", "\t", "|"), key=first.count)
-        options: dict[str, Any] = {"sep": sep, "encoding": encoding, "encoding_errors": "replace"}
-        if text:
-            df = pd.read_csv(p, dtype=str, **options)
-        else:
-            sample = pd.read_csv(p, dtype=str, nrows=10_000, **options)
-            keep = {c: str for c in sample.columns if _id_like(sample[c])}
-            df = pd.read_csv(p, dtype=keep, **options)
-    except Exception as exc:  # pandas' parser errors, decoding, permissions …
-        raise _problem(
-            f"cannot be read as a CSV table (reader: {_reader_says(exc)})",
-            str(p),
-            "export it again as CSV (UTF-8, comma-separated, one header row)",
-        ) from exc
-    df.columns = [str(c).strip() for c in df.columns]
-    df.index = pd.RangeIndex(2, len(df) + 2, name="row")
-    df = df.dropna(how="all")
-    if text:
-        df = df.apply(lambda s: s.str.strip())
-        df = df.mask(df == "")
-    return df
+    return read_table(p, text=text)
 
 
 def _rows(index: Sequence[Any], noun: str = "rows", limit: int = 5) -> str:
@@ -659,7 +635,7 @@ def _run_grids(args: argparse.Namespace, progress: Callable[[float, str], None])
         balance_grids,
         geometry_adjacency,
     )
-    from gridplan.cli.main import read_polygon_cells
+    from gridplan.layers.read import read_polygon_cells
     from gridplan.workload import (
         default_workload_config,
         grid_workload,

@@ -152,69 +152,11 @@ def _parse_floors(items: Sequence[str]) -> dict[str, float]:
     return floors
 
 
-def read_polygon_cells(path: str, id_column: str, *, layer: str | None = None):
-    """Read a polygon layer as cells in its local UTM CRS (metres), checked for use.
-
-    Adds ``area_km2``, ``x`` and ``y`` (centroid, metres) when missing, and a single
-    district named after the file when there is no ``district`` column.
-    """
-    import numpy as np
-    import shapely
-
-    from gridplan.layers.crs import local_metric_crs
-    from gridplan.layers.read import read_layer
-
-    gdf = read_layer(path, layer=layer)
-    where = Path(path).name
-    problems = []
-    if gdf.crs is None:
-        problems.append(
-            Problem("the layer has no CRS", where, "save it with its coordinate system")
-        )
-    if id_column not in gdf.columns:
-        problems.append(
-            Problem(
-                f"no id column {id_column!r}",
-                where,
-                f"give --id one of {', '.join(map(str, gdf.columns.drop('geometry')))}",
-            )
-        )
-    elif gdf[id_column].duplicated().any():
-        dup = gdf.loc[gdf[id_column].duplicated(), id_column].astype(str).head(5).tolist()
-        problems.append(
-            Problem(f"duplicate ids in {id_column!r}: {', '.join(dup)}", where, "make ids unique")
-        )
-    kinds = set(gdf.geom_type.dropna().unique())
-    if not kinds <= {"Polygon", "MultiPolygon"}:
-        problems.append(
-            Problem(
-                f"cells must be polygons; found {', '.join(sorted(kinds)) or 'no geometry'}",
-                where,
-                "give a polygon layer (cells from `gridplan cells`, tracts, blocks…)",
-            )
-        )
-    if problems:
-        raise InputError(problems)
-    gdf = gdf.to_crs(local_metric_crs(gdf)).reset_index(drop=True)
-    invalid = ~gdf.geometry.is_valid
-    if invalid.any():
-        gdf.loc[invalid, "geometry"] = shapely.make_valid(gdf.geometry[invalid].values)
-    if "area_km2" not in gdf.columns:
-        gdf["area_km2"] = gdf.geometry.area / 1e6
-    centroids = gdf.geometry.centroid
-    for col, values in (("x", centroids.x), ("y", centroids.y)):
-        if col not in gdf.columns:
-            gdf[col] = np.asarray(values)
-    if "district" not in gdf.columns:
-        gdf["district"] = Path(path).stem
-    gdf["district"] = gdf["district"].astype(str)
-    return gdf
-
-
 def _cmd_partition(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from gridplan.cells.polygon_graph import polygon_adjacency
+    from gridplan.layers.read import read_polygon_cells
     from gridplan.partition import PartitionConfig, partition_cells
 
     progress = StderrProgress(args.quiet)

@@ -1,8 +1,9 @@
 """The city's layers: read any format, validate (every problem at once), uploads and zip
 guards, the layer model, customer segments and CRS helpers.
 
-Modules: ``read`` (files → layers), ``validate`` (rules per layer kind), ``uploads``
-(size, traversal and bomb checks), ``model`` (:class:`Layers`), ``segments``, ``crs``.
+Modules: ``read`` (files → layers; :func:`read_table`, the one CSV/XLSX table reader;
+:func:`read_polygon_cells`), ``validate`` (rules per layer kind), ``uploads`` (size,
+traversal and bomb checks), ``model`` (:class:`Layers`), ``segments``, ``crs``.
 """
 
 from gridplan.layers.model import (
@@ -18,6 +19,8 @@ from gridplan.layers.read import (
     list_layers,
     load_layers,
     read_layer,
+    read_polygon_cells,
+    read_table,
     to_wgs84,
 )
 
@@ -32,5 +35,7 @@ __all__ = [
     "list_layers",
     "load_layers",
     "read_layer",
+    "read_polygon_cells",
+    "read_table",
     "to_wgs84",
 ]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import io
 import os
 import re
 import zipfile
@@ -59,6 +60,8 @@ __all__ = [
     "list_layers",
     "load_layers",
     "read_layer",
+    "read_polygon_cells",
+    "read_table",
     "to_wgs84",
     "validate_layer",
 ]
@@ -213,6 +216,61 @@ def list_layers(path: str | os.PathLike[str]) -> list[str]:
         raise InputError(_unreadable(p, ext, exc)) from exc
 
 
+def read_polygon_cells(
+    path: str | os.PathLike[str], id_column: str, *, layer: str | None = None
+) -> gpd.GeoDataFrame:
+    """Read a polygon layer as cells in its local UTM CRS (metres), checked for use.
+
+    Adds ``area_km2``, ``x`` and ``y`` (centroid, metres) when missing, and a single
+    district named after the file when there is no ``district`` column.
+    """
+    gdf = read_layer(path, layer=layer)
+    where = Path(path).name
+    problems = []
+    if gdf.crs is None:
+        problems.append(
+            Problem("the layer has no CRS", where, "save it with its coordinate system")
+        )
+    if id_column not in gdf.columns:
+        problems.append(
+            Problem(
+                f"no id column {id_column!r}",
+                where,
+                f"give --id one of {', '.join(map(str, gdf.columns.drop('geometry')))}",
+            )
+        )
+    elif gdf[id_column].duplicated().any():
+        dup = gdf.loc[gdf[id_column].duplicated(), id_column].astype(str).head(5).tolist()
+        problems.append(
+            Problem(f"duplicate ids in {id_column!r}: {', '.join(dup)}", where, "make ids unique")
+        )
+    kinds = set(gdf.geom_type.dropna().unique())
+    if not kinds <= {"Polygon", "MultiPolygon"}:
+        problems.append(
+            Problem(
+                f"cells must be polygons; found {', '.join(sorted(kinds)) or 'no geometry'}",
+                where,
+                "give a polygon layer (cells from `gridplan cells`, tracts, blocks…)",
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    gdf = gdf.to_crs(local_metric_crs(gdf)).reset_index(drop=True)
+    invalid = ~gdf.geometry.is_valid
+    if invalid.any():
+        gdf.loc[invalid, "geometry"] = shapely.make_valid(gdf.geometry[invalid].values)
+    if "area_km2" not in gdf.columns:
+        gdf["area_km2"] = gdf.geometry.area / 1e6
+    centroids = gdf.geometry.centroid
+    for col, values in (("x", centroids.x), ("y", centroids.y)):
+        if col not in gdf.columns:
+            gdf[col] = np.asarray(values)
+    if "district" not in gdf.columns:
+        gdf["district"] = Path(path).stem
+    gdf["district"] = gdf["district"].astype(str)
+    return gdf
+
+
 def _extension(p: Path) -> str:
     return "" if p.is_dir() and p.suffix.lower() != ".gdb" else p.suffix.lower()
 
@@ -363,6 +421,7 @@ def _read_zip(p: Path, layer: str | None, shown: str) -> gpd.GeoDataFrame:
 
 
 def _guess_encoding(head: bytes) -> str:
+    """UTF-8 with a BOM, UTF-8, GB18030 (a superset of GBK and GB2312), else Latin-1."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     try:
@@ -377,20 +436,48 @@ def _guess_encoding(head: bytes) -> str:
         return "latin-1"
 
 
-def _read_csv(p: Path) -> pd.DataFrame:
-    with open(p, "rb") as f:
-        head = f.read(65536)
+def _opened(src: Path | bytes) -> Path | io.BytesIO:
+    """Something pandas reads: the path itself, or a fresh in-memory file for bytes."""
+    return io.BytesIO(src) if isinstance(src, bytes) else src
+
+
+def _read_csv(src: Path | bytes, *, text: bool = False) -> pd.DataFrame:
+    """A CSV table (path or bytes), encoding and separator guessed from the first bytes.
+
+    The index holds the spreadsheet row numbers (index ``row``, the header is row 1);
+    wholly empty rows are dropped and column names stripped. ``text`` reads every column
+    as stripped text (``""`` becomes missing); otherwise ids that numbers would spoil
+    (leading zeros, long digit strings) stay text and the other columns are inferred.
+    Reader errors are raised as they are.
+    """
+    if isinstance(src, bytes):
+        head = src[:65536]
+    else:
+        with open(src, "rb") as f:
+            head = f.read(65536)
     encoding = _guess_encoding(head)
     first = head.split(b"\n", 1)[0].decode(encoding, errors="replace")
     sep = max((",", ";", "\t", "|"), key=first.count)
     options = {"sep": sep, "encoding": encoding, "encoding_errors": "replace"}
-    # Ids such as 007 or 20-digit account numbers must stay text: decide on a sample.
-    sample = pd.read_csv(p, dtype=str, nrows=10_000, **options)
-    text = {c: str for c in sample.columns if _id_like(sample[c])}
-    df = pd.read_csv(p, dtype=text, skip_blank_lines=False, low_memory=False, **options)
+    if text:
+        dtype: Any = str
+    else:
+        # Ids such as 007 or 20-digit account numbers must stay text: decide on a sample.
+        sample = pd.read_csv(_opened(src), dtype=str, nrows=10_000, **options)
+        dtype = {c: str for c in sample.columns if _id_like(sample[c])}
+    df = pd.read_csv(_opened(src), dtype=dtype, skip_blank_lines=False, low_memory=False, **options)
+    return _tidy(df, text=text)
+
+
+def _tidy(df: pd.DataFrame, *, text: bool = False) -> pd.DataFrame:
+    """Spreadsheet row numbers as index (header = row 1), empty rows dropped, names
+    stripped; with ``text`` the values stripped too and ``""`` made missing."""
     df.index = pd.RangeIndex(2, len(df) + 2, name="row")  # spreadsheet row numbers
     df = df.dropna(how="all")
     df.columns = [str(c).strip() for c in df.columns]
+    if text:
+        df = df.apply(lambda s: s.str.strip())
+        df = df.mask(df == "")
     return df
 
 
@@ -400,23 +487,78 @@ def _id_like(s: pd.Series) -> bool:
     return bool(text.str.fullmatch(r"[+-]?0\d+|\d{16,}").any())
 
 
-def _read_excel(p: Path, layer: str | None, shown: str) -> pd.DataFrame:
-    with pd.ExcelFile(p, engine="openpyxl") as xf:
+def _read_excel(
+    p: Path | bytes, layer: str | None, shown: str, *, text: bool = False
+) -> pd.DataFrame:
+    """One sheet of an XLSX workbook (``layer``, else the only sheet with data), indexed
+    and tidied like :func:`_read_csv`."""
+    dtype = str if text else None
+    with pd.ExcelFile(_opened(p), engine="openpyxl") as xf:
         sheets = [str(s) for s in xf.sheet_names]
         if layer is None and len(sheets) > 1:
-            frames = {str(k): v for k, v in pd.read_excel(xf, sheet_name=None).items()}
+            frames = {str(k): v for k, v in pd.read_excel(xf, sheet_name=None, dtype=dtype).items()}
             filled = [k for k, v in frames.items() if not v.dropna(how="all").empty]
             if len(filled) != 1:
                 _choose(filled or sheets, None, shown, "sheet", "layer='SHEET NAME'")
             df = frames[filled[0]]
         else:
             df = pd.read_excel(
-                xf, sheet_name=_choose(sheets, layer, shown, "sheet", "layer='SHEET'")
+                xf,
+                sheet_name=_choose(sheets, layer, shown, "sheet", "layer='SHEET'"),
+                dtype=dtype,
             )
-    df.index = pd.RangeIndex(2, len(df) + 2, name="row")
-    df = df.dropna(how="all")
-    df.columns = [str(c).strip() for c in df.columns]
-    return df
+    return _tidy(df, text=text)
+
+
+def read_table(
+    source: str | os.PathLike[str] | bytes,
+    *,
+    sheet: str | None = None,
+    text: bool = False,
+    name: str | None = None,
+) -> pd.DataFrame:
+    """Read a plain table: CSV (also TSV/TXT, separator guessed) or an XLSX sheet.
+
+    ``source`` is a path or the file's bytes (an upload; ``name`` then names it in
+    messages). CSV encodings: UTF-8 with or without BOM, GB18030/GBK (Chinese
+    spreadsheets), else Latin-1. XLSX is told by its extension or its zip signature;
+    ``sheet`` chooses the sheet (required when several hold data).
+
+    The index holds the spreadsheet row numbers (index ``row``, the header is row 1);
+    wholly empty rows are dropped and column names stripped. ``text`` reads every
+    column as stripped text (``""`` becomes missing); otherwise ids that numbers would
+    spoil (leading zeros, more than 15 digits) stay text and other columns are inferred.
+
+    Raises :class:`InputError` for a missing file, a folder, or a file that cannot be read.
+    """
+    if isinstance(source, bytes | bytearray | memoryview):
+        src: Path | bytes = bytes(source)
+        where = name or "the uploaded table"
+        excel = src.startswith(b"PK\x03\x04") or Path(where).suffix.lower() in _EXCEL
+    else:
+        src = Path(source)
+        where = str(src)
+        _check_exists(src)
+        if src.is_dir():
+            raise InputError(
+                Problem("this is a folder, not a table", where, "give a CSV or XLSX file")
+            )
+        excel = _extension(src) in _EXCEL or _sniff(src)[1] == ".zip"
+    try:
+        if excel:
+            return _read_excel(src, sheet, name or Path(where).name, text=text)
+        return _read_csv(src, text=text)
+    except InputError:
+        raise
+    except Exception as exc:  # pandas' parser errors, decoding, permissions …
+        kind, fix = (
+            ("an XLSX workbook", "save it again as an Excel workbook (.xlsx)")
+            if excel
+            else ("a CSV table", "export it again as CSV (UTF-8, comma-separated, one header row)")
+        )
+        raise InputError(
+            Problem(f"cannot be read as {kind} (reader: {_reader_says(exc)})", where, fix)
+        ) from exc
 
 
 def _read_parquet(

@@ -550,9 +550,32 @@ def _check_crs(check: _Checker) -> bool:
 
 def _check_geometry(check: _Checker) -> np.ndarray:
     """Check and repair the geometries of ``check.gdf``; returns the mask of usable rows."""
-    gdf, spec = check.gdf, check.spec
+    gdf = check.gdf
     geoms = np.array(gdf.geometry.array, dtype=object, copy=True)
     type_ids = shapely.get_type_id(geoms)
+    missing = _check_missing(check, geoms, type_ids)
+    if shapely.has_z(geoms[~missing]).any():
+        geoms = shapely.force_2d(geoms)
+    family = np.full(len(geoms), "", dtype=object)
+    for tid, fam in _FAMILY_OF_TYPE.items():
+        family[type_ids == tid] = fam
+    family[type_ids == 7] = "collection"
+    family[missing] = ""
+    if check.spec.geometry == ("point",):
+        _single_points(check, geoms, type_ids, missing, family)
+    usable = _check_families(check, family, ~missing)
+    usable = _repair_shapes(check, geoms, family, usable)
+    check.gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
+    check.gdf = (
+        check.gdf.rename_geometry("geometry")
+        if check.gdf.geometry.name != "geometry"
+        else check.gdf
+    )
+    return usable
+
+
+def _check_missing(check: _Checker, geoms: np.ndarray, type_ids: np.ndarray) -> np.ndarray:
+    """Mask of rows without a geometry (none, empty, or a point with NaN coordinates)."""
     missing = (type_ids < 0) | shapely.is_empty(geoms)
     point_idx = np.flatnonzero((type_ids == 0) & ~missing)
     if len(point_idx):
@@ -565,34 +588,39 @@ def _check_geometry(check: _Checker) -> np.ndarray:
             "fill in the geometries / coordinates of these rows, or delete the rows",
             missing,
         )
+    return missing
 
-    if shapely.has_z(geoms[~missing]).any():
-        geoms = shapely.force_2d(geoms)
 
-    family = np.full(len(geoms), "", dtype=object)
-    for tid, fam in _FAMILY_OF_TYPE.items():
-        family[type_ids == tid] = fam
-    family[type_ids == 7] = "collection"
-    family[missing] = ""
+def _single_points(
+    check: _Checker,
+    geoms: np.ndarray,
+    type_ids: np.ndarray,
+    missing: np.ndarray,
+    family: np.ndarray,
+) -> None:
+    """In a point layer, single-part multipoints become points (``geoms`` edited in place);
+    multipoints of several points are errors (``family`` set to "multipoint")."""
+    multi = (type_ids == 4) & ~missing
+    if not multi.any():
+        return
+    single = multi & (shapely.get_num_geometries(geoms) == 1)
+    geoms[single] = shapely.get_geometry(geoms[single], 0)
+    several = multi & ~single
+    if several.any():
+        check.error(
+            f"{_count(int(several.sum()), 'feature')} with several points each "
+            f"(multipoints); the {check.spec.kind} layer needs one point per feature",
+            "split multipart features into single parts in your GIS (QGIS: "
+            "'Multipart to singleparts')",
+            several,
+        )
+        family[several] = "multipoint"
 
-    # Single-part multipoints in a point layer become points.
-    if spec.geometry == ("point",):
-        multi = (type_ids == 4) & ~missing
-        if multi.any():
-            single = multi & (shapely.get_num_geometries(geoms) == 1)
-            geoms[single] = shapely.get_geometry(geoms[single], 0)
-            several = multi & ~single
-            if several.any():
-                check.error(
-                    f"{_count(int(several.sum()), 'feature')} with several points each "
-                    f"(multipoints); the {spec.kind} layer needs one point per feature",
-                    "split multipart features into single parts in your GIS (QGIS: "
-                    "'Multipart to singleparts')",
-                    several,
-                )
-                family[several] = "multipoint"
 
-    present = ~missing
+def _check_families(check: _Checker, family: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Mask of the rows whose geometry family the layer accepts (mixed or wrong types are
+    errors; with mixed types only the most common accepted family is usable)."""
+    spec = check.spec
     fams, counts = np.unique(family[present].astype(str), return_counts=True)
     fams_counts = dict(zip(fams.tolist(), counts.tolist(), strict=True))
     fams_counts.pop("multipoint", None)
@@ -636,54 +664,55 @@ def _check_geometry(check: _Checker) -> np.ndarray:
                 fix,
                 present,
             )
-            usable = np.zeros(len(geoms), dtype=bool)
+            usable = np.zeros(len(family), dtype=bool)
+    return usable
 
-    # Invalid polygons / lines: repair (warning); a repair that leaves nothing is an error.
+
+def _repair_shapes(
+    check: _Checker, geoms: np.ndarray, family: np.ndarray, usable: np.ndarray
+) -> np.ndarray:
+    """Repair invalid usable polygons / lines in place (a warning); a repair that leaves
+    nothing is an error and the row becomes unusable. Returns the new usable mask."""
     shaped = usable & np.isin(family, ["polygon", "line"])
-    if shaped.any():
-        idx = np.flatnonzero(shaped)
-        invalid_idx = idx[~shapely.is_valid(geoms[idx])]
-        if len(invalid_idx):
-            reasons = shapely.is_valid_reason(geoms[invalid_idx[:MAX_LISTED]])
-            fixed = np.empty(len(invalid_idx), dtype=object)
-            poly = family[invalid_idx] == "polygon"
-            if poly.any():
-                fixed[poly] = shapely.make_valid(
-                    geoms[invalid_idx[poly]], method="structure", keep_collapsed=False
-                )
-            if (~poly).any():
-                lines = shapely.make_valid(geoms[invalid_idx[~poly]])
-                fixed[~poly] = shapely.line_merge(_keep_family(lines, "line"))
-            fixed[poly] = _keep_family(fixed[poly], "polygon")
-            geoms[invalid_idx] = fixed
-            invalid = np.zeros(len(geoms), dtype=bool)
-            invalid[invalid_idx] = True
-            degenerate = np.zeros(len(geoms), dtype=bool)
-            degenerate[invalid_idx[shapely.is_empty(fixed)]] = True
-            repaired = invalid & ~degenerate
-            if repaired.any():
-                check.warn(
-                    f"{_count(int(repaired.sum()), 'invalid geometry', 'invalid geometries')}"
-                    f" repaired with make_valid ({'; '.join(dict.fromkeys(reasons))})",
-                    "nothing to do; to keep control of the shapes, fix them in your GIS "
-                    "(QGIS: Vector > Geometry Tools > Fix Geometries) and load again",
-                    repaired,
-                )
-            if degenerate.any():
-                check.error(
-                    _count(int(degenerate.sum()), "degenerate geometry", "degenerate geometries")
-                    + " (zero area or length, nothing left after repair)",
-                    "redraw or delete these features",
-                    degenerate,
-                )
-                usable &= ~degenerate
-
-    check.gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
-    check.gdf = (
-        check.gdf.rename_geometry("geometry")
-        if check.gdf.geometry.name != "geometry"
-        else check.gdf
-    )
+    if not shaped.any():
+        return usable
+    idx = np.flatnonzero(shaped)
+    invalid_idx = idx[~shapely.is_valid(geoms[idx])]
+    if not len(invalid_idx):
+        return usable
+    reasons = shapely.is_valid_reason(geoms[invalid_idx[:MAX_LISTED]])
+    fixed = np.empty(len(invalid_idx), dtype=object)
+    poly = family[invalid_idx] == "polygon"
+    if poly.any():
+        fixed[poly] = shapely.make_valid(
+            geoms[invalid_idx[poly]], method="structure", keep_collapsed=False
+        )
+    if (~poly).any():
+        lines = shapely.make_valid(geoms[invalid_idx[~poly]])
+        fixed[~poly] = shapely.line_merge(_keep_family(lines, "line"))
+    fixed[poly] = _keep_family(fixed[poly], "polygon")
+    geoms[invalid_idx] = fixed
+    invalid = np.zeros(len(geoms), dtype=bool)
+    invalid[invalid_idx] = True
+    degenerate = np.zeros(len(geoms), dtype=bool)
+    degenerate[invalid_idx[shapely.is_empty(fixed)]] = True
+    repaired = invalid & ~degenerate
+    if repaired.any():
+        check.warn(
+            f"{_count(int(repaired.sum()), 'invalid geometry', 'invalid geometries')}"
+            f" repaired with make_valid ({'; '.join(dict.fromkeys(reasons))})",
+            "nothing to do; to keep control of the shapes, fix them in your GIS "
+            "(QGIS: Vector > Geometry Tools > Fix Geometries) and load again",
+            repaired,
+        )
+    if degenerate.any():
+        check.error(
+            _count(int(degenerate.sum()), "degenerate geometry", "degenerate geometries")
+            + " (zero area or length, nothing left after repair)",
+            "redraw or delete these features",
+            degenerate,
+        )
+        usable = usable & ~degenerate
     return usable
 
 
