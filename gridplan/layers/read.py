@@ -41,6 +41,7 @@ from gridplan.errors import InputError, Problem
 from gridplan.layers.crs import WGS84, local_metric_crs
 from gridplan.layers.model import LAYER_KINDS, Layers
 from gridplan.layers.segments import SegmentCatalogue
+from gridplan.layers.uploads import check_zip
 from gridplan.layers.validate import (
     DEFAULT_CATALOGUE,
     Notice,
@@ -202,6 +203,8 @@ def list_layers(path: str | os.PathLike[str]) -> list[str]:
             with pd.ExcelFile(p, engine="openpyxl") as xf:
                 return [str(s) for s in xf.sheet_names]
         if ext == ".zip":
+            if zipfile.is_zipfile(p):
+                check_zip(p)
             members = _zip_members(p)
             shps = [m for m in members if m.lower().endswith(".shp")]
             return [Path(m).stem for m in shps] or [
@@ -384,6 +387,8 @@ def _zip_members(p: Path) -> list[str]:
 
 
 def _read_zip(p: Path, layer: str | None, shown: str) -> gpd.GeoDataFrame:
+    if zipfile.is_zipfile(p):  # the same guard as uploads: traversal, size, ratio (bombs)
+        check_zip(p)
     try:
         members = _zip_members(p)
     except zipfile.BadZipFile as exc:

@@ -636,3 +636,21 @@ def test_load_layers_plain_dataframe_is_a_problem_not_a_crash():
     with pytest.raises(InputError) as err:
         load_layers(boundary=city(), population=pd.DataFrame({"population": [1]}))
     assert "population layer has no geometry" in str(err.value)
+
+
+def test_a_zip_bomb_and_a_traversal_zip_are_refused_by_the_reader(tmp_path):
+    import zipfile
+
+    from gridplan.errors import InputError
+    from gridplan.layers.read import list_layers, read_layer
+
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("roads.shp", b"\0" * (64 * 1024 * 1024))  # 64 MiB of zeros, ~1000:1
+    traversal = tmp_path / "evil.zip"
+    with zipfile.ZipFile(traversal, "w") as z:
+        z.writestr("../../etc/roads.shp", b"x")
+    for path, message in ((bomb, "zip bomb"), (traversal, "outside the archive")):
+        for call in (read_layer, list_layers):
+            with pytest.raises(InputError, match=message):
+                call(path)
