@@ -479,6 +479,31 @@ def _population(
     return population, households
 
 
+def _require_population(pop: gpd.GeoDataFrame | None, population: np.ndarray) -> None:
+    """A population layer that puts nobody on any cell is an error, not a warning: it
+    lies outside the city (another city, another CRS) or holds only zeros."""
+    if pop is None or float(population.sum()) > 0:
+        return
+    if not len(pop):
+        what = "no population reached any cell: no feature of the population layer lies in the city"
+    else:
+        total = float(pd.to_numeric(pop.get("population"), errors="coerce").fillna(0).sum())
+        what = (
+            f"no population reached any cell: the {len(pop):,} population features "
+            f"({_fmt(total)} persons) lie outside every cell"
+            if total > 0
+            else f"the {len(pop):,} population features all have population 0"
+        )
+    raise InputError(
+        Problem(
+            what,
+            "population layer",
+            "give the population layer of this city, check its CRS (a missing or wrong .prj "
+            "puts it elsewhere on Earth) and its population column",
+        )
+    )
+
+
 def _area_weight_notes(aw, persons: np.ndarray) -> list[str]:
     """Notes on population polygons partly or wholly outside the cells."""
     notes = []
@@ -721,6 +746,7 @@ def build_cells(
     pairs = _neighbour_pairs(lat, config)
     progress(0.45, "spreading population onto cells")
     people = _population(layers.population, cells, notes)
+    _require_population(layers.population, people[0])
     progress(0.6, "assigning districts")
     district = _districts(layers, cells, notes)
     progress(0.7, "counting customers")

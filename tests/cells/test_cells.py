@@ -676,3 +676,17 @@ def test_cells_split_by_the_boundary_are_noted():
     u2 = u.difference(shapely.box(X0 + 450, Y0 - 10, X0 + 550, Y0 + 310))
     cs2 = build_cells(layers(u2), CellsConfig(lattice="square", square_size_m=1000))
     assert cs2.n == 1 and any("several pieces" in n for n in cs2.notes)
+
+
+@pytest.mark.parametrize(
+    ("population", "message"),
+    [
+        (gdf({"population": [500.0]}, [rect(100, 100, X0 + 90_000, Y0)]), "lie outside every"),
+        (gdf({"population": [0.0]}, [rect(2000, 1000)]), "all have population 0"),
+        (gdf({"population": []}, []), "no feature of the population layer"),
+    ],
+)
+def test_population_that_reaches_no_cell_is_an_error(population, message):
+    with pytest.raises(InputError, match=message) as info:
+        build_cells(layers(rect(2000, 1000), population), CellsConfig(lattice="square"))
+    assert "CRS" in info.value.problems[0].fix
