@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from gridplan.export.fonts import font_families
-from gridplan.maps import check_language, label, territory_colours
+from gridplan.maps import check_language, label, manager_colours
 from gridplan.plan.handover import HandOver
 from gridplan.plan.model import HOURS, Plan, areas, manager_table
 from gridplan.plan.privacy import NO_PRIVACY, PrivacySettings, suppress_small_counts
@@ -355,12 +355,7 @@ class _Context:
 
 
 def _context(plan: Plan, language: str, privacy: PrivacySettings) -> _Context:
-    from gridplan.plan.model import territories
-
-    terr = territories(plan)
-    colours = dict(
-        zip(terr["manager"].astype(str), territory_colours(terr.geometry.values), strict=True)
-    )
+    colours = manager_colours(plan)  # the plan's one palette, as in the app and the maps
     geoms = plan.grids.geometry.values
     districts = plan.districts.geometry.values if plan.districts is not None else []
     return _Context(
