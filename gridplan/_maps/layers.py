@@ -1,5 +1,5 @@
-"""The polygon layer shared by every plan map: the app's grid map and the exports'
-grids and territories (EPSG:4326 features, fill from each feature's ``_fill``).
+"""The polygon layer shared by every map: the app's grid map, the exports' grids and
+territories, the cells map (EPSG:4326 features, fill from each feature's ``_fill``).
 
 A :class:`PolygonStyle` holds what differs between them (outline, opacity, hover
 outline, and the thick outlines of selected / highlighted features named by their
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import folium
 import geopandas as gpd
 
-__all__ = ["APP_GRIDS", "PLAN_GRIDS", "PLAN_TERRITORIES", "PolygonStyle", "polygon_layer"]
+__all__ = ["APP_GRIDS", "CELLS", "PLAN_GRIDS", "PLAN_TERRITORIES", "PolygonStyle", "polygon_layer"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,8 @@ class PolygonStyle:
 APP_GRIDS = PolygonStyle(
     "#444444", 0.6, 0.65, 3, outlines=(("sel", "#000000", 4), ("hi", "#d4006a", 4))
 )
+#: The cells map's cells (a choropleth of a figure).
+CELLS = PolygonStyle("#555555", 0.3, 0.7, 2)
 #: The exported map's grids (a choropleth of a figure).
 PLAN_GRIDS = PolygonStyle("#555555", 0.6, 0.7, 2.5)
 #: The exported map's territories (coloured by manager or by a territory figure).

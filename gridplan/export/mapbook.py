@@ -444,11 +444,13 @@ def _grid_rows(ctx: _Context, ids: set[str], with_manager: bool) -> pd.DataFrame
 
 
 def _page_colours(ctx: _Context, managers: Sequence[str]) -> dict[str, str]:
-    """Colours of the page's managers: all different when the palette has enough (an
-    area's team), else the city-wide colouring (neighbours differ)."""
+    """Colours of the page's managers. An area's team (2 to ``len(MUTED)`` managers):
+    all different, so each manager of the area stands out; a manager's own page, or a
+    team too big for that: the plan's one palette (:func:`manager_colours`, the colours
+    of the app, the HTML map and the KML; neighbours differ)."""
     from gridplan.maps import MUTED
 
-    if len(managers) <= len(MUTED):
+    if 1 < len(managers) <= len(MUTED):
         return {m: MUTED[i] for i, m in enumerate(managers)}
     return dict(ctx.colours)
 

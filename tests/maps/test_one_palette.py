@@ -14,7 +14,7 @@ from shapely.geometry import box
 from gridplan._maps.palette import MUTED, manager_colours, touching_pairs
 from gridplan.export.formats import export_plan
 from gridplan.export.kml import kml_document
-from gridplan.export.mapbook import _context
+from gridplan.export.mapbook import _context, _page_colours
 from gridplan.maps import grids_wgs84, label, plan_grid_map, plan_map
 from gridplan.plan.model import territories
 from gridplan.plan.privacy import NO_PRIVACY
@@ -82,7 +82,12 @@ def test_a_manager_has_one_colour_in_the_app_html_book_and_kml(make, tmp_path):
     assert _html_colours(plan) == want
     (path,) = export_plan(plan, "kml", tmp_path)
     assert _kml_colours(ET.parse(path).getroot()) == _lower(want)
-    assert _context(plan, "en", NO_PRIVACY).colours == want  # the map book's city pages
+    ctx = _context(plan, "en", NO_PRIVACY)
+    assert ctx.colours == want  # the map book's city-wide pages
+    for man, colour in want.items():  # and each manager's own page
+        assert _page_colours(ctx, [man])[man] == colour
+    # an area's page keeps its managers apart (all different colours)
+    assert len(set(_page_colours(ctx, list(want)).values())) == len(want)
 
 
 def _lattice(n_managers: int = 20, cols: int = 12) -> gpd.GeoDataFrame:
