@@ -1,9 +1,12 @@
 """The interactive map of a whole plan (folium): cells, grids, territories, areas,
 cell sites, customers and district boundaries as layers with a layer control.
 
-- Territories get colour-blind-safe colours that differ between neighbours
-  (:mod:`gridplan._maps.palette`), and labels that hide where they would overlap a more
-  important one (re-checked on every zoom), so 50+ territories stay readable.
+- Territories get the plan's manager colours, colour-blind-safe and different between
+  neighbours (:func:`gridplan._maps.palette.manager_colours`, the same colours as the
+  app's map, the map book and the KML); grids and territories are drawn with the
+  shared :func:`gridplan._maps.layers.polygon_layer`; territories have labels that
+  hide where they would overlap a more important one (re-checked on every zoom), so
+  50+ territories stay readable.
 - Grids are a choropleth of any figure (workload, population, spend, coverage;
   ``deviation``/``target_h`` colour the territories) with a legend showing units.
 - Customers are clustered with Leaflet.markercluster, loaded from the local copy
