@@ -4,8 +4,11 @@ The façade over :mod:`gridplan._maps`:
 
 - ``base``: map settings (offline assets, tiles), choropleths and legends, ``cells_map``;
 - ``plan_map``: the whole-plan map (grids, territories, areas, sites, customers, labels);
-- ``app_map``: the app's by-manager grid map;
-- ``palette``: the one neighbour-distinct, colour-blind-safe palette of territories;
+- ``app_map``: the app's grid map (by manager, grid type or a figure);
+- ``layers``: the polygon layer both plan maps draw their grids / territories with;
+- ``palette``: the one neighbour-distinct, colour-blind-safe palette of territories,
+  and ``manager_colours``, a manager's one colour in the app, the HTML, the map book
+  and the KML;
 - ``draw``: Leaflet.draw served locally; ``labels``: English / Chinese labels.
 
 Every label and value is HTML-escaped; nothing is loaded from the internet unless the
@@ -35,7 +38,14 @@ from gridplan._maps.base import (
 )
 from gridplan._maps.draw import DRAW_PACKAGE, add_draw, draw_files, publish_draw_assets
 from gridplan._maps.labels import LANGUAGES, Language, check_language, label
-from gridplan._maps.palette import MUTED, colour_indices, territory_colours, touching_pairs
+from gridplan._maps.layers import PolygonStyle, polygon_layer
+from gridplan._maps.palette import (
+    MUTED,
+    colour_indices,
+    manager_colours,
+    territory_colours,
+    touching_pairs,
+)
 from gridplan._maps.plan_map import (
     CLUSTER_PACKAGE,
     ClusteredPoints,
@@ -61,6 +71,7 @@ __all__ = [
     "HtmlLegend",
     "Language",
     "MapSettings",
+    "PolygonStyle",
     "add_draw",
     "apply_settings",
     "base_map",
@@ -75,9 +86,11 @@ __all__ = [
     "label",
     "leaflet_files",
     "legend_caption",
+    "manager_colours",
     "markercluster_files",
     "plan_grid_map",
     "plan_map",
+    "polygon_layer",
     "publish_assets",
     "publish_draw_assets",
     "quantile_breaks",

@@ -1,6 +1,8 @@
-"""Folium maps of a plan's grids for the app: coloured by manager, by grid type or by
-a figure, with selected and moved grids outlined. Every label is HTML-escaped;
-Leaflet comes from :class:`gridplan.maps.MapSettings` (local by default, offline).
+"""Folium maps of a plan's grids for the app: coloured by manager (the plan's one
+palette, :func:`gridplan._maps.palette.manager_colours`, as in the exports), by grid
+type or by a figure, with selected and moved grids outlined (the grids layer is
+:func:`gridplan._maps.layers.polygon_layer`, as in the exports' map). Every label is
+HTML-escaped; Leaflet comes from :class:`gridplan.maps.MapSettings` (local by default, offline).
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ from gridplan._maps.base import (
     choropleth_colours,
     choropleth_legend,
 )
+from gridplan._maps.layers import APP_GRIDS, polygon_layer
+from gridplan._maps.palette import manager_colours
 from gridplan.layers.crs import WGS84
 
 __all__ = ["CATEGORICAL", "category_colours", "grids_wgs84", "plan_grid_map"]
 
-#: 12 distinguishable colours (ColorBrewer Paired), cycled for more categories.
+#: 12 distinguishable colours (ColorBrewer Paired), cycled for more categories: text
+#: columns other than ``manager`` (grid types); managers take :func:`manager_colours`.
 CATEGORICAL = (
     "#1f78b4",
     "#33a02c",
@@ -40,13 +45,16 @@ CATEGORICAL = (
     "#ffff99",
 )
 
+#: Grids without a manager (or without a value).
+UNASSIGNED = "#cccccc"
+
 
 def category_colours(values: Sequence[str]) -> dict[str, str]:
     """A colour per distinct value (in sorted order), ``""`` (unassigned) grey."""
     out = {}
     for i, v in enumerate(sorted({str(x) for x in values} - {""})):
         out[v] = CATEGORICAL[i % len(CATEGORICAL)]
-    out[""] = "#cccccc"
+    out[""] = UNASSIGNED
     return out
 
 
@@ -61,6 +69,40 @@ def grids_wgs84(grids: gpd.GeoDataFrame, simplify_m: float = 10.0) -> gpd.GeoDat
     return out
 
 
+def _fill(
+    grids: gpd.GeoDataFrame, values: pd.Series, colour_by: str
+) -> tuple[list[str], HtmlLegend | None]:
+    """A fill colour per grid and the legend: ``manager`` from the plan's one palette
+    (:func:`manager_colours`, neighbours differ, the exports' colours), another text
+    column one colour per value, a numeric column quantile classes."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        colours, breaks = choropleth_colours(values.to_numpy(dtype=float))
+        return colours, choropleth_legend(colour_by, breaks)
+    text = values.fillna("").astype(str)
+    if colour_by == "manager" and "manager" in grids.columns:
+        cmap = {**manager_colours(grids), "": UNASSIGNED}
+    else:
+        cmap = category_colours(text)
+    legend = None
+    if len(cmap) <= 13:
+        legend = HtmlLegend(colour_by, [(c, k or "—") for k, c in cmap.items()])
+    return [cmap.get(v, UNASSIGNED) for v in text], legend
+
+
+def _home_markers(m: folium.Map, homes: pd.DataFrame) -> None:
+    """White circles at the managers' homes (``manager``, ``lon``, ``lat``)."""
+    for row in homes.itertuples():
+        if np.isfinite(row.lon) and np.isfinite(row.lat):
+            folium.CircleMarker(
+                [row.lat, row.lon],
+                radius=5,
+                color="#000000",
+                fill=True,
+                fill_color="#ffffff",
+                tooltip=html.escape(f"home of {row.manager}"),
+            ).add_to(m)
+
+
 def plan_grid_map(
     grids: gpd.GeoDataFrame,
     shapes: gpd.GeoDataFrame,
@@ -72,9 +114,11 @@ def plan_grid_map(
     settings: MapSettings | None = None,
     homes: pd.DataFrame | None = None,
 ) -> folium.Map:
-    """A map of the grids coloured by ``colour_by`` (a text column: one colour per value;
-    a numeric column: quantile classes). ``shapes``: :func:`grids_wgs84` of the same
-    grids (cached by the caller; geometry changes less often than managers).
+    """A map of the grids coloured by ``colour_by`` (``manager``: the plan's territory
+    colours, the same as in the exports; another text column: one colour per value;
+    a numeric column: quantile classes). ``grids``: the plan's grids (work CRS; the
+    manager colours come from their geometry); ``shapes``: :func:`grids_wgs84` of the
+    same grids (cached by the caller; geometry changes less often than managers).
     ``selected`` grids get a thick black outline, ``highlight`` (e.g. moved grids) a
     thick magenta one. ``homes``: ``manager``, ``lon``, ``lat`` markers."""
     g = grids.set_index(grids["grid_id"].astype(str))
@@ -87,52 +131,17 @@ def plan_grid_map(
             data[f] = [f"{x:,.1f}" if pd.notna(x) else "" for x in col]
         else:
             data[f] = col.fillna("").astype(str).map(html.escape).to_numpy()
-    legend = None
     values = g[colour_by].reindex(ids) if colour_by in g.columns else pd.Series("", index=ids)
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        colours, breaks = choropleth_colours(values.to_numpy(dtype=float))
-        legend = choropleth_legend(colour_by, breaks)
-    else:
-        cmap = category_colours(values.fillna("").astype(str))
-        colours = [cmap[str(v)] for v in values.fillna("").astype(str)]
-        if len(cmap) <= 13:
-            legend = HtmlLegend(colour_by, [(c, k or "—") for k, c in cmap.items()])
-    data["_fill"] = colours
+    data["_fill"], legend = _fill(grids, values, colour_by)
     sel, hi = {str(s) for s in selected}, {str(s) for s in highlight}
     data["_line"] = ["sel" if i in sel else "hi" if i in hi else "" for i in data["grid_id"]]
     layer = gpd.GeoDataFrame(data, geometry=shapes.geometry.values, crs=WGS84)
     m = base_map(layer, settings or MapSettings())
-
-    def style(f: dict) -> dict:
-        line = f["properties"]["_line"]
-        return {
-            "fillColor": f["properties"]["_fill"],
-            "color": "#000000" if line == "sel" else "#d4006a" if line == "hi" else "#444444",
-            "weight": 4 if line else 0.6,
-            "fillOpacity": 0.65,
-        }
-
     tip_fields = ["grid_id", *[f for f in fields if f != "grid_id"]]
-    folium.GeoJson(
-        layer,
-        name="Grids",
-        style_function=style,
-        highlight_function=lambda f: {"weight": 3, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(
-            fields=tip_fields, aliases=[html.escape(f) for f in tip_fields]
-        ),
-    ).add_to(m)
+    tip = folium.GeoJsonTooltip(fields=tip_fields, aliases=[html.escape(f) for f in tip_fields])
+    polygon_layer(layer, "Grids", APP_GRIDS, tooltip=tip).add_to(m)
     if homes is not None and len(homes):
-        for row in homes.itertuples():
-            if np.isfinite(row.lon) and np.isfinite(row.lat):
-                folium.CircleMarker(
-                    [row.lat, row.lon],
-                    radius=5,
-                    color="#000000",
-                    fill=True,
-                    fill_color="#ffffff",
-                    tooltip=html.escape(f"home of {row.manager}"),
-                ).add_to(m)
+        _home_markers(m, homes)
     if legend is not None:
         legend.add_to(m)
     return m

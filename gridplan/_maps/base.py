@@ -25,6 +25,7 @@ import pandas as pd
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from gridplan._maps.layers import CELLS, polygon_layer
 from gridplan.errors import GridplanError
 from gridplan.layers.crs import WGS84
 
@@ -266,18 +267,8 @@ def cells_map(
     layer = gpd.GeoDataFrame(shown, geometry=cells.geometry.to_crs(WGS84).values, crs=WGS84)
 
     m = base_map(layer, settings)
-    folium.GeoJson(
-        layer,
-        name=html.escape(name),
-        style_function=lambda f: {
-            "fillColor": f["properties"]["_fill"],
-            "color": "#555555",
-            "weight": 0.3,
-            "fillOpacity": 0.7,
-        },
-        highlight_function=lambda f: {"weight": 2, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[html.escape(f) for f in fields]),
-    ).add_to(m)
+    tip = folium.GeoJsonTooltip(fields=fields, aliases=[html.escape(f) for f in fields])
+    polygon_layer(layer, html.escape(name), CELLS, tooltip=tip).add_to(m)
     if districts is not None and len(districts):
         outline = gpd.GeoDataFrame(
             _escaped_table(districts, [c for c in ("district", "name") if c in districts]),

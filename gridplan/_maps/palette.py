@@ -4,14 +4,22 @@ No palette keeps 50+ hues apart, so territories are coloured like a political ma
 neighbours (polygons that touch) always get different colours from a small
 colour-blind-safe set (Paul Tol's "muted" scheme, 9 colours), found by a DSatur
 graph colouring; labels carry the names. Geometries may be in any one CRS.
+
+:func:`manager_colours` is the one colouring of a plan's managers: the app's map, the
+HTML map, the map book and the KML all take their territory colours from it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import shapely
+
+if TYPE_CHECKING:
+    from gridplan.plan.model import Plan
 
 #: Paul Tol's "muted" qualitative scheme: distinct for the common colour-vision deficiencies.
 MUTED: tuple[str, ...] = (
@@ -74,3 +82,46 @@ def territory_colours(geoms: Sequence[object], gap: float = 0.0) -> list[str]:
     colouring used at most ``len(MUTED)`` colours."""
     idx = colour_indices(len(geoms), touching_pairs(geoms, gap))
     return [MUTED[i % len(MUTED)] for i in idx]
+
+
+def _manager_pairs(
+    geoms: np.ndarray, codes: np.ndarray, gap: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row index pairs of touching (or within ``gap``) geometries of different managers
+    (``codes``): bounding boxes first, the exact test only between managers (most
+    touching grids share their manager)."""
+    if len(geoms) == 0:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    tree = shapely.STRtree(geoms)
+    if gap > 0:
+        left, right = tree.query(geoms, predicate="dwithin", distance=gap)
+    else:
+        left, right = tree.query(geoms)  # bounding boxes only
+    cross = (left < right) & (codes[left] != codes[right])
+    left, right = left[cross], right[cross]
+    if gap <= 0:
+        hit = shapely.intersects(geoms[left], geoms[right])
+        left, right = left[hit], right[hit]
+    return left, right
+
+
+def manager_colours(source: Plan | pd.DataFrame, gap: float = 0.0) -> dict[str, str]:
+    """A hex colour from :data:`MUTED` per manager of a plan; managers whose territories
+    touch (or lie within ``gap`` CRS units) get different colours.
+
+    ``source``: a plan (its ``grids`` are used), or any frame with ``manager`` and
+    polygons in one CRS: the grids (a territory is the union of its grids) or the
+    territories (one row each). Both give the same colours: a union touches another
+    exactly when one of its parts does. Managers come in sorted order (the order of
+    :func:`gridplan.plan.model.territories`, which the DSatur ties follow); unassigned
+    rows (``""`` or missing manager) get no colour."""
+    frame = source if isinstance(source, pd.DataFrame) else source.grids
+    man = frame["manager"]
+    keep = (man.notna() & (man.astype(str) != "")).to_numpy()
+    codes, names = pd.factorize(man[keep], sort=True)
+    geoms = np.asarray(frame.geometry.values, dtype=object)[keep]
+    a, b = _manager_pairs(geoms, codes, gap)
+    lo, hi = np.minimum(codes[a], codes[b]), np.maximum(codes[a], codes[b])
+    pairs = set(zip(lo.tolist(), hi.tolist(), strict=True))
+    idx = colour_indices(len(names), sorted(pairs))
+    return {str(m): MUTED[i % len(MUTED)] for m, i in zip(names, idx, strict=True)}

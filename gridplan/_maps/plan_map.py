@@ -1,9 +1,12 @@
 """The interactive map of a whole plan (folium): cells, grids, territories, areas,
 cell sites, customers and district boundaries as layers with a layer control.
 
-- Territories get colour-blind-safe colours that differ between neighbours
-  (:mod:`gridplan._maps.palette`), and labels that hide where they would overlap a more
-  important one (re-checked on every zoom), so 50+ territories stay readable.
+- Territories get the plan's manager colours, colour-blind-safe and different between
+  neighbours (:func:`gridplan._maps.palette.manager_colours`, the same colours as the
+  app's map, the map book and the KML); grids and territories are drawn with the
+  shared :func:`gridplan._maps.layers.polygon_layer`; territories have labels that
+  hide where they would overlap a more important one (re-checked on every zoom), so
+  50+ territories stay readable.
 - Grids are a choropleth of any figure (workload, population, spend, coverage;
   ``deviation``/``target_h`` colour the territories) with a legend showing units.
 - Customers are clustered with Leaflet.markercluster, loaded from the local copy
@@ -40,7 +43,8 @@ from gridplan._maps.base import (
     choropleth_legend,
 )
 from gridplan._maps.labels import check_language, label
-from gridplan._maps.palette import territory_colours
+from gridplan._maps.layers import PLAN_GRIDS, PLAN_TERRITORIES, polygon_layer
+from gridplan._maps.palette import manager_colours
 from gridplan.errors import GridplanError
 from gridplan.layers.crs import WGS84
 from gridplan.plan.model import Plan
@@ -230,6 +234,104 @@ def _caption(column: str, language: str) -> str:
     return text
 
 
+#: Grid columns shown in the grids' tooltips and popups.
+_GRID_FIELDS = [
+    "grid_id", "district", "grid_type", "manager", "area", "population", "customers",
+    "spend", "coverage", "area_km2", "hours_total",
+]  # fmt: skip
+_TERRITORY_FIELDS = ["manager", "area", "hours", "target_h", "deviation", "n_grids", "customers"]
+
+
+def _colours_territories(layers: dict[str, gpd.GeoDataFrame], column: str) -> bool:
+    """Whether ``column`` is a territory figure (else a grid one); KeyError if neither."""
+    grids, terr = layers["grids"], layers.get("territories")
+    colour_terr = terr is not None and column in terr.columns and column not in grids.columns
+    if column not in grids.columns and not colour_terr:
+        have = [c for c in grids.columns if pd.api.types.is_numeric_dtype(grids[c])]
+        raise KeyError(f"no figure {column!r} on the grids or territories; have {have}")
+    return colour_terr
+
+
+def _cells_layer(m: folium.Map, cells: gpd.GeoDataFrame, language: str) -> None:
+    """The cells as thin grey outlines (hidden at first)."""
+    cell_fields = ["cell_id", "grid_id", "district", "population", "customers", "spend"]
+    layer = _layer(cells, cell_fields, language, "#ffffff")
+    folium.GeoJson(
+        layer,
+        name=html.escape(label("cells", language)),
+        show=False,
+        style_function=lambda f: {"fillOpacity": 0.0, "color": "#888888", "weight": 0.3},
+        tooltip=_tooltip(layer),
+    ).add_to(m)
+
+
+def _territories_layer(
+    m: folium.Map,
+    layers: dict[str, gpd.GeoDataFrame],
+    language: str,
+    figure: list[str] | None,
+) -> None:
+    """The territories filled with ``figure`` (a territory figure's classes; the layer
+    shown at first) or, when None, the plan's manager colours (computed from the grids,
+    as the app does); and their managers' decluttered labels."""
+    terr = layers["territories"]
+    fill = figure
+    if fill is None:
+        colour_of = manager_colours(layers["grids"])
+        fill = [colour_of[str(man)] for man in terr["manager"]]
+    layer = _layer(terr, _TERRITORY_FIELDS, language, fill)
+    name = html.escape(label("territories", language))
+    polygon_layer(
+        layer,
+        name,
+        PLAN_TERRITORIES,
+        tooltip=_tooltip(layer),
+        popup=_popup(layer),
+        show=figure is not None,
+    ).add_to(m)
+    pts = terr.geometry.representative_point().to_crs(WGS84)
+    names = terr["manager"].astype(str).tolist()
+    prio = terr.geometry.area.to_numpy()
+    labels = DeclutteredLabels(pts.y.to_numpy(), pts.x.to_numpy(), names, prio)
+    _overlay(m, labels, f"{label('territories', language)}: {label('manager', language)}", True)
+
+
+def _outline_layers(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], language: str) -> None:
+    """Areas (thick black), districts (dashed blue) and cell sites (small circles)."""
+    if "areas" in layers:
+        fields = ["area", "n_managers", "hours", "population"]
+        layer = _layer(layers["areas"], fields, language, None)
+        folium.GeoJson(
+            layer,
+            name=html.escape(label("areas", language)),
+            style_function=lambda f: {"fill": False, "color": "#000000", "weight": 3},
+            tooltip=_tooltip(layer),
+        ).add_to(m)
+    if "districts" in layers:
+        d = layers["districts"]
+        layer = _layer(d, [c for c in ("district", "name") if c in d.columns], language, None)
+        folium.GeoJson(
+            layer,
+            name=html.escape(label("districts", language)),
+            style_function=lambda f: {
+                "fill": False,
+                "color": "#1f3b73",
+                "weight": 1.5,
+                "dashArray": "6 4",
+            },
+            tooltip=_tooltip(layer),
+        ).add_to(m)
+    if "sites" in layers:
+        layer = _layer(layers["sites"], ["site_id", "technology", "sectors"], language, None)
+        folium.GeoJson(
+            layer,
+            name=html.escape(label("sites", language)),
+            show=False,
+            marker=folium.CircleMarker(radius=3, color="#000000", weight=1, fill_opacity=0.8),
+            tooltip=_tooltip(layer),
+        ).add_to(m)
+
+
 def plan_map(
     plan: Plan,
     column: str = "hours_total",
@@ -239,119 +341,29 @@ def plan_map(
     privacy: PrivacySettings | None = None,
 ) -> folium.Map:
     """The plan's interactive map; ``column`` is the figure coloured (a grid column, or
-    ``deviation``/``target_h``/``hours`` of the territories). Save with
-    :func:`gridplan.maps.standalone_html`."""
+    ``deviation``/``target_h``/``hours`` of the territories). Territories not coloured by
+    a figure take the plan's manager colours (:func:`manager_colours`, as in the app,
+    the map book and the KML). Save with :func:`gridplan.maps.standalone_html`."""
     check_language(language)
-    data = export_data(plan, privacy or NO_PRIVACY)
-    layers = data.layers
-    grids = layers["grids"]
+    layers = export_data(plan, privacy or NO_PRIVACY).layers
+    grids, terr = layers["grids"], layers.get("territories")
     m = base_map(grids, settings)
-    tr = lambda key: label(key, language)  # noqa: E731
-
-    grid_fields = [
-        "grid_id", "district", "grid_type", "manager", "area", "population", "customers",
-        "spend", "coverage", "area_km2", "hours_total",
-    ]  # fmt: skip
-    terr = layers.get("territories")
-    colour_terr = terr is not None and column in terr.columns and column not in grids.columns
-    if column not in grids.columns and not colour_terr:
-        have = [c for c in grids.columns if pd.api.types.is_numeric_dtype(grids[c])]
-        raise KeyError(f"no figure {column!r} on the grids or territories; have {have}")
-
+    colour_terr = _colours_territories(layers, column)
     if "cells" in layers:
-        cells = layers["cells"]
-        cell_fields = ["cell_id", "grid_id", "district", "population", "customers", "spend"]
-        layer = _layer(cells, cell_fields, language, "#ffffff")
-        folium.GeoJson(
-            layer,
-            name=html.escape(tr("cells")),
-            show=False,
-            style_function=lambda f: {"fillOpacity": 0.0, "color": "#888888", "weight": 0.3},
-            tooltip=_tooltip(layer),
-        ).add_to(m)
-
+        _cells_layer(m, layers["cells"], language)
     figure_frame = terr if colour_terr else grids
     colours, breaks = choropleth_colours(pd.to_numeric(figure_frame[column], errors="coerce"))
-    if not colour_terr:
-        layer = _layer(grids, grid_fields, language, colours)
-        folium.GeoJson(
-            layer,
-            name=html.escape(f"{tr('grids')}: {_caption(column, language)}"),
-            style_function=lambda f: {
-                "fillColor": f["properties"]["_fill"],
-                "color": "#555555",
-                "weight": 0.6,
-                "fillOpacity": 0.7,
-            },
-            highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
-            tooltip=_tooltip(layer),
-            popup=_popup(layer),
-        ).add_to(m)
-
-    if terr is not None and len(terr):
-        fill = colours if colour_terr else territory_colours(terr.geometry.values)
-        fields = ["manager", "area", "hours", "target_h", "deviation", "n_grids", "customers"]
-        layer = _layer(terr, fields, language, fill)
-        folium.GeoJson(
-            layer,
-            name=html.escape(tr("territories")),
-            show=colour_terr,
-            style_function=lambda f: {
-                "fillColor": f["properties"]["_fill"],
-                "color": "#222222",
-                "weight": 1.5,
-                "fillOpacity": 0.55,
-            },
-            highlight_function=lambda f: {"weight": 3, "color": "#000000"},
-            tooltip=_tooltip(layer),
-            popup=_popup(layer),
-        ).add_to(m)
-        pts = terr.geometry.representative_point().to_crs(WGS84)
-        names = terr["manager"].astype(str).tolist()
-        prio = terr.geometry.area.to_numpy()
-        labels = DeclutteredLabels(pts.y.to_numpy(), pts.x.to_numpy(), names, prio)
-        _overlay(m, labels, f"{tr('territories')}: {tr('manager')}", True)
-
-    if "areas" in layers:
-        layer = _layer(
-            layers["areas"], ["area", "n_managers", "hours", "population"], language, None
-        )
-        folium.GeoJson(
-            layer,
-            name=html.escape(tr("areas")),
-            style_function=lambda f: {"fill": False, "color": "#000000", "weight": 3},
-            tooltip=_tooltip(layer),
-        ).add_to(m)
-
-    if "districts" in layers:
-        d = layers["districts"]
-        layer = _layer(d, [c for c in ("district", "name") if c in d.columns], language, None)
-        folium.GeoJson(
-            layer,
-            name=html.escape(tr("districts")),
-            style_function=lambda f: {
-                "fill": False,
-                "color": "#1f3b73",
-                "weight": 1.5,
-                "dashArray": "6 4",
-            },
-            tooltip=_tooltip(layer),
-        ).add_to(m)
-
-    if "sites" in layers:
-        s = layers["sites"]
-        layer = _layer(s, ["site_id", "technology", "sectors"], language, None)
-        folium.GeoJson(
-            layer,
-            name=html.escape(tr("sites")),
-            show=False,
-            marker=folium.CircleMarker(radius=3, color="#000000", weight=1, fill_opacity=0.8),
-            tooltip=_tooltip(layer),
-        ).add_to(m)
-
-    _customers(m, plan, layers, language, privacy or NO_PRIVACY)
-
     caption = _caption(column, language)
+    if not colour_terr:
+        layer = _layer(grids, _GRID_FIELDS, language, colours)
+        name = html.escape(f"{label('grids', language)}: {caption}")
+        polygon_layer(layer, name, PLAN_GRIDS, tooltip=_tooltip(layer), popup=_popup(layer)).add_to(
+            m
+        )
+    if terr is not None and len(terr):
+        _territories_layer(m, layers, language, colours if colour_terr else None)
+    _outline_layers(m, layers, language)
+    _customers(m, plan, layers, language, privacy or NO_PRIVACY)
     choropleth_legend(caption, breaks).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m

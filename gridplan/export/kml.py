@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 
 from gridplan.layers.crs import WGS84
-from gridplan.maps import territory_colours
+from gridplan.maps import manager_colours
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 FOLDERS: tuple[tuple[str, str], ...] = (
@@ -89,9 +89,8 @@ def kml_document(layers: dict[str, gpd.GeoDataFrame], plan_name: str) -> ET.Elem
     colour_of: dict[str, str] = {}
     terr = layers.get("territories")
     if terr is not None and len(terr):
-        colour_of = dict(
-            zip(terr["manager"].astype(str), territory_colours(terr.geometry.values), strict=True)
-        )
+        # the plan's one palette, from the grids as in the app and the maps
+        colour_of = manager_colours(layers.get("grids", terr))
     for i, colour in enumerate(colour_of.values()):
         _style(doc, f"m{i}", colour)
     style_id = {m: f"m{i}" for i, m in enumerate(colour_of)}

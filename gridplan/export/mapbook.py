@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from gridplan.export.fonts import font_families
-from gridplan.maps import check_language, label, territory_colours
+from gridplan.maps import check_language, label, manager_colours
 from gridplan.plan.handover import HandOver
 from gridplan.plan.model import HOURS, Plan, areas, manager_table
 from gridplan.plan.privacy import NO_PRIVACY, PrivacySettings, suppress_small_counts
@@ -355,12 +355,7 @@ class _Context:
 
 
 def _context(plan: Plan, language: str, privacy: PrivacySettings) -> _Context:
-    from gridplan.plan.model import territories
-
-    terr = territories(plan)
-    colours = dict(
-        zip(terr["manager"].astype(str), territory_colours(terr.geometry.values), strict=True)
-    )
+    colours = manager_colours(plan)  # the plan's one palette, as in the app and the maps
     geoms = plan.grids.geometry.values
     districts = plan.districts.geometry.values if plan.districts is not None else []
     return _Context(
@@ -449,11 +444,13 @@ def _grid_rows(ctx: _Context, ids: set[str], with_manager: bool) -> pd.DataFrame
 
 
 def _page_colours(ctx: _Context, managers: Sequence[str]) -> dict[str, str]:
-    """Colours of the page's managers: all different when the palette has enough (an
-    area's team), else the city-wide colouring (neighbours differ)."""
+    """Colours of the page's managers. An area's team (2 to ``len(MUTED)`` managers):
+    all different, so each manager of the area stands out; a manager's own page, or a
+    team too big for that: the plan's one palette (:func:`manager_colours`, the colours
+    of the app, the HTML map and the KML; neighbours differ)."""
     from gridplan.maps import MUTED
 
-    if len(managers) <= len(MUTED):
+    if 1 < len(managers) <= len(MUTED):
         return {m: MUTED[i] for i, m in enumerate(managers)}
     return dict(ctx.colours)
 
