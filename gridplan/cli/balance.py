@@ -2,7 +2,8 @@
 
 Wire it into the main CLI with ``add_parser(subparsers)``; the parsed arguments go to
 :func:`run`, which raises :class:`~gridplan.errors.GridplanError` for every bad input or
-infeasible setting (``gridplan.cli.main`` prints it and exits with status 2). Examples::
+infeasible setting (``gridplan.cli.common.execute`` prints it and exits with status 2).
+Examples::
 
     gridplan balance --units units.csv --id unit_id --x x --y y --weight population \\
         --managers 8 --tolerance 0.005 [--edges edges.csv] [--previous previous.csv] \\
