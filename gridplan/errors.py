@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 
-class GridplanError(Exception):
-    """Base class of every error gridplan raises on purpose (the CLI prints these, no traceback)."""
+class GridplanError(ValueError):
+    """Base class of every error gridplan raises on purpose (the CLI prints these, no
+    traceback). A :class:`ValueError`: a bad value given to gridplan, as in osmnx."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -17,8 +16,14 @@ from gridplan.layers.crs import WGS84
 from gridplan.maps import MapSettings, add_draw, plan_grid_map
 from gridplan.partition import PartitionConfig, partition_cells
 from gridplan.plan import edits
+from gridplan.plan.model import HOURS
 from gridplan.plan.rules import check_plan, summary_line
-from gridplan.plan.steps import plan_floors, plan_from_partition, rebalance_around
+from gridplan.plan.steps import (
+    plan_floors,
+    plan_from_partition,
+    rebalance_around,
+    repartition_grids,
+)
 from ui.i18n import t
 from ui.map_events import (
     cells_in_polygon,
@@ -47,7 +52,7 @@ TABLE_COLUMNS = [
     "spend",
     "area_km2",
     "coverage",
-    "hours_total",
+    HOURS,
     "n_cells",
     "manager",
     "locked",
@@ -61,7 +66,7 @@ COLUMN_LABELS = {
     "spend": t("col.spend"),
     "area_km2": t("col.area_km2"),
     "coverage": t("col.coverage"),
-    "hours_total": t("col.hours_total"),
+    HOURS: t("col.hours_total"),
     "n_cells": t("col.n_cells"),
     "manager": t("col.manager"),
     "locked": t("col.locked"),
@@ -75,8 +80,11 @@ def _demo_partition(source_key: tuple, config_key: str, _cellset: Any, _config: 
 
 
 def _config_from_inputs() -> PartitionConfig:
+    """The partition settings of the rules' inputs; an input not drawn yet has the
+    :class:`PartitionConfig` default."""
     s = st.session_state
-    floors = {"population": float(s.get("f_pop", 5000.0))}
+    d = PartitionConfig()
+    floors = {"population": float(s.get("f_pop", d.floors["population"]))}
     if s.get("f_cust", 30.0) > 0:
         floors["customers"] = float(s["f_cust"])
     if s.get("f_spend", 0.0) > 0:
@@ -87,9 +95,9 @@ def _config_from_inputs() -> PartitionConfig:
         max_population=float(s["c_pop"]) if s.get("c_pop", 0.0) > 0 else None,
         max_area_km2=float(s["c_area"]) if s.get("c_area", 0.0) > 0 else None,
         homogeneity=homog,
-        respect_districts=bool(s.get("r_dist", True)),
-        seed=int(s.get("p_seed", 0)),
-        time_limit_s=float(s.get("p_time", 30.0)),
+        respect_districts=bool(s.get("r_dist", d.respect_districts)),
+        seed=int(s.get("p_seed", d.seed)),
+        time_limit_s=float(s.get("p_time", d.time_limit_s)),
     )
 
 
@@ -168,28 +176,14 @@ def _lock(flag: bool) -> None:
 
 
 def _rerun_selection() -> None:
-    sel = set(st.session_state.get("grid_sel", []))
+    sel = list(st.session_state.get("grid_sel", []))
     plan = current_plan()
     if plan is None or not sel:
         return
-
-    def run(p):
-        cg = p.cells["grid_id"].astype(str)
-        subset = cg.isin(sel).to_numpy()
-        locked = edits.locked_grids(p)
-        lk = cg.where(cg.isin(set(locked) - sel))
-        lk = lk.where(lk.notna(), np.nan)
-        part = partition_cells(
-            p.cells.drop(columns=["grid_id"]),
-            cell_adjacency(p),
-            _config_from_inputs(),
-            locked_grids=lk,
-            subset=subset,
-            current=cg,
-        )
-        return edits.apply_cell_grids(p, part.assignment)
-
-    _edit(run, f"re-partition {len(sel)} grids")
+    _edit(
+        lambda p: repartition_grids(p, cell_adjacency(p), sel, _config_from_inputs()),
+        f"re-partition {len(set(sel))} grids",
+    )
 
 
 def _cell_selection() -> list[str]:
@@ -269,7 +263,7 @@ g = plan.grids
 c1, c2, c3, c4 = st.columns(4)
 c1.metric(t("grids.count"), f"{len(g):,}")
 c2.metric(t("data.cells"), f"{len(plan.cells):,}")
-c3.metric(t("grids.hours"), f"{g['hours_total'].sum():,.0f}")
+c3.metric(t("grids.hours"), f"{g[HOURS].sum():,.0f}")
 c4.metric(
     t("grids.locked"), f"{int(g.get('locked', pd.Series(False)).fillna(False).astype(bool).sum())}"
 )
@@ -375,7 +369,7 @@ st.dataframe(
         "population": st.column_config.NumberColumn(COLUMN_LABELS["population"], format="%.0f"),
         "spend": st.column_config.NumberColumn(COLUMN_LABELS["spend"], format="%.0f"),
         "area_km2": st.column_config.NumberColumn(COLUMN_LABELS["area_km2"], format="%.2f"),
-        "hours_total": st.column_config.NumberColumn(COLUMN_LABELS["hours_total"], format="%.1f"),
+        HOURS: st.column_config.NumberColumn(COLUMN_LABELS[HOURS], format="%.1f"),
         "coverage": st.column_config.NumberColumn(COLUMN_LABELS["coverage"], format="%.2f"),
     },
 )

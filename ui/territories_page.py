@@ -15,9 +15,16 @@ from gridplan.errors import GridplanError
 from gridplan.layers.crs import WGS84
 from gridplan.maps import MapSettings, plan_grid_map
 from gridplan.plan import edits
-from gridplan.plan.model import areas, manager_table
+from gridplan.plan.model import HOURS, areas, manager_table
 from gridplan.plan.rules import check_plan, summary_line
-from gridplan.plan.steps import balance_plan, default_team, plan_floors, rebalance_around
+from gridplan.plan.steps import (
+    apply_team,
+    balance_plan,
+    default_capacity_h,
+    default_team,
+    plan_floors,
+    rebalance_around,
+)
 from gridplan.workload import suggest_headcount
 from ui.i18n import t
 from ui.map_events import grid_at, new_click
@@ -49,39 +56,6 @@ def _team_view(plan) -> pd.DataFrame:
     else:
         out["home_lon"], out["home_lat"] = np.nan, np.nan
     return out
-
-
-def _apply_team(plan, edited: pd.DataFrame):
-    """The plan with the edited team: renamed managers keep their grids (by row),
-    removed managers' grids become unassigned, homes from lon/lat."""
-    old = plan.managers["manager"].astype(str).tolist()
-    edited = edited[edited["manager"].astype(str).str.strip() != ""].copy()
-    edited["manager"] = edited["manager"].astype(str).str.strip()
-    if edited["manager"].duplicated().any():
-        raise GridplanError("two managers have the same name: give every manager their own name")
-    rename = {
-        old[i]: edited.loc[i, "manager"]
-        for i in edited.index
-        if isinstance(i, int | np.integer) and 0 <= i < len(old)
-    }
-    grids = plan.grids.copy()
-    grids["manager"] = grids["manager"].astype(str).map(lambda m: rename.get(m, "")).fillna("")
-    team = pd.DataFrame(
-        {
-            "manager": edited["manager"].to_numpy(),
-            "capacity_h": pd.to_numeric(edited["capacity_h"], errors="coerce")
-            .fillna(128.0)
-            .to_numpy(),
-            "area": edited["area"].fillna("").astype(str).to_numpy(),
-        }
-    )
-    lon = pd.to_numeric(edited["home_lon"], errors="coerce")
-    lat = pd.to_numeric(edited["home_lat"], errors="coerce")
-    if lon.notna().any():
-        x, y = _from_lonlat(plan, lon.fillna(0), lat.fillna(0))
-        team["home_x"] = np.where(lon.notna() & lat.notna(), x, np.nan)
-        team["home_y"] = np.where(lon.notna() & lat.notna(), y, np.nan)
-    return plan.with_(managers=team, grids=grids)
 
 
 def _reassign() -> None:
@@ -153,8 +127,8 @@ if plan is None:
 
 # ---------------------------------------------------------------- team + headcount
 with st.expander(t("terr.team"), expanded=not (plan.grids["manager"] != "").any()):
-    hours = pd.to_numeric(plan.grids["hours_total"], errors="coerce").fillna(0)
-    cap = st.number_input(t("terr.capacity"), 10.0, 400.0, 128.0, 8.0, key="cap_h")
+    hours = pd.to_numeric(plan.grids[HOURS], errors="coerce").fillna(0)
+    cap = st.number_input(t("terr.capacity"), 10.0, 400.0, default_capacity_h(), 8.0, key="cap_h")
     head = suggest_headcount(hours, cap)
     n_sug = int(head.loc["city", "managers"])
     c1, c2 = st.columns([1, 2])
@@ -184,7 +158,7 @@ with st.expander(t("terr.team"), expanded=not (plan.grids["manager"] != "").any(
     )
     if st.button(t("terr.apply_team"), key="apply_team"):
         try:
-            plan = push(_apply_team(plan, edited), "edit team")
+            plan = push(apply_team(plan, edited), "edit team")
         except GridplanError as e:
             show_error(e)
     home_for = st.selectbox(
@@ -288,7 +262,7 @@ with right:
             "terr.grid_line",
             gid=gid,
             manager=row["manager"] or "—",
-            hours=f"{row['hours_total']:,.1f}",
+            hours=f"{row[HOURS]:,.1f}",
             state=t("terr.state_locked")
             if gid in edits.locked_grids(plan)
             else t("terr.state_free"),

@@ -2,7 +2,8 @@
 
 Wire it into the main CLI with ``add_parser(subparsers)``; the parsed arguments go to
 :func:`run`, which raises :class:`~gridplan.errors.GridplanError` for every bad input or
-infeasible setting (``gridplan.cli.main`` prints it and exits with status 2). Examples::
+infeasible setting (``gridplan.cli.common.execute`` prints it and exits with status 2).
+Examples::
 
     gridplan balance --units units.csv --id unit_id --x x --y y --weight population \\
         --managers 8 --tolerance 0.005 [--edges edges.csv] [--previous previous.csv] \\
@@ -43,16 +44,43 @@ import numpy as np
 import pandas as pd
 
 from gridplan.atomic import atomic_path
+from gridplan.cli.common import LazyHelpStore, StderrProgress, execute, print_notes
 from gridplan.errors import InfeasibleError, InputError, Problem
 
 __all__ = ["add_parser", "main", "run"]
 
 #: columns of the assignment table (a contract: other tools read them)
 ASSIGNMENT_COLUMNS = ("unit_id", "manager")
-#: default workload column of a grids layer (hours/month, from gridplan.workload)
-HOURS_COLUMN = "hours_total"
-#: default capacity of a manager (hours/month on customer work): 160 h x 0.8 utilisation
-DEFAULT_CAPACITY_H = 128.0
+
+
+def _weight_help() -> str:
+    """Help of ``--weight``, naming the plan's workload column (``gridplan.plan.model.HOURS``)."""
+    from gridplan.plan.model import HOURS
+
+    return (
+        "workload column, e.g. population or hours (required with --units; with "
+        f"--grids default {HOURS}, hours/month, computed from the customers when "
+        "the layer has no such column)"
+    )
+
+
+def _capacity_help() -> str:
+    """Help of ``--capacity``, with the default of :class:`gridplan.workload.WorkloadConfig`."""
+    from gridplan.workload import WorkloadConfig
+
+    c = WorkloadConfig(standards=())
+    return (
+        f"hours/month a manager spends on customers (default {c.capacity_h:g} = "
+        f"{c.hours_per_month:g} h x {c.utilisation:g}), for the headcount when --managers is "
+        "not given"
+    )
+
+
+def _capacity(args: argparse.Namespace) -> float:
+    """``--capacity``, or the workload config's default (hours/month per manager)."""
+    from gridplan.plan.steps import default_capacity_h
+
+    return default_capacity_h() if args.capacity is None else args.capacity
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -82,9 +110,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         "--weight",
         default=None,
-        help="workload column, e.g. population or hours (required with --units; with "
-        f"--grids default {HOURS_COLUMN}, hours/month, computed from the customers when "
-        "the layer has no such column)",
+        action=LazyHelpStore,
+        help_text=_weight_help,
     )
     p.add_argument(
         "--standards",
@@ -101,9 +128,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         "--capacity",
         type=float,
-        default=DEFAULT_CAPACITY_H,
-        help=f"hours/month a manager spends on customers (default {DEFAULT_CAPACITY_H:g} = "
-        "160 h x 0.8), for the headcount when --managers is not given",
+        default=None,
+        action=LazyHelpStore,
+        help_text=_capacity_help,
     )
     p.add_argument(
         "--tolerance", type=float, default=0.03, help="± share of the target (default 0.03)"
@@ -481,7 +508,7 @@ def _check_options(args: argparse.Namespace) -> None:
         )
     if args.workers is not None and args.workers < 1:
         problems.append(Problem(f"{args.workers} workers", "--workers", "give 1 or more"))
-    if args.capacity <= 0:
+    if args.capacity is not None and args.capacity <= 0:
         problems.append(
             Problem(f"capacity {args.capacity:g} h/month", "--capacity", "give hours > 0")
         )
@@ -531,8 +558,7 @@ def _main_progress(
 
 
 def _run_units(args: argparse.Namespace, progress: Callable[[float, str], None]) -> _Outcome:
-    from gridplan._balance.graph import delaunay_edges
-    from gridplan.balance import balance_units_table
+    from gridplan.balance import balance_units_table, delaunay_edges
 
     id_col = args.id or "unit_id"
     units = _read_csv(args.units, "--units")
@@ -627,24 +653,37 @@ def _group_areas(
     return [names[int(a)] for a in res.labels], report
 
 
-def _run_grids(args: argparse.Namespace, progress: Callable[[float, str], None]) -> _Outcome:
-    from gridplan._balance.graph import csr_from_edges
-    from gridplan.balance import (
-        BalanceConfig,
-        _link_islands,
-        balance_grids,
-        geometry_adjacency,
-    )
-    from gridplan.layers.read import read_polygon_cells
-    from gridplan.workload import (
-        default_workload_config,
-        grid_workload,
-        load_visit_standards,
-        suggest_headcount,
+def _grid_hours(grids: Any, args: argparse.Namespace, where: str) -> str:
+    """Add the ``hours_total`` column (hours/month) computed from the grids' customers and
+    population with the visit standards; returns the note saying so."""
+    from gridplan.plan.model import HOURS
+    from gridplan.workload import default_workload_config, grid_workload, load_visit_standards
+
+    config = load_visit_standards(args.standards) if args.standards else None
+    hours = grid_workload(grids, config or default_workload_config())
+    if float(hours[HOURS].sum()) <= 0:
+        raise _problem(
+            f"no {HOURS!r} column, and no customers or population to compute it "
+            "from (cust_* counts, population, households)",
+            where,
+            "give --weight COLUMN with the workload, or grids from `gridplan partition` "
+            "(they carry the customer counts)",
+        )
+    grids[HOURS] = hours[HOURS].to_numpy()
+    return (
+        f"computed {HOURS} (hours/month) from the customers and population with the "
+        f"visit standards of {args.standards or 'data/visit_standards.yaml'}"
     )
 
-    id_col = args.id or "grid_id"
-    weight = args.weight or HOURS_COLUMN
+
+def _read_grids(
+    args: argparse.Namespace, id_col: str, weight: str, progress: Callable[[float, str], None]
+) -> tuple[Any, pd.Index, np.ndarray, list[str]]:
+    """The ``--grids`` layer (local UTM, metres), its checked ids, the workload per grid
+    and the notes; hours/month are computed when the default weight column is absent."""
+    from gridplan.layers.read import read_polygon_cells
+    from gridplan.plan.model import HOURS
+
     where = f"--grids {args.grids}"
     progress(0.0, f"reading {args.grids}")
     grids = read_polygon_cells(args.grids, id_col, layer=args.layer)
@@ -652,30 +691,26 @@ def _run_grids(args: argparse.Namespace, progress: Callable[[float, str], None])
         raise _problem("the layer has no grids", where, "give a layer with grid polygons")
     notes: list[str] = []
     if weight not in grids.columns:
-        if weight != HOURS_COLUMN:
+        if weight != HOURS:
             raise InputError(_missing_columns(grids, {"--weight": weight}, where))
-        config = load_visit_standards(args.standards) if args.standards else None
-        hours = grid_workload(grids, config or default_workload_config())
-        if float(hours[HOURS_COLUMN].sum()) <= 0:
-            raise _problem(
-                f"no {HOURS_COLUMN!r} column, and no customers or population to compute it "
-                "from (cust_* counts, population, households)",
-                where,
-                "give --weight COLUMN with the workload, or grids from `gridplan partition` "
-                "(they carry the customer counts)",
-            )
-        grids[HOURS_COLUMN] = hours[HOURS_COLUMN].to_numpy()
-        notes.append(
-            f"computed {HOURS_COLUMN} (hours/month) from the customers and population with the "
-            f"visit standards of {args.standards or 'data/visit_standards.yaml'}"
-        )
+        notes.append(_grid_hours(grids, args, where))
     labels_idx = pd.Index(grids[id_col].astype(str))
     ids, problems = _check_ids(grids, id_col, "--id", where, "features (0-based)")
     w, more = _numeric(grids, weight, "--weight", where, labels_idx, f"{id_col}", weight=True)
     problems += more
     if problems:
         raise InputError(problems)
-    known = {str(v) for v in ids}
+    return grids, ids, w, notes
+
+
+def _grid_edges(
+    args: argparse.Namespace, grids: Any, ids: pd.Index, progress: Callable[[float, str], None]
+) -> tuple[np.ndarray, list[str]]:
+    """Grid adjacency pairs (``--edges`` or the polygons' ``--contiguity``), islands
+    linked to their nearest grid, and the notes."""
+    from gridplan.balance import _link_islands, geometry_adjacency
+
+    notes: list[str] = []
     n = len(grids)
     if args.edges:
         edges = _edge_table(args.edges, ids)
@@ -685,20 +720,33 @@ def _run_grids(args: argparse.Namespace, progress: Callable[[float, str], None])
         notes.append(f"built {args.contiguity} adjacency from the grid polygons")
     pts = grids.geometry.representative_point()
     edges, linked = _link_islands(n, edges, pts.x.to_numpy(float), pts.y.to_numpy(float))
-    notes += linked
-    previous = _plan_table(args.previous, "--previous", id_col, known) if args.previous else None
-    locks = _plan_table(args.locks, "--locks", id_col, known) if args.locks else None
+    return edges, notes + list(linked)
+
+
+def _team(
+    args: argparse.Namespace,
+    w: np.ndarray,
+    weight: str,
+    named: Sequence[str],
+) -> tuple[list[str], list[str]]:
+    """Manager names (those ``named`` in --previous/--locks first, then M01, M02 …) and
+    the notes; K is ``--managers`` or the headcount at ``--capacity`` hours/month."""
+    from gridplan.plan.model import HOURS
+    from gridplan.workload import suggest_headcount
+
+    notes: list[str] = []
     k = args.managers
     if k is None:
-        head = suggest_headcount(pd.Series(w), args.capacity)
+        capacity = _capacity(args)
+        head = suggest_headcount(pd.Series(w), capacity)
         k = int(head.loc["city", "managers"])
-        unit = " h/month" if weight == HOURS_COLUMN else ""
+        unit = " h/month" if weight == HOURS else ""
         notes.append(
-            f"{k} managers: the workload {w.sum():,.1f}{unit} at {args.capacity:g}{unit} per "
+            f"{k} managers: the workload {w.sum():,.1f}{unit} at {capacity:g}{unit} per "
             f"manager (utilisation {head.loc['city', 'utilisation']:.0%}); give --managers "
             "to choose"
         )
-    seen = list(dict.fromkeys([*(previous or {}).values(), *(locks or {}).values()]))
+    seen = list(dict.fromkeys(named))
     if len(seen) > k:
         raise _problem(
             f"{len(seen)} managers named in --previous/--locks but K = {k}",
@@ -706,17 +754,47 @@ def _run_grids(args: argparse.Namespace, progress: Callable[[float, str], None])
             f"give --managers {len(seen)} or more",
         )
     names = seen + [nm for i in range(k) if (nm := f"M{i + 1:02d}") not in seen][: k - len(seen)]
+    return names, notes
+
+
+def _areas_layer(territories: Any, grids: Any, area_of: dict[str, str]) -> Any:
+    """The ``areas`` layer: the grids (workload in column ``HOURS``) dissolved by the area
+    of their manager (:func:`gridplan.plan.model.areas`) with ``workload``, ``n_grids``
+    and ``territories`` (managers with grids)."""
+    from gridplan.plan.model import Plan, areas
+
+    team = pd.DataFrame({"manager": territories["manager"].to_numpy()})
+    team["area"] = team["manager"].map(area_of)
+    plan = Plan(name="balance", cells=grids.iloc[:0], grids=grids, managers=team)
+    out = areas(plan).rename(columns={"hours": "workload", "n_managers": "territories"})
+    return out[["area", "geometry", "workload", "n_grids", "territories"]]
+
+
+def _run_grids(args: argparse.Namespace, progress: Callable[[float, str], None]) -> _Outcome:
+    from gridplan.balance import BalanceConfig, balance_grids, csr_from_edges
+    from gridplan.plan.model import HOURS
+
+    id_col = args.id or "grid_id"
+    weight = args.weight or HOURS
+    grids, ids, w, notes = _read_grids(args, id_col, weight, progress)
+    edges, more = _grid_edges(args, grids, ids, progress)
+    notes += more
+    known = {str(v) for v in ids}
+    previous = _plan_table(args.previous, "--previous", id_col, known) if args.previous else None
+    locks = _plan_table(args.locks, "--locks", id_col, known) if args.locks else None
+    names, more = _team(args, w, weight, [*(previous or {}).values(), *(locks or {}).values()])
+    notes += more
     table = grids.drop(columns=["grid_id"], errors="ignore").assign(grid_id=ids.astype(str))
     table[weight] = w
     t_main, t_areas = _split_time(args)
     cfg = BalanceConfig(
         tolerance=args.tolerance, objective=args.objective, weight_column=weight,
-        n_managers=k, seed=args.seed, time_limit=t_main, workers=args.workers,
+        n_managers=len(names), seed=args.seed, time_limit=t_main, workers=args.workers,
         adjacency=args.contiguity,
     )  # fmt: skip
     res = balance_grids(
         table,
-        csr_from_edges(n, edges),
+        csr_from_edges(len(grids), edges),
         cfg,
         managers=pd.DataFrame({"name": names}),
         locks=locks,
@@ -734,19 +812,14 @@ def _run_grids(args: argparse.Namespace, progress: Callable[[float, str], None])
     )
     if t_areas:
         weights = np.array([t["weight"] for t in report["territories"]], dtype=float)
-        area_of_territory, area_report = _group_areas(
+        area_of_territory, report["areas"] = _group_areas(
             res.labels, edges, weights, args, t_areas, progress
         )
-        report["areas"] = area_report
         outcome.area_of_unit = [area_of_territory[d] for d in res.labels]
-        terr = outcome.territories
-        terr["area"] = [area_of_territory[names.index(m)] for m in terr["manager"]]
-        areas = terr[["area", "workload", "n_grids", "geometry"]].dissolve(
-            by="area", as_index=False, aggfunc="sum"
-        )
-        counts = terr.groupby("area")["manager"].count()
-        areas["territories"] = [int(counts[a]) for a in areas["area"]]
-        outcome.areas = areas
+        area_of = {m: area_of_territory[names.index(m)] for m in outcome.territories["manager"]}
+        outcome.territories["area"] = outcome.territories["manager"].map(area_of)
+        grid_layer = table[["geometry"]].assign(manager=outcome.managers, **{HOURS: w})
+        outcome.areas = _areas_layer(outcome.territories, grid_layer, area_of)
     return outcome
 
 
@@ -791,16 +864,13 @@ def _write_outputs(outcome: _Outcome, paths: _Paths) -> list[Path]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the balance sub-command (0 on success); raises GridplanError on bad input."""
-    from gridplan.cli.main import StderrProgress
-
     _check_options(args)
     paths = _output_paths(args)
     progress = StderrProgress(getattr(args, "quiet", False))
     outcome = _run_grids(args, progress) if args.grids else _run_units(args, progress)
     written = _write_outputs(outcome, paths)
     rep = outcome.report
-    for note in outcome.notes:
-        print(f"note: {note}", file=sys.stderr)
+    print_notes(outcome.notes)
     if "areas" in rep:
         a = rep["areas"]
         if not a["within_tolerance"]:
@@ -837,9 +907,12 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Stand-alone entry: ``python -m gridplan.cli.balance --units …`` (same as
     ``gridplan balance …``: same messages and exit codes)."""
-    from gridplan.cli.main import main as cli_main
-
-    return cli_main(["balance", *(sys.argv[1:] if argv is None else argv)])
+    parser = argparse.ArgumentParser(prog="gridplan")
+    parser.add_argument("--quiet", action="store_true", help="no progress messages")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_parser(sub)
+    args = parser.parse_args(["balance", *(sys.argv[1:] if argv is None else argv)])
+    return execute(args.command, args.func, args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,8 +9,8 @@ Wire it into the main CLI with ``add_parser(subparsers)``. Examples::
     gridplan export --plan plan.gpkg --team-zips --out zips/
 
 Every bad input (unknown format, missing or unreadable plan, an output path that
-cannot be used) is a :class:`~gridplan.errors.GridplanError`: ``gridplan.cli.main``
-prints it and exits with status 2. Writes are atomic.
+cannot be used) is a :class:`~gridplan.errors.GridplanError`:
+``gridplan.cli.common.execute`` prints it and exits with status 2. Writes are atomic.
 """
 
 from __future__ import annotations
@@ -18,13 +18,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from gridplan.cli.common import LazyHelpStore, StderrProgress
 from gridplan.errors import InputError, Problem
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add the ``export`` sub-command to an argparse sub-parser set."""
+def _format_help() -> str:
     from gridplan.export.formats import FORMATS
 
+    return f"one of {', '.join(FORMATS)} or all (default gpkg)"
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``export`` sub-command to an argparse sub-parser set (the format list of
+    ``--format`` is read when help is printed: building the parser stays light)."""
     p = subparsers.add_parser(
         "export",
         help="write a plan as GeoPackage, GeoJSON, Shapefile, KML, GeoParquet, CSV, XLSX, "
@@ -39,7 +45,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--format",
         default="gpkg",
         metavar="FORMAT",
-        help=f"one of {', '.join(FORMATS)} or all (default gpkg)",
+        action=LazyHelpStore,
+        help_text=_format_help,
     )
     p.add_argument(
         "--by", default=None, metavar="area|manager", help="one file set per area or manager"
@@ -79,15 +86,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     return p
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run ``gridplan export``; returns the exit status (0)."""
-    from gridplan.cli.main import StderrProgress
-    from gridplan.export.formats import FORMATS, export_all, export_plan, team_zips
-    from gridplan.maps import OFFLINE, MapSettings
-    from gridplan.plan.model import load_plan
-    from gridplan.plan.privacy import PrivacySettings
+def _check_options(args: argparse.Namespace, fmt: str) -> None:
+    """Every problem of the options at once, before a plan is read."""
+    from gridplan.export.formats import FORMATS
 
-    fmt = str(args.format).lower()
     problems = []
     if fmt not in (*FORMATS, "all"):
         problems.append(
@@ -127,6 +129,16 @@ def run(args: argparse.Namespace) -> int:
     if problems:
         raise InputError(problems)
 
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``gridplan export``; returns the exit status (0)."""
+    from gridplan.export.formats import export_all, export_plan, team_zips
+    from gridplan.maps import OFFLINE, MapSettings
+    from gridplan.plan.model import load_plan
+    from gridplan.plan.privacy import PrivacySettings
+
+    fmt = str(args.format).lower()
+    _check_options(args, fmt)
     progress = StderrProgress(args.quiet)
     plan = load_plan(args.plan)
     previous = load_plan(args.previous) if args.previous else None

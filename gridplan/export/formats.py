@@ -260,12 +260,12 @@ def _check_options(fmt: str, by: str | None, language: str) -> None:
     problems = []
     if fmt not in FORMATS:
         problems.append(
-            Problem(f"unknown format {fmt!r}", "--format", f"use one of {', '.join(FORMATS)}")
+            Problem(f"unknown format {fmt!r}", "format", f"use one of {', '.join(FORMATS)}")
         )
     if by not in (None, "area", "manager"):
-        problems.append(Problem(f"cannot split by {by!r}", "--by", "use area or manager"))
+        problems.append(Problem(f"cannot split by {by!r}", "by", "use area or manager"))
     if language not in LANGUAGES:
-        problems.append(Problem(f"unknown language {language!r}", "--language", "use en or zh"))
+        problems.append(Problem(f"unknown language {language!r}", "language", "use en or zh"))
     if problems:
         raise InputError(problems)
 
@@ -279,11 +279,11 @@ def _resolve_out(fmt: str, out: Path, by: str | None) -> tuple[Path, bool]:
         if fmt in SINGLE_FILE and by is None and suffix == ext:
             if out.parent.exists() and not out.parent.is_dir():
                 raise InputError(
-                    Problem(f"{out.parent} is not a folder", f"--out {out}", "give a folder")
+                    Problem(f"{out.parent} is not a folder", f"out {out}", "give a folder")
                 )
             return out, True
         why = (
-            f"--by {by} writes one file per {by}"
+            f"by={by!r} writes one file per {by}"
             if by
             else f"{fmt} writes several files"
             if fmt not in SINGLE_FILE
@@ -294,16 +294,16 @@ def _resolve_out(fmt: str, out: Path, by: str | None) -> tuple[Path, bool]:
             if fmt in SINGLE_FILE and not by
             else "give a folder (created if missing)"
         )
-        raise InputError(Problem(f"cannot write {fmt} to {out.name!r}: {why}", f"--out {out}", fix))
+        raise InputError(Problem(f"cannot write {fmt} to {out.name!r}: {why}", f"out {out}", fix))
     if out.exists() and not out.is_dir():
         raise InputError(
-            Problem(f"{out} exists and is not a folder", f"--out {out}", "give a folder")
+            Problem(f"{out} exists and is not a folder", f"out {out}", "give a folder")
         )
     for parent in out.parents:
         if parent.exists():
             if not parent.is_dir():
                 raise InputError(
-                    Problem(f"{parent} is a file, not a folder", f"--out {out}", "give a folder")
+                    Problem(f"{parent} is a file, not a folder", f"out {out}", "give a folder")
                 )
             break
     return out, False
@@ -324,7 +324,7 @@ def _units(plan: Plan, by: str | None) -> list[Unit]:
         raise InputError(
             Problem(
                 f"no {by} has any grid, nothing to split",
-                f"--by {by}",
+                f"by {by}",
                 "assign grids to managers (and managers to areas) first, or drop --by",
             )
         )

@@ -361,7 +361,11 @@ def import_assignment(plan: Plan, table: pd.DataFrame) -> tuple[Plan, list[str]]
     old_team = plan.managers.copy()
     names = list(dict.fromkeys(t["manager"]))
     cap = pd.to_numeric(old_team.get("capacity_h"), errors="coerce") if len(old_team) else None
-    median = float(cap.median()) if cap is not None and cap.notna().any() else 128.0
+    median = (
+        float(cap.median())
+        if cap is not None and cap.notna().any()
+        else WorkloadConfig(standards=()).capacity_h
+    )
     kept = old_team[old_team["manager"].astype(str).isin(names)]
     new = [n for n in names if n not in set(kept["manager"].astype(str))]
     add = pd.DataFrame({"manager": new, "capacity_h": median})

@@ -347,7 +347,7 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         "cells": len(plan.cells),
         "grids": len(plan.grids),
         "managers": len(plan.managers),
-        "hours_total": float(table["hours"].sum()),
+        HOURS: float(table["hours"].sum()),
         "max_deviation": float(table["deviation"].abs().max()) if len(table) else 0.0,
         "all_within_tolerance": bool(table["within"].all()) if len(table) else True,
         "unassigned_grids": int((plan.grids["manager"].astype(str) == "").sum()),

@@ -214,7 +214,7 @@ def check_plan(
                     "relock",
                 )
             )
-    stats["hours_total"] = (
+    stats[HOURS] = (
         float(pd.to_numeric(plan.grids[HOURS], errors="coerce").sum())
         if HOURS in plan.grids.columns
         else 0.0

@@ -1,5 +1,6 @@
 """The app's engine calls, step by step: a plan from a partition (grids, no managers
-yet), balancing a plan among a team, local re-balance around broken territories.
+yet), the team as the planner edits it, balancing a plan among a team, local re-balance
+around broken territories, a re-partition of selected grids.
 
 :func:`gridplan.pipeline.make_plan` runs the same steps in one go for the CLI; here
 each step is separate so the planner can edit between them. Workload is in
@@ -19,20 +20,31 @@ import pandas as pd
 
 from gridplan.balance import BalanceConfig, BalanceReport, balance_grids, group_into_areas
 from gridplan.cells.build import CellSet
+from gridplan.errors import GridplanError
+from gridplan.layers.crs import WGS84
 from gridplan.layers.model import Layers
-from gridplan.partition import PartitionResult
+from gridplan.partition import PartitionConfig, PartitionResult, partition_cells
 from gridplan.plan.model import HOURS, Plan
 from gridplan.plan.rules import grid_edge_pairs
 from gridplan.progress import ProgressCallback, no_progress, scaled
 from gridplan.workload import WorkloadConfig, default_workload_config, grid_workload
 
 __all__ = [
+    "apply_team",
     "balance_plan",
+    "default_capacity_h",
     "default_team",
     "neighbour_managers",
     "plan_from_partition",
     "rebalance_around",
+    "repartition_grids",
 ]
+
+
+def default_capacity_h() -> float:
+    """A manager's customer-work hours per month by default: the
+    :class:`~gridplan.workload.WorkloadConfig` defaults (160 h x 0.8 = 128 h)."""
+    return WorkloadConfig(standards=()).capacity_h
 
 
 def default_team(hours_total: float, capacity_h: float, n: int | None = None) -> pd.DataFrame:
@@ -226,3 +238,76 @@ def headcount_note(hours_total: float, capacity_h: float) -> dict[str, Any]:
 
 
 __all__ += ["headcount_note", "plan_floors"]
+
+
+def _homes_from_lonlat(plan: Plan, lon: pd.Series, lat: pd.Series) -> tuple[Any, Any]:
+    """Home coordinates in the plan's work CRS (metres) from longitude/latitude (EPSG:4326);
+    NaN where either is missing."""
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs(WGS84, plan.crs, always_xy=True)
+    x, y = tr.transform(lon.fillna(0).to_numpy(float), lat.fillna(0).to_numpy(float))
+    both = lon.notna() & lat.notna()
+    return np.where(both, x, np.nan), np.where(both, y, np.nan)
+
+
+def apply_team(plan: Plan, edited: pd.DataFrame) -> Plan:
+    """The plan with an edited team table (columns ``manager``, ``capacity_h``
+    (hours/month), ``area``, ``home_lon``, ``home_lat``; one row per manager, rows in
+    the order of ``plan.managers``).
+
+    Rows without a name are dropped; a renamed manager keeps their grids (matched by
+    row), a removed manager's grids become unassigned; a blank capacity is the default
+    (:func:`default_capacity_h`); homes are given in lon/lat and kept in the work CRS.
+    Two managers with the same name are a :class:`~gridplan.errors.GridplanError`."""
+    old = plan.managers["manager"].astype(str).tolist()
+    edited = edited[edited["manager"].astype(str).str.strip() != ""].copy()
+    edited["manager"] = edited["manager"].astype(str).str.strip()
+    if edited["manager"].duplicated().any():
+        raise GridplanError("two managers have the same name: give every manager their own name")
+    rename = {
+        old[i]: edited.loc[i, "manager"]
+        for i in edited.index
+        if isinstance(i, int | np.integer) and 0 <= i < len(old)
+    }
+    grids = plan.grids.copy()
+    grids["manager"] = grids["manager"].astype(str).map(lambda m: rename.get(m, "")).fillna("")
+    team = pd.DataFrame(
+        {
+            "manager": edited["manager"].to_numpy(),
+            "capacity_h": pd.to_numeric(edited["capacity_h"], errors="coerce")
+            .fillna(default_capacity_h())
+            .to_numpy(),
+            "area": edited["area"].fillna("").astype(str).to_numpy(),
+        }
+    )
+    lon = pd.to_numeric(edited["home_lon"], errors="coerce")
+    lat = pd.to_numeric(edited["home_lat"], errors="coerce")
+    if lon.notna().any():
+        team["home_x"], team["home_y"] = _homes_from_lonlat(plan, lon, lat)
+    return plan.with_(managers=team, grids=grids)
+
+
+def repartition_grids(
+    plan: Plan, adjacency: Any, grid_ids: Iterable[str], config: PartitionConfig
+) -> Plan:
+    """The plan with the cells of ``grid_ids`` cut into grids again under ``config``;
+    every other grid stays as it is, locked grids included (``adjacency``: the cells'
+    CSR adjacency)."""
+    from gridplan.plan.edits import apply_cell_grids, locked_grids
+
+    sel = {str(g) for g in grid_ids}
+    cg = plan.cells["grid_id"].astype(str)
+    subset = cg.isin(sel).to_numpy()
+    locked = locked_grids(plan)
+    lk = cg.where(cg.isin(set(locked) - sel))
+    lk = lk.where(lk.notna(), np.nan)
+    part = partition_cells(
+        plan.cells.drop(columns=["grid_id"]),
+        adjacency,
+        config,
+        locked_grids=lk,
+        subset=subset,
+        current=cg,
+    )
+    return apply_cell_grids(plan, part.assignment)

@@ -1,0 +1,80 @@
+"""``gridplan cells``: build the base cells from a city's layers and aggregate every
+layer onto them; writes a GeoPackage (layer ``cells``, the work CRS in metres)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from gridplan.cli.common import (
+    StderrProgress,
+    add_cells_options,
+    cells_config,
+    gpkg_out,
+    print_notes,
+    write_layer,
+)
+
+__all__ = ["add_parser", "run", "write_cells"]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``cells`` sub-command to an argparse sub-parser set."""
+    p = subparsers.add_parser(
+        "cells",
+        help="build base cells from the city's layers and aggregate every layer onto them",
+        description="Build the base cells (H3 hexagons, squares or your own polygons) and "
+        "aggregate population, customers (counted by segment, spend summed in CNY/month), "
+        "cell sites (coverage score) and districts onto them. Layers may be GeoPackage, "
+        "GeoJSON, Shapefile (.shp or .zip), KML, GeoParquet, FlatGeobuf, or CSV/XLSX with "
+        "longitude/latitude columns, in any CRS.",
+    )
+    p.add_argument("--boundary", required=True, help="city boundary polygon layer")
+    p.add_argument(
+        "--population",
+        required=True,
+        help="population: polygons or points with a 'population' column (persons)",
+    )
+    p.add_argument("--districts", help="administrative districts: polygons with 'district'")
+    p.add_argument(
+        "--sites",
+        help="cell sites: points with site_id, technology (4G/5G), sectors, radius_m (metres)",
+    )
+    p.add_argument(
+        "--customers",
+        help="customers: points with customer_id, segment, spend (CNY/month)",
+    )
+    p.add_argument("--barriers", help="lines (rivers, highways) that cut cell adjacency")
+    add_cells_options(p)
+    p.add_argument("--out", required=True, help="output GeoPackage (.gpkg), layer 'cells'")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``gridplan cells``; returns the exit status (0)."""
+    from gridplan.cells.build import build_cells
+    from gridplan.layers.read import load_layers
+
+    progress = StderrProgress(args.quiet)
+    layers = load_layers(
+        boundary=args.boundary,
+        population=args.population,
+        districts=args.districts,
+        sites=args.sites,
+        customers=args.customers,
+        barriers=args.barriers,
+    )
+    cellset = build_cells(layers, cells_config(args), progress=progress)
+    out = write_cells(cellset, args.out)
+    print_notes(cellset.notes)
+    print(f"wrote {len(cellset.cells):,} cells to {out}")
+    return 0
+
+
+def write_cells(cellset: Any, out: str | os.PathLike[str]) -> Path:
+    """Write cells to a GeoPackage (layer ``cells``, the work CRS in metres), atomically."""
+    path = gpkg_out(out, "give a path ending in .gpkg (other formats come with `gridplan export`)")
+    return write_layer(cellset.cells, path, "cells")

@@ -1,0 +1,252 @@
+"""What every ``gridplan`` command shares: progress on stderr, exit statuses, notes,
+``--floor`` parsing, the lattice options, atomic GeoPackage writes, and the mapping of
+the engine's parameter names to the command line's flags in error messages.
+
+Kept light: importing it loads no pandas, geopandas, OR-Tools or folium.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from gridplan.errors import GridplanError, InputError, Problem
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
+    "FLAGS",
+    "LazyHelpStore",
+    "StderrProgress",
+    "add_cells_options",
+    "cells_config",
+    "execute",
+    "gpkg_out",
+    "parse_floors",
+    "print_notes",
+    "with_flags",
+    "write_layer",
+]
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
+
+#: engine parameter name -> the command-line flag that sets it (for error messages)
+FLAGS: Mapping[str, str] = {
+    "format": "--format",
+    "fmt": "--format",
+    "out": "--out",
+    "by": "--by",
+    "language": "--language",
+    "min_count": "--min-count",
+    "previous": "--previous",
+    "locks": "--locks",
+    "tolerance": "--tolerance",
+    "time_limit": "--time-limit",
+    "time_limit_s": "--time-limit",
+    "n_managers": "--managers",
+    "capacity_h": "--capacity",
+    "seed": "--seed",
+    "workers": "--workers",
+    "floors": "--floor",
+    "max_population": "--max-population",
+    "max_area_km2": "--max-area",
+    "max_diameter_m": "--max-diameter",
+    "homogeneity": "--homogeneous",
+    "compactness_weight": "--compactness",
+    "respect_districts": "--cross-districts",
+    "contiguity": "--contiguity",
+}
+
+
+class StderrProgress:
+    """A progress callback that prints ``[ 42%] message`` lines to stderr, rate-limited."""
+
+    def __init__(self, quiet: bool = False, min_interval_s: float = 0.5):
+        self.quiet = quiet
+        self.min_interval_s = min_interval_s
+        self._last_message = ""
+        self._last_time = 0.0
+
+    def __call__(self, fraction: float, message: str) -> None:
+        if self.quiet:
+            return
+        now = time.monotonic()
+        if message == self._last_message and now - self._last_time < self.min_interval_s:
+            return
+        self._last_message, self._last_time = message, now
+        print(f"[{100 * fraction:3.0f}%] {message}", file=sys.stderr, flush=True)
+
+
+class LazyHelpStore(argparse._StoreAction):
+    """A store action whose help text is computed when help is printed (``help_text``:
+    a callable), so that building the parser imports no heavy module."""
+
+    def __init__(self, *args: Any, help_text: Callable[[], str], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._help_text = help_text
+
+    @property
+    def help(self) -> str:  # type: ignore[override]
+        return self._help_text()
+
+    @help.setter
+    def help(self, value: str | None) -> None:  # argparse sets it in __init__
+        pass
+
+
+def print_notes(notes: Sequence[str]) -> None:
+    """Print each note as ``note: …`` on stderr."""
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+
+
+def parse_floors(items: Sequence[str]) -> dict[str, float]:
+    """``["population=3000", "customers=400"]`` → ``{"population": 3000.0, ...}``."""
+    floors: dict[str, float] = {}
+    problems = []
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep or not name.strip():
+                raise ValueError
+            floors[name.strip()] = float(value.replace(",", "").replace("_", ""))
+        except ValueError:
+            problems.append(
+                Problem(
+                    f"cannot read the floor {item!r}",
+                    "--floor",
+                    "write COLUMN=VALUE, e.g. --floor population=3000",
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    return floors
+
+
+def add_cells_options(p: argparse.ArgumentParser) -> None:
+    """The lattice options of ``cells`` and ``demo``."""
+    g = p.add_argument_group("lattice")
+    g.add_argument(
+        "--lattice",
+        choices=["h3", "square", "polygons"],
+        default="h3",
+        help="base cells: H3 hexagons (default), square cells of --size metres, or the "
+        "population layer's own polygons (e.g. census tracts)",
+    )
+    g.add_argument(
+        "--resolution",
+        type=int,
+        default=None,
+        help="H3 resolution 0-15 (8 ≈ 0.74 km² per hexagon, 9 ≈ 0.11 km²); "
+        "default: picked for --target-cells",
+    )
+    g.add_argument(
+        "--target-cells",
+        type=int,
+        default=None,
+        help="pick the H3 resolution giving about this many cells (default 2,000 when no "
+        "--resolution is given)",
+    )
+    g.add_argument(
+        "--size", type=float, default=500.0, help="square cell side in metres (default 500)"
+    )
+    g.add_argument(
+        "--contiguity",
+        choices=["rook", "queen"],
+        default="rook",
+        help="cells are neighbours when they share an edge (rook, default) or a corner too",
+    )
+
+
+def cells_config(args: argparse.Namespace) -> Any:
+    """The :class:`~gridplan.cells.build.CellsConfig` of the lattice options."""
+    from gridplan.cells.build import CellsConfig
+
+    target = args.target_cells
+    if args.lattice == "h3" and args.resolution is None and target is None:
+        target = 2000
+    return CellsConfig(
+        lattice=args.lattice,
+        h3_resolution=args.resolution,
+        target_cells=target,
+        square_size_m=args.size,
+        contiguity=args.contiguity,
+    )
+
+
+def gpkg_out(out: str | os.PathLike[str], fix: str) -> Path:
+    """``out`` as a path, or an :class:`InputError` (with ``fix``) when it is no .gpkg."""
+    out = Path(out)
+    if out.suffix.lower() != ".gpkg":
+        raise InputError(Problem(f"output {out.name!r} is not a GeoPackage", f"--out {out}", fix))
+    return out
+
+
+def write_layer(frame: Any, out: str | os.PathLike[str], layer: str) -> Path:
+    """Write a GeoDataFrame as ``layer`` of the GeoPackage ``out``, atomically."""
+    from gridplan.atomic import atomic_path
+
+    with atomic_path(out) as tmp:
+        frame.to_file(tmp, layer=layer, driver="GPKG")
+    return Path(out)
+
+
+def _flag_text(text: str) -> str:
+    """``by='area'`` → ``--by area`` for every parameter of :data:`FLAGS`."""
+
+    def sub(m: re.Match[str]) -> str:
+        return f"{FLAGS[m.group(1)]} {m.group(3)}"
+
+    names = "|".join(map(re.escape, FLAGS))
+    return re.sub(rf"\b({names})=(['\"]?)([^'\"\s]*)\2", sub, text)
+
+
+def _flag_where(where: str) -> str:
+    """``out plan.pdf`` → ``--out plan.pdf``: the leading parameter name becomes its flag."""
+    name, sep, rest = where.partition(" ")
+    return f"{FLAGS[name]}{sep}{rest}" if name in FLAGS else _flag_text(where)
+
+
+def with_flags(err: GridplanError) -> GridplanError:
+    """The error as the command line says it: parameter names in the problems of an
+    :class:`InputError` become the flags that set them (other errors are unchanged)."""
+    if not isinstance(err, InputError):
+        return err
+    problems = [
+        Problem(_flag_text(p.what), _flag_where(p.where), _flag_text(p.fix)) for p in err.problems
+    ]
+    if problems == list(err.problems):
+        return err
+    return InputError(problems)
+
+
+def execute(command: str, func: Callable[[argparse.Namespace], int], args: Any) -> int:
+    """Run a parsed command; a :class:`GridplanError` becomes a plain message and status
+    2, any other exception a short report and status 3 (GRIDPLAN_DEBUG=1: the traceback)."""
+    try:
+        return func(args)
+    except GridplanError as err:
+        print(f"gridplan {command}: {with_flags(err)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("gridplan: interrupted; no output was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as err:  # the last line of defence: a message, not a traceback
+        if os.environ.get("GRIDPLAN_DEBUG"):
+            raise
+        print(
+            f"gridplan {command}: internal error ({type(err).__name__}: {err}). "
+            "No output was written. Please report this with the command you ran; "
+            "set GRIDPLAN_DEBUG=1 to see the details.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL

@@ -1,0 +1,175 @@
+"""``gridplan demo`` (every step on a bundled demo city, outputs into a folder) and
+``gridplan demo-data`` (regenerate the demo cities' SYNTHETIC sites and customers)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from gridplan.cli.common import StderrProgress, add_cells_options, cells_config, print_notes
+
+__all__ = ["add_data_parser", "add_parser", "run", "run_data"]
+
+#: tooltip fields of the demo's maps (besides the coloured column)
+_FIELDS = ["district", "population", "customers", "spend", "coverage"]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``demo`` and ``demo-data`` sub-commands; returns the ``demo`` parser."""
+    p = subparsers.add_parser(
+        "demo",
+        help="run everything on the bundled demo city and write the outputs to a folder",
+        description="Run every step that exists on the bundled demo city (real population; "
+        "SYNTHETIC cell sites and customers) and write the outputs to --out.",
+    )
+    p.add_argument("--city", choices=["nyc", "seoul"], default="nyc", help="demo city")
+    p.add_argument("--seed", type=int, default=0, help="random seed of every step")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=20.0,
+        help="seconds for balancing the managers' workloads (default 20)",
+    )
+    add_cells_options(p)
+    p.add_argument("--out", required=True, help="output folder (created if missing)")
+    p.add_argument(
+        "--skip-exports",
+        action="store_true",
+        help="do not end with every export format (map book, GIS and office files)",
+    )
+    p.set_defaults(func=run)
+    add_data_parser(subparsers)
+    return p
+
+
+def add_data_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``demo-data`` sub-command to an argparse sub-parser set."""
+    p = subparsers.add_parser(
+        "demo-data",
+        help="regenerate the demo cities' SYNTHETIC cell sites and customers",
+        description="Regenerate the synthetic cell sites and customers of the demo cities "
+        "from their real population, deterministically for a seed.",
+    )
+    p.add_argument("--city", choices=["nyc", "seoul", "all"], default="all")
+    p.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+    p.add_argument("--out-dir", help="folder to write to (default: data/<city>/)")
+    p.set_defaults(func=run_data)
+    return p
+
+
+def _write_tables(plan: Any, report: dict[str, Any], out_dir: Path) -> list[Path]:
+    """The plan, its cells and grids (GeoPackages), cells.csv, managers.csv, report.json."""
+    import json
+
+    from gridplan.atomic import atomic_path, write_text_atomic
+    from gridplan.cli.common import write_layer
+    from gridplan.plan.model import manager_table, save_plan
+
+    written = [save_plan(plan, out_dir / "plan.gpkg")]
+    written.append(write_layer(plan.cells, out_dir / "cells.gpkg", "cells"))
+    written.append(write_layer(plan.grids, out_dir / "grids.gpkg", "grids"))
+    with atomic_path(out_dir / "cells.csv") as tmp:
+        plan.cells[["cell_id", "grid_id"]].to_csv(tmp, index=False)
+    written.append(out_dir / "cells.csv")
+    with atomic_path(out_dir / "managers.csv") as tmp:
+        manager_table(plan).to_csv(tmp, index=False)
+    written.append(out_dir / "managers.csv")
+    write_text_atomic(
+        out_dir / "report.json", json.dumps(report, indent=1, ensure_ascii=False, default=str)
+    )
+    written.append(out_dir / "report.json")
+    return written
+
+
+def _write_maps(plan: Any, districts: Any, out_dir: Path) -> list[Path]:
+    """The cells, grids and territories maps (standalone HTML, offline)."""
+    from gridplan.atomic import write_text_atomic
+    from gridplan.maps import OFFLINE, cells_map, standalone_html
+    from gridplan.plan.model import HOURS, territories
+
+    maps = {
+        "cells_map.html": (plan.cells, "population", _FIELDS, "Cells"),
+        "grids_map.html": (
+            plan.grids,
+            HOURS,
+            ["grid_id", "grid_type", "manager", HOURS, *_FIELDS],
+            "Grids",
+        ),
+        "territories_map.html": (
+            territories(plan),
+            "hours",
+            ["manager", "area", "hours", "target_h", "deviation", "n_grids"],
+            "Territories",
+        ),
+    }
+    written = []
+    for filename, (frame, column, tips, name) in maps.items():
+        m = cells_map(
+            frame, column, tooltip_fields=tips, districts=districts, settings=OFFLINE, name=name
+        )
+        write_text_atomic(out_dir / filename, standalone_html(m))
+        written.append(out_dir / filename)
+    return written
+
+
+def _print_summary(n_cells: int, report: dict[str, Any]) -> None:
+    from gridplan.plan.pipeline import DEMO_FLOORS
+
+    summary = report["partition"]["summary"]
+    bal = report["balance"]
+    print(
+        f"{n_cells:,} cells, "
+        f"{summary['n_grids']:,} grids, {summary['n_meeting_all_floors']:,} meet every floor "
+        f"({', '.join(f'{k} ≥ {v:,.0f}' for k, v in DEMO_FLOORS.items())})"
+    )
+    print(
+        f"{bal['n_managers']} managers for {bal['total_weight']:,.0f} hours/month: "
+        f"max deviation {bal['max_deviation']:.1%} (tolerance ±{bal['tolerance']:.0%}), "
+        f"{'contiguous' if bal['contiguous'] else 'NOT contiguous'}, "
+        f"{bal['cut_edges']:,} cut edges"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``gridplan demo``; returns the exit status (0)."""
+    from gridplan.demo.cities import load_demo
+    from gridplan.plan.pipeline import demo_settings, make_plan
+
+    progress = StderrProgress(args.quiet)
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    layers = load_demo(args.city)
+    progress(0.0, f"loaded demo city {args.city} (sites and customers are SYNTHETIC)")
+    if args.resolution is None and args.target_cells is None and args.lattice == "h3":
+        cells = None  # the demo's own default resolution
+    else:
+        cells = cells_config(args)
+    settings = demo_settings(
+        seed=args.seed, cells=cells, time_limit=args.time_limit, name=f"demo-{args.city}"
+    )
+    plan, report = make_plan(layers, settings, progress=progress)
+    written = _write_tables(plan, report, out_dir)
+    written += _write_maps(plan, layers.districts, out_dir)
+    _print_summary(len(plan.cells), report)
+    print_notes(report["cells"]["notes"])
+    if not args.skip_exports:
+        from gridplan.export.formats import export_all
+
+        written += export_all(plan, out_dir, progress=progress)
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def run_data(args: argparse.Namespace) -> int:
+    """Run ``gridplan demo-data``; returns the exit status (0)."""
+    from gridplan.demo.cities import data_dir
+    from gridplan.demo.synthetic import build_synthetic
+
+    cities = [args.city] if args.city != "all" else ["nyc", "seoul"]
+    for city in cities:
+        out_dir = Path(args.out_dir) if args.out_dir else data_dir() / city
+        for path in build_synthetic(city, out_dir, seed=args.seed):
+            print(f"wrote {path} (SYNTHETIC)")
+    return 0
