@@ -10,10 +10,18 @@ import numpy as np
 from gridplan._balance.components import solve_component, solve_components
 from gridplan._balance.config import Objective
 from gridplan._balance.feasibility import check_feasibility
-from gridplan._balance.inputs import _coords_ok, _problem
+from gridplan._balance.inputs import (
+    _coords_ok,
+    check_adjacency,
+    check_home,
+    check_labels,
+    check_scalars,
+    check_weights,
+    manager_shares,
+)
 from gridplan._balance.report import make_report
 from gridplan._balance.results import BalanceResult
-from gridplan.graph import check_csr, components
+from gridplan.graph import components
 from gridplan.progress import ProgressCallback, no_progress
 
 __all__ = ["balance_arrays"]
@@ -62,72 +70,17 @@ def balance_arrays(
     number of territories, or ``K`` exceeds the number of units.
     """
     t_start = time.monotonic()
-    w = np.asarray(weights, dtype=float)
+    w = check_weights(weights, ids)
     n = int(w.size)
-    if w.ndim != 1:
-        raise _problem("weights must be one-dimensional", "balance_arrays", "pass one per unit")
-    if n == 0:
-        raise _problem("no units to assign", "balance_arrays", "pass at least one unit")
-    if not np.all(np.isfinite(w)) or np.any(w < 0):
-        bad = np.flatnonzero(~np.isfinite(w) | (w < 0))[:5].tolist()
-        raise _problem(
-            "weights must be finite and zero or more",
-            f"units {[ids[i] for i in bad] if ids is not None else bad}",
-            "fix the workload of those units",
-        )
-    if int(K) != K or K < 1:
-        raise _problem(f"K = {K} managers", "balance_arrays", "use a whole number >= 1")
-    K = int(K)
-    if not 0 <= tolerance < 1:
-        raise _problem(
-            f"tolerance {tolerance}", "balance_arrays", "use a share in [0, 1), e.g. 0.03"
-        )
-    if objective not in ("cut_edges", "compactness", "both"):
-        raise _problem(
-            f"unknown objective {objective!r}",
-            "balance_arrays",
-            "use cut_edges, compactness or both",
-        )
+    K = check_scalars(K, tolerance, objective)
     names = list(names) if names is not None else list(range(K))
-    try:
-        ip, ix = check_csr(n, indptr, indices)
-    except ValueError as exc:
-        raise _problem(f"bad adjacency: {exc}", "balance_arrays", "pass a CSR of n units") from exc
+    ip, ix = check_adjacency(n, indptr, indices)
     coords = _coords_ok(x, y, n)
-    if capacities is None:
-        share = np.full(K, 1.0 / K)
-    else:
-        cap = np.asarray(capacities, dtype=float)
-        if cap.shape != (K,) or np.any(~np.isfinite(cap)) or np.any(cap <= 0):
-            raise _problem(
-                "capacities must be K positive numbers", "balance_arrays", "one per manager"
-            )
-        share = cap / cap.sum()
-    total = float(w.sum())
-    targets = share * total
+    targets = manager_shares(capacities, K) * float(w.sum())
     lo_f = targets * (1 - tolerance)
     hi_f = targets * (1 + tolerance)
-    lk = np.full(n, -1, dtype=np.int64) if locks is None else np.asarray(locks, dtype=np.int64)
-    if lk.shape != (n,) or np.any((lk < -1) | (lk >= K)):
-        raise _problem("locks must be n values in -1..K-1", "balance_arrays", "fix the locks")
-    prev = None
-    if previous is not None:
-        prev = np.asarray(previous, dtype=np.int64)
-        if prev.shape != (n,) or np.any((prev < -1) | (prev >= K)):
-            raise _problem("previous must be n values in -1..K-1", "balance_arrays", "fix it")
-    home_a = None
-    if home is not None:
-        home_a = np.asarray(home, dtype=float)
-        if home_a.shape != (K, 2):
-            raise _problem("home must be (K, 2)", "balance_arrays", "one (x, y) per manager")
-        if coords is None:
-            raise _problem(
-                "home bases need unit coordinates x and y", "balance_arrays", "pass x and y"
-            )
-    if objective != "cut_edges" and coords is None:
-        raise _problem(
-            f"objective {objective!r} needs unit coordinates", "balance_arrays", "pass x and y"
-        )
+    lk, prev = check_labels(locks, previous, n, K)
+    home_a = check_home(home, K, coords, objective)
 
     comp = components(ip, ix)
     m_per = check_feasibility(w, ip, ix, comp, lo_f, hi_f, K, lk, ids, names)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -134,6 +136,97 @@ def solve_components(
     return labels, stats_all
 
 
+@dataclass
+class _Costs:
+    """Integer cost matrix ``cost[i][d]`` of the engine (objective units, ``_UNIT`` per cut
+    edge): compactness (workload x squared distance / ``norm``) and move penalties.
+
+    ``comp_cost`` is ``(costs_of_centres, fixed_costs)`` for the compactness objectives
+    (fixed when home bases are given, else recomputed from each plan's centres);
+    ``pen`` is ``None``, ``"lex"`` (disruption first) or the penalty per moved unit.
+    """
+
+    w: np.ndarray
+    K: int
+    coords: Any
+    objective: str
+    prev: np.ndarray | None
+    comp_cost: tuple[Callable[[np.ndarray], np.ndarray], np.ndarray | None] | None
+    pen: str | float | None
+    lex_pen: float
+    both_scale: list[float] = field(default_factory=lambda: [1.0])
+
+    def build(self, labels: list[int] | None) -> list[list[int]] | None:
+        """The cost matrix for a plan (its centres), or ``None`` when there are no costs."""
+        n, K, prev = self.w.size, self.K, self.prev
+        c = np.zeros((n, K), dtype=float)
+        used = False
+        if self.comp_cost is not None:
+            fn, base = self.comp_cost
+            if base is not None:
+                cc = base
+            else:
+                lab = np.asarray(labels) if labels is not None else np.full(n, -1)
+                cc = fn(_centres(self.coords, self.w, lab, K))
+            if self.objective == "both":
+                cc = cc * self.both_scale[0]
+            c += cc * _UNIT
+            used = True
+        if self.pen is not None:
+            p = self.lex_pen if self.pen == "lex" else self.pen * _UNIT
+            moved = (prev[:, None] >= 0) & (np.arange(K)[None, :] != prev[:, None])
+            c += moved * p
+            used = True
+        if not used:
+            return None
+        return np.round(c).astype(np.int64).tolist()
+
+
+def _compactness_costs(w, coords, home_a, edges: np.ndarray):
+    """``(costs_of_centres, fixed_costs)``: workload x squared distance (coordinate
+    units²) to each manager's centre, over the mean workload x the squared median edge
+    length; ``fixed_costs`` are those of the home bases when given."""
+    xs, ys = coords
+    ell = _median_edge_length(xs, ys, edges)
+    wbar = max(float(w.mean()), 1e-12)
+    norm = wbar * ell * ell
+
+    def comp_costs(centres: np.ndarray) -> np.ndarray:
+        d2 = (xs[:, None] - centres[None, :, 0]) ** 2 + (ys[:, None] - centres[None, :, 1]) ** 2
+        return w[:, None] * d2 / norm
+
+    base = comp_costs(home_a) if home_a is not None else None
+    return comp_costs, base
+
+
+def _calibrate(costs: _Costs, edges: np.ndarray, home_a, seed: int) -> list[int]:
+    """Start plan of the compactness costs (the previous plan, else k-means); scales
+    "both" so that compactness equals the cut edges in it, and lifts the lexicographic
+    move penalty above the whole cost span. Returns the start plan."""
+    n, K, w, coords, prev = costs.w.size, costs.K, costs.w, costs.coords, costs.prev
+    comp_cost = costs.comp_cost
+    assert comp_cost is not None
+    start = prev.tolist() if prev is not None and np.all(prev >= 0) else None
+    if start is None:
+        start = _kmeans_labels(coords, w, K, seed)
+    if costs.objective == "both":
+        cc = comp_cost[0](
+            home_a if home_a is not None else _centres(coords, w, np.asarray(start), K)
+        )
+        inertia = float(cc[np.arange(n), np.asarray(start)].sum())
+        cut0 = int(
+            np.count_nonzero(np.asarray(start)[edges[:, 0]] != np.asarray(start)[edges[:, 1]])
+        )
+        costs.both_scale[0] = max(cut0, 1) / max(inertia, 1e-12)
+    if costs.pen == "lex":
+        probe = _cost_no_penalty(comp_cost, start, coords, w, K, costs.objective, costs.both_scale)
+        span = (
+            float(probe.max(axis=1).sum() - probe.min(axis=1).sum()) if probe is not None else 0.0
+        )
+        costs.lex_pen = float(_UNIT * (len(edges) + 1) + span * _UNIT + 1)
+    return start
+
+
 def solve_component(
     w, ip, ix, nodes, mgr_idx, targets, tolerance, coords, home_a, objective, lk, prev,
     move_penalty, max_moved, max_moved_weight, seed, time_left, workers, progress,
@@ -149,88 +242,25 @@ def solve_component(
     tgt_int = [round(t * scale) for t in targets]
     edges = edge_array(ip, ix)
     adj = [ix[ip[i] : ip[i + 1]].tolist() for i in range(n)]
-    cost = None
     cut_scale = 1
-    refresh = None
     if objective != "cut_edges" or prev is not None:
         cut_scale = _UNIT if objective != "compactness" else 0
     comp_cost = None
     if objective in ("compactness", "both"):
         assert coords is not None
-        xs, ys = coords
-        ell = _median_edge_length(xs, ys, edges)
-        wbar = max(float(w.mean()), 1e-12)
-        norm = wbar * ell * ell
-
-        def comp_costs(centres: np.ndarray) -> np.ndarray:
-            d2 = (xs[:, None] - centres[None, :, 0]) ** 2 + (ys[:, None] - centres[None, :, 1]) ** 2
-            return w[:, None] * d2 / norm
-
-        base = comp_costs(home_a) if home_a is not None else None
-        comp_cost = (comp_costs, base)
-    # "both": compactness is scaled so that it equals the cut edges in the start plan
+        comp_cost = _compactness_costs(w, coords, home_a, edges)
     pen = None
     if prev is not None:
         pen = "lex" if move_penalty is None else float(move_penalty)
-
-    def build_cost(labels: list[int] | None) -> list[list[int]] | None:
-        c = np.zeros((n, K), dtype=float)
-        used = False
-        if comp_cost is not None:
-            fn, base = comp_cost
-            if base is not None:
-                cc = base
-            else:
-                lab = np.asarray(labels) if labels is not None else np.full(n, -1)
-                cc = fn(_centres(coords, w, lab, K))
-            if objective == "both":
-                cc = cc * both_scale[0]
-            c += cc * _UNIT
-            used = True
-        if pen is not None:
-            p = lex_pen if pen == "lex" else pen * _UNIT
-            moved = (prev[:, None] >= 0) & (np.arange(K)[None, :] != prev[:, None])
-            c += moved * p
-            used = True
-        if not used:
-            return None
-        return np.round(c).astype(np.int64).tolist()
-
-    both_scale = [1.0]
-    lex_pen = float(_UNIT * (len(edges) + 1))
-    dynamic = comp_cost is not None and comp_cost[1] is None
+    costs = _Costs(
+        w, K, coords, objective, prev, comp_cost, pen, lex_pen=float(_UNIT * (len(edges) + 1))
+    )
+    cost = None
     if comp_cost is not None:
-        # a start plan for centres / normalisation: region growing is done in the engine;
-        # use coordinates k-means-like seeds here (cheap) when no previous plan exists
-        start = prev.tolist() if prev is not None and np.all(prev >= 0) else None
-        if start is None:
-            start = _kmeans_labels(coords, w, K, seed)
-        if objective == "both":
-            cc = comp_cost[0](
-                home_a if home_a is not None else _centres(coords, w, np.asarray(start), K)
-            )
-            inertia = float(cc[np.arange(n), np.asarray(start)].sum())
-            cut0 = int(
-                np.count_nonzero(np.asarray(start)[edges[:, 0]] != np.asarray(start)[edges[:, 1]])
-            )
-            both_scale[0] = max(cut0, 1) / max(inertia, 1e-12)
-        if pen == "lex":
-            span = 0.0
-            probe = _cost_no_penalty(comp_cost, start, coords, w, K, objective, both_scale)
-            span = (
-                float(probe.max(axis=1).sum() - probe.min(axis=1).sum())
-                if probe is not None
-                else 0.0
-            )
-            lex_pen = float(_UNIT * (len(edges) + 1) + span * _UNIT + 1)
-        cost = build_cost(start)
+        cost = costs.build(_calibrate(costs, edges, home_a, seed))
     elif pen is not None:
-        cost = build_cost(None)
-    if dynamic:
-
-        def refresh(labels: list[int]) -> list[list[int]] | None:
-            return build_cost(labels)
-
+        cost = costs.build(None)
+    dynamic = comp_cost is not None and comp_cost[1] is None
     inp = EngineInput(
         adj=adj,
         edges=edges,
@@ -247,9 +277,9 @@ def solve_component(
         if max_moved_weight is None
         else math.floor(max_moved_weight * scale + 1e-9),
         interchangeable=interchangeable,
-        refresh_costs=refresh,
+        refresh_costs=costs.build if dynamic else None,
         lexicographic_moves=pen == "lex",
-        temp_unit=int(lex_pen) if pen == "lex" else (_UNIT if cut_scale == 0 else 0),
+        temp_unit=int(costs.lex_pen) if pen == "lex" else (_UNIT if cut_scale == 0 else 0),
     )
     res = optimise_parallel(
         inp,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -61,53 +62,16 @@ def balance_grids(
     if geom is not None:
         pts = geom.representative_point()
         xs, ys = pts.x.to_numpy(float), pts.y.to_numpy(float)
-    if adjacency is None:
-        if geom is None:
-            raise _problem("no adjacency and no geometry", "grids", "pass an adjacency")
-        edges = geometry_adjacency(geom, cfg.adjacency)
-        notes.append(f"built {cfg.adjacency} adjacency from the grid polygons")
-    else:
-        edges = _adjacency_edges(adjacency, n, ids)
-    if cfg.link_islands and xs is not None and n > 1:
-        edges, more = _link_islands(n, edges, xs, ys)
-        notes += more
+    edges = _grid_edges(adjacency, geom, cfg, n, ids, xs, ys, notes)
     ip, ix = csr_from_edges(n, edges)
-    # managers
-    if managers is None:
-        k = cfg.n_managers
-        if k is None:
-            k = max(1, math.ceil(float(np.nansum(w)) / cfg.capacity_h - 1e-9))
-            notes.append(
-                f"{k} managers: the workload {np.nansum(w):,.1f} h/month at "
-                f"{cfg.capacity_h:g} h per manager"
-            )
-        names = [f"M{i + 1:02d}" for i in range(k)]
-        capacities = None
-        home = None
-    else:
-        if "name" not in managers.columns:
-            raise _problem("managers table has no 'name' column", "managers", "add names")
-        names = managers["name"].tolist()
-        if len(set(map(str, names))) != len(names):
-            raise _problem("duplicate manager names", "managers", "give unique names")
-        k = len(names)
-        capacities = None
-        if "capacity_h" in managers.columns and managers["capacity_h"].notna().any():
-            capacities = (
-                pd.to_numeric(managers["capacity_h"], errors="coerce")
-                .fillna(managers["capacity_h"].median())
-                .to_numpy(float)
-            )
-        home = None
-        if {"home_x", "home_y"} <= set(managers.columns) and managers["home_x"].notna().all():
-            home = managers[["home_x", "home_y"]].to_numpy(float)
+    names, capacities, home = _manager_table(managers, cfg, w, notes)
     lk = _by_id(locks, ids, names, "locks")
     prev = _by_id(previous, ids, names, "previous") if previous is not None else None
     res = balance_arrays(
         w,
         ip,
         ix,
-        k,
+        len(names),
         tolerance=cfg.tolerance,
         capacities=capacities,
         x=xs,
@@ -126,25 +90,75 @@ def balance_grids(
         ids=list(ids),
         names=names,
     )
-    rep = res.report
     if notes:
-        from dataclasses import replace
-
-        rep = replace(rep, notes=tuple(notes) + rep.notes)
-        res.report = rep
+        res.report = replace(res.report, notes=tuple(notes) + res.report.notes)
     res.assignment = pd.Series([names[d] for d in res.labels], index=ids, name="manager")
     if geom is not None:
-        import geopandas as gpd
-
-        g = gpd.GeoDataFrame(
-            {"manager": res.assignment.to_numpy()}, geometry=geom.values, crs=grids.crs
-        )
-        diss = g.dissolve(by="manager", as_index=False)
-        tr = {t.manager: t for t in rep.territories}
-        diss["workload"] = [tr[m].weight for m in diss["manager"]]
-        diss["target"] = [tr[m].target for m in diss["manager"]]
-        diss["deviation"] = [tr[m].deviation for m in diss["manager"]]
-        diss["n_grids"] = [tr[m].units for m in diss["manager"]]
-        diss["contiguous"] = [tr[m].contiguous for m in diss["manager"]]
-        res.territories = diss
+        res.territories = _dissolve(res, geom, grids.crs)
     return res
+
+
+def _grid_edges(adjacency, geom, cfg: BalanceConfig, n: int, ids: pd.Index, xs, ys, notes):
+    """Undirected grid edges (m, 2): the given adjacency or the rook/queen adjacency of
+    the polygons, with islands linked to their nearest grid when ``cfg.link_islands``."""
+    if adjacency is None:
+        if geom is None:
+            raise _problem("no adjacency and no geometry", "grids", "pass an adjacency")
+        edges = geometry_adjacency(geom, cfg.adjacency)
+        notes.append(f"built {cfg.adjacency} adjacency from the grid polygons")
+    else:
+        edges = _adjacency_edges(adjacency, n, ids)
+    if cfg.link_islands and xs is not None and n > 1:
+        edges, more = _link_islands(n, edges, xs, ys)
+        notes += more
+    return edges
+
+
+def _manager_table(
+    managers: pd.DataFrame | None, cfg: BalanceConfig, w: np.ndarray, notes: list[str]
+) -> tuple[list[Any], np.ndarray | None, np.ndarray | None]:
+    """``(names, capacities, home)`` of the managers: from the table (capacities in
+    hours/month, home bases in the grids' CRS), else ``cfg.n_managers`` (or the headcount
+    the workload needs at ``cfg.capacity_h``) named M01, M02, …"""
+    if managers is None:
+        k = cfg.n_managers
+        if k is None:
+            k = max(1, math.ceil(float(np.nansum(w)) / cfg.capacity_h - 1e-9))
+            notes.append(
+                f"{k} managers: the workload {np.nansum(w):,.1f} h/month at "
+                f"{cfg.capacity_h:g} h per manager"
+            )
+        return [f"M{i + 1:02d}" for i in range(k)], None, None
+    if "name" not in managers.columns:
+        raise _problem("managers table has no 'name' column", "managers", "add names")
+    names = managers["name"].tolist()
+    if len(set(map(str, names))) != len(names):
+        raise _problem("duplicate manager names", "managers", "give unique names")
+    capacities = None
+    if "capacity_h" in managers.columns and managers["capacity_h"].notna().any():
+        capacities = (
+            pd.to_numeric(managers["capacity_h"], errors="coerce")
+            .fillna(managers["capacity_h"].median())
+            .to_numpy(float)
+        )
+    home = None
+    if {"home_x", "home_y"} <= set(managers.columns) and managers["home_x"].notna().all():
+        home = managers[["home_x", "home_y"]].to_numpy(float)
+    return names, capacities, home
+
+
+def _dissolve(res: BalanceResult, geom: Any, crs: Any) -> Any:
+    """Territories: the grids dissolved by manager, with workload, target, deviation,
+    number of grids and contiguity from the report."""
+    import geopandas as gpd
+
+    assert res.assignment is not None
+    g = gpd.GeoDataFrame({"manager": res.assignment.to_numpy()}, geometry=geom.values, crs=crs)
+    diss = g.dissolve(by="manager", as_index=False)
+    tr = {t.manager: t for t in res.report.territories}
+    diss["workload"] = [tr[m].weight for m in diss["manager"]]
+    diss["target"] = [tr[m].target for m in diss["manager"]]
+    diss["deviation"] = [tr[m].deviation for m in diss["manager"]]
+    diss["n_grids"] = [tr[m].units for m in diss["manager"]]
+    diss["contiguous"] = [tr[m].contiguous for m in diss["manager"]]
+    return diss

@@ -33,6 +33,92 @@ def _coords_ok(x: Any, y: Any, n: int) -> tuple[np.ndarray, np.ndarray] | None:
     return xa, ya
 
 
+def check_weights(weights: Any, ids: Any) -> np.ndarray:
+    """(n,) float workload per unit: one-dimensional, not empty, finite and >= 0."""
+    w = np.asarray(weights, dtype=float)
+    n = int(w.size)
+    if w.ndim != 1:
+        raise _problem("weights must be one-dimensional", "balance_arrays", "pass one per unit")
+    if n == 0:
+        raise _problem("no units to assign", "balance_arrays", "pass at least one unit")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        bad = np.flatnonzero(~np.isfinite(w) | (w < 0))[:5].tolist()
+        raise _problem(
+            "weights must be finite and zero or more",
+            f"units {[ids[i] for i in bad] if ids is not None else bad}",
+            "fix the workload of those units",
+        )
+    return w
+
+
+def check_scalars(K: Any, tolerance: float, objective: str) -> int:
+    """The number of managers as an int, after checking it, the tolerance and objective."""
+    if int(K) != K or K < 1:
+        raise _problem(f"K = {K} managers", "balance_arrays", "use a whole number >= 1")
+    K = int(K)
+    if not 0 <= tolerance < 1:
+        raise _problem(
+            f"tolerance {tolerance}", "balance_arrays", "use a share in [0, 1), e.g. 0.03"
+        )
+    if objective not in ("cut_edges", "compactness", "both"):
+        raise _problem(
+            f"unknown objective {objective!r}",
+            "balance_arrays",
+            "use cut_edges, compactness or both",
+        )
+    return K
+
+
+def check_adjacency(n: int, indptr: Any, indices: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A cleaned symmetric CSR of ``n`` units (see :func:`gridplan.graph.check_csr`)."""
+    try:
+        return check_csr(n, indptr, indices)
+    except ValueError as exc:
+        raise _problem(f"bad adjacency: {exc}", "balance_arrays", "pass a CSR of n units") from exc
+
+
+def manager_shares(capacities: Any, K: int) -> np.ndarray:
+    """(K,) share of the total workload per manager: equal, or by capacity."""
+    if capacities is None:
+        return np.full(K, 1.0 / K)
+    cap = np.asarray(capacities, dtype=float)
+    if cap.shape != (K,) or np.any(~np.isfinite(cap)) or np.any(cap <= 0):
+        raise _problem("capacities must be K positive numbers", "balance_arrays", "one per manager")
+    return cap / cap.sum()
+
+
+def check_labels(locks: Any, previous: Any, n: int, K: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(locks, previous)`` as int64 manager indices per unit (-1 = free / none)."""
+    lk = np.full(n, -1, dtype=np.int64) if locks is None else np.asarray(locks, dtype=np.int64)
+    if lk.shape != (n,) or np.any((lk < -1) | (lk >= K)):
+        raise _problem("locks must be n values in -1..K-1", "balance_arrays", "fix the locks")
+    prev = None
+    if previous is not None:
+        prev = np.asarray(previous, dtype=np.int64)
+        if prev.shape != (n,) or np.any((prev < -1) | (prev >= K)):
+            raise _problem("previous must be n values in -1..K-1", "balance_arrays", "fix it")
+    return lk, prev
+
+
+def check_home(home: Any, K: int, coords: Any, objective: str) -> np.ndarray | None:
+    """(K, 2) home bases (same CRS as the unit coordinates) or ``None``; the objectives
+    other than ``cut_edges`` need coordinates."""
+    home_a = None
+    if home is not None:
+        home_a = np.asarray(home, dtype=float)
+        if home_a.shape != (K, 2):
+            raise _problem("home must be (K, 2)", "balance_arrays", "one (x, y) per manager")
+        if coords is None:
+            raise _problem(
+                "home bases need unit coordinates x and y", "balance_arrays", "pass x and y"
+            )
+    if objective != "cut_edges" and coords is None:
+        raise _problem(
+            f"objective {objective!r} needs unit coordinates", "balance_arrays", "pass x and y"
+        )
+    return home_a
+
+
 def _adjacency_edges(adjacency: Any, n: int, ids: pd.Index) -> np.ndarray:
     """Edges (m, 2) from an Adjacency-like object, a (indptr, indices) pair, a sparse
     matrix or a table with columns a, b (unit ids)."""
