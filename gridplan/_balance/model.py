@@ -31,6 +31,7 @@ the wall-clock limit is only a safety net (see :func:`solve_subproblem`).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -153,9 +154,8 @@ class _Model:
     is_root: list = field(default_factory=list)
     h: list = field(default_factory=list)
     parent: dict[tuple[int, int], object] = field(default_factory=dict)
-
-    def is_var(self, lit) -> bool:
-        return lit is not self.true and lit is not self.false
+    #: ``is_var(lit)``: a literal that is neither constant (a closure: hot in every phase)
+    is_var: Callable[[object], bool] = field(default=lambda lit: True)
 
 
 def _allowed(sp: SubProblem, fixed: np.ndarray) -> np.ndarray:
@@ -174,6 +174,11 @@ def _add_assignment(md: _Model) -> None:
     m, allowed, n, k = md.m, md.allowed, md.sp.n, md.sp.k
     md.true = true_lit = m.NewConstant(1)
     md.false = false_lit = m.NewConstant(0)
+
+    def is_var(lit) -> bool:
+        return lit is not true_lit and lit is not false_lit
+
+    md.is_var = is_var
     x = md.x
     for i in range(n):
         row = []
