@@ -11,15 +11,127 @@ twice, once in each direction, always with the same value):
 
 The structure is always symmetric, has no self loops and no duplicate entries.
 It holds no geometry; builders that need geometry live in :mod:`gridplan.cells.build`.
+
+The module also holds the plain-array kernel both engines share, on a bare
+``(indptr, indices)`` pair: :func:`csr_from_edges`, :func:`check_csr`,
+:func:`csr_rows`, :func:`edge_array`, :func:`components` and
+:func:`is_connected_subset`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse
 import scipy.sparse.csgraph
+
+__all__ = [
+    "Adjacency",
+    "check_csr",
+    "components",
+    "csr_from_edges",
+    "csr_rows",
+    "edge_array",
+    "is_connected_subset",
+]
+
+
+# ------------------------------------------------------------------ array kernel
+def csr_rows(indptr: np.ndarray) -> np.ndarray:
+    """Row (source node) of every stored entry of a CSR structure (int64)."""
+    return np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
+
+
+def csr_from_edges(
+    n: int, edges: np.ndarray | Iterable[tuple[int, int]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric CSR adjacency (indptr, indices) of ``n`` nodes from undirected edges.
+
+    Self-loops and duplicate edges are dropped; neighbour lists are sorted.
+    """
+    e = np.asarray(list(edges) if not isinstance(edges, np.ndarray) else edges, dtype=np.int64)
+    e = e.reshape(-1, 2)
+    if e.size and (e.min() < 0 or e.max() >= n):
+        raise ValueError("edge endpoint out of range")
+    e = e[e[:, 0] != e[:, 1]]
+    both = np.concatenate([e, e[:, ::-1]], axis=0)
+    if both.size:
+        key = both[:, 0] * n + both[:, 1]
+        key = np.unique(key)
+        src, dst = key // n, key % n
+    else:
+        src = dst = np.zeros(0, dtype=np.int64)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(indptr, src + 1, 1)
+    indptr = np.cumsum(indptr)
+    return indptr, dst.astype(np.int64)
+
+
+def check_csr(n: int, indptr: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a CSR adjacency and return a cleaned, symmetric copy (int64)."""
+    indptr = np.asarray(indptr, dtype=np.int64)
+    indices = np.asarray(indices, dtype=np.int64)
+    if indptr.shape != (n + 1,) or indptr[0] != 0 or indptr[-1] != indices.size:
+        raise ValueError(f"indptr must have length n+1 = {n + 1} and end at len(indices)")
+    if np.any(np.diff(indptr) < 0):
+        raise ValueError("indptr must be non-decreasing")
+    return csr_from_edges(n, np.stack([csr_rows(indptr), indices], axis=1))
+
+
+def edge_array(indptr: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """Undirected edges (m, 2) with ``a < b`` of a symmetric CSR adjacency."""
+    src = csr_rows(indptr)
+    keep = src < indices
+    return np.stack([src[keep], indices[keep]], axis=1)
+
+
+def components(
+    indptr: np.ndarray, indices: np.ndarray, mask: np.ndarray | None = None
+) -> np.ndarray:
+    """Connected-component id per node (``-1`` for nodes outside ``mask``).
+
+    Components are numbered in the order of their smallest node.
+    """
+    n = indptr.size - 1
+    comp = np.full(n, -1, dtype=np.int64)
+    ok = np.ones(n, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    c = 0
+    ip, ix = indptr, indices
+    for s in range(n):
+        if comp[s] >= 0 or not ok[s]:
+            continue
+        comp[s] = c
+        stack = [s]
+        while stack:
+            u = stack.pop()
+            for v in ix[ip[u] : ip[u + 1]]:
+                if ok[v] and comp[v] < 0:
+                    comp[v] = c
+                    stack.append(v)
+        c += 1
+    return comp
+
+
+def is_connected_subset(indptr: np.ndarray, indices: np.ndarray, nodes: np.ndarray) -> bool:
+    """Whether the subgraph induced by ``nodes`` is connected (an empty set is not)."""
+    nodes = np.asarray(nodes, dtype=np.int64)
+    if nodes.size == 0:
+        return False
+    inside = set(nodes.tolist())
+    seen = {int(nodes[0])}
+    stack = [int(nodes[0])]
+    while stack:
+        u = stack.pop()
+        for v in indices[indptr[u] : indptr[u + 1]].tolist():
+            if v in inside and v not in seen:
+                seen.add(v)
+                stack.append(v)
+    return len(seen) == len(inside)
+
+
+# ------------------------------------------------------------------ Adjacency
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -85,7 +197,7 @@ class Adjacency:
 
     def rows(self) -> np.ndarray:
         """Row (source cell) of every stored entry."""
-        return np.repeat(np.arange(self.n, dtype=np.int64), np.diff(self.indptr))
+        return csr_rows(self.indptr)
 
     def degree(self) -> np.ndarray:
         """Number of neighbours of every cell (int64, length ``n``)."""
@@ -101,9 +213,7 @@ class Adjacency:
 
     def edges(self) -> np.ndarray:
         """Unique undirected edges as an ``(m, 2)`` int64 array with ``i < j``, sorted."""
-        rows = self.rows()
-        keep = rows < self.indices
-        return np.column_stack([rows[keep], self.indices[keep]])
+        return edge_array(self.indptr, self.indices)
 
     def edge_flags(self) -> tuple[np.ndarray, np.ndarray]:
         """``(crosses_district, cut_by_barrier)`` for the edges of :meth:`edges`."""

@@ -56,6 +56,183 @@ def _cut_count(edges: np.ndarray, lab: list[int]) -> int:
     return int(np.count_nonzero(la[edges[:, 0]] != la[edges[:, 1]]))
 
 
+def _options(n: int, k: int, hint: list[int], free: list[bool], allowed) -> list[list[int]]:
+    """Territories each node may take: its own when fixed, else ``allowed`` or all."""
+    opts: list[list[int]] = []
+    for i in range(n):
+        if not free[i]:
+            opts.append([hint[i]])
+        elif allowed is not None:
+            opts.append(sorted(set(allowed[i]) | {hint[i]}))
+        else:
+            opts.append(list(range(k)))
+    return opts
+
+
+def _heaviest_first(
+    opts: list[list[int]], hint: list[int], w: list[int], k: int
+) -> tuple[list[int], list[int]]:
+    """Symmetry breaking: the ``r``-th heaviest node may only take territories ``0..r``
+    (``opts`` is narrowed in place). Returns the relabelled hint and the relabelling."""
+    n = len(hint)
+    order = sorted(range(n), key=lambda i: (-w[i], i))
+    first: dict[int, int] = {}
+    for i in order:
+        if hint[i] not in first:
+            first[hint[i]] = len(first)
+    for d in range(k):
+        if d not in first:
+            first[d] = len(first)
+    relabel = [first[d] for d in range(k)]
+    hint = [relabel[d] for d in hint]
+    for r, i in enumerate(order[:k]):
+        opts[i] = [d for d in opts[i] if d <= r]
+    return hint, relabel
+
+
+def _add_assignment(m: cp_model.CpModel, opts: list[list[int]]) -> list[dict[int, object]]:
+    """``x[i][d]``: a Boolean per option (the constant 1 for a single option)."""
+    x: list[dict[int, object]] = []
+    for opt in opts:
+        row: dict[int, object] = {}
+        if len(opt) == 1:
+            row[opt[0]] = 1
+        else:
+            for d in opt:
+                row[d] = m.NewBoolVar("")
+            m.AddExactlyOne(list(row.values()))
+        x.append(row)
+    return x
+
+
+def _add_balance(m, x, w: list[int], lo: list[int], hi: list[int]) -> bool:
+    """Balance bands; False when a territory with no free node misses its band."""
+    n = len(x)
+    for d in range(len(lo)):
+        terms = [(x[i][d], w[i]) for i in range(n) if d in x[i]]
+        const = sum(c for v, c in terms if isinstance(v, int))
+        var_terms = [(v, c) for v, c in terms if not isinstance(v, int)]
+        if not var_terms:
+            if not lo[d] <= const <= hi[d]:
+                return False
+            continue
+        m.AddLinearConstraint(sum(v * c for v, c in var_terms) + const, lo[d], hi[d])
+    return True
+
+
+def _add_cut_vars(m, x, edge_list: list[list[int]]) -> list:
+    """``y[e] >= |x[a,d] - x[b,d]|`` per edge (the constant 1 for a surely cut edge)."""
+    ys = []
+    for a, b in edge_list:
+        xa, xb = x[a], x[b]
+        if len(xa) == 1 and len(xb) == 1:
+            if next(iter(xa)) != next(iter(xb)):
+                ys.append(1)
+            continue
+        y = m.NewBoolVar("")
+        for d in set(xa) | set(xb):
+            va = xa.get(d, 0)
+            vb = xb.get(d, 0)
+            if isinstance(va, int) and isinstance(vb, int):
+                if va != vb:
+                    m.Add(y == 1)
+                continue
+            m.Add(va - vb <= y)
+            m.Add(vb - va <= y)
+        ys.append(y)
+    return ys
+
+
+def _add_piece_cuts(m, x, adj, edge_list, w: list[int], lo: list[int]) -> None:
+    """Small pieces cannot be whole territories: a node (or an edge's two ends) in d
+    lighter than ``lo[d]`` needs a neighbour in d."""
+    for i in range(len(x)):
+        xi = x[i]
+        for d, v in xi.items():
+            if isinstance(v, int) or w[i] >= lo[d]:
+                continue
+            m.Add(sum(x[j].get(d, 0) for j in adj[i]) >= v)
+    for a, b in edge_list:
+        for d in set(x[a]) & set(x[b]):
+            va, vb = x[a][d], x[b][d]
+            if isinstance(va, int) and isinstance(vb, int):
+                continue
+            if w[a] + w[b] >= lo[d]:
+                continue
+            sep = {c for c in adj[a] if c != b} | {c for c in adj[b] if c != a}
+            m.Add(va + vb - 1 <= sum(x[c].get(d, 0) for c in sep))
+
+
+def _read_labels(solver: cp_model.CpSolver, x: list[dict[int, object]]) -> list[int]:
+    lab = [0] * len(x)
+    for i, row in enumerate(x):
+        for d, v in row.items():
+            if isinstance(v, int) or solver.BooleanValue(v):
+                lab[i] = d
+                break
+    return lab
+
+
+def _separators(adj, lab: list[int], w: list[int], k: int, cuts: list) -> int:
+    """Append the separator cuts of every piece of a territory that is not its largest
+    (for every territory ``dd``); return how many pieces were cut off."""
+    n = len(lab)
+    new_cuts = 0
+    for d in range(k):
+        nodes = [i for i in range(n) if lab[i] == d]
+        comps = _pieces(adj, lab, d, nodes)
+        if len(comps) <= 1:
+            continue
+        comps.sort(key=lambda c: (-sum(w[i] for i in c), min(c)))
+        big = comps[0]
+        b = max(big, key=lambda i: (w[i], -i))
+        for comp in comps[1:]:
+            cs = set(comp)
+            sep = sorted({v for u in comp for v in adj[u] if v not in cs})
+            a = max(comp, key=lambda i: (w[i], -i))
+            for dd in range(k):
+                cuts.append((a, b, sep, dd))
+            new_cuts += 1
+    return new_cuts
+
+
+def _cut_model(
+    opts, adj, edge_list, w, lo, hi, cuts, best, best_cut: int, *, piece_cuts: bool,
+    use_hint: bool,
+):  # fmt: skip
+    """One lazy round's model: ``(model, x)``, or ``None`` for an infeasible band."""
+    m = cp_model.CpModel()
+    x = _add_assignment(m, opts)
+    if not _add_balance(m, x, w, lo, hi):
+        return None
+    ys = _add_cut_vars(m, x, edge_list)
+    if piece_cuts:
+        _add_piece_cuts(m, x, adj, edge_list, w, lo)
+    for a, b, sep, d in cuts:
+        if d not in x[a] or d not in x[b]:
+            continue
+        m.Add(x[a][d] + x[b][d] - 1 <= sum(x[c].get(d, 0) for c in sep))
+    obj = sum(ys)
+    m.Add(obj <= best_cut - 1)
+    m.Minimize(obj)
+    for i in range(len(x) if use_hint else 0):
+        for d, v in x[i].items():
+            if not isinstance(v, int):
+                m.AddHint(v, int(best[i] == d))
+    return m, x
+
+
+def _cut_solver(seed: int, left: float, dtime_left: float) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    prm = solver.parameters
+    prm.num_workers = 1
+    prm.random_seed = int(seed)
+    prm.linearization_level = 2
+    prm.max_time_in_seconds = max(0.05, left)
+    prm.max_deterministic_time = max(0.05, dtime_left)
+    return solver
+
+
 def solve_cut(
     adj: list[list[int]],
     edges: np.ndarray,
@@ -96,142 +273,38 @@ def solve_cut(
         free = [True] * n
     stats: dict = {"rounds": 0, "cuts": 0, "status": "none"}
     w = weight
-    # territories a node may take
-    opts: list[list[int]] = []
-    for i in range(n):
-        if not free[i]:
-            opts.append([hint[i]])
-        elif allowed is not None:
-            opts.append(sorted(set(allowed[i]) | {hint[i]}))
-        else:
-            opts.append(list(range(k)))
+    opts = _options(n, k, hint, free, allowed)
     relabel = list(range(k))
-    order: list[int] = []
     if symmetric and all(free):
-        order = sorted(range(n), key=lambda i: (-w[i], i))
-        first: dict[int, int] = {}
-        for i in order:
-            if hint[i] not in first:
-                first[hint[i]] = len(first)
-        for d in range(k):
-            if d not in first:
-                first[d] = len(first)
-        relabel = [first[d] for d in range(k)]
-        hint = [relabel[d] for d in hint]
-        for r, i in enumerate(order[:k]):
-            opts[i] = [d for d in opts[i] if d <= r]
+        hint, relabel = _heaviest_first(opts, hint, w, k)
     best = list(hint)
     best_cut = _cut_count(edges, best) if incumbent is None else int(incumbent)
     stats["start"] = best_cut
     cuts: list[tuple[int, int, list[int], int]] = []  # (a, b, separator, d)
     spent = 0.0
     improved = False
+    edge_list = edges.tolist()
     for rnd in range(max_rounds):
         left = t_end - clock()
         if left <= 0.05 or spent >= dtime:
             break
-        m = cp_model.CpModel()
-        x: list[dict[int, object]] = []
-        for i in range(n):
-            row: dict[int, object] = {}
-            if len(opts[i]) == 1:
-                row[opts[i][0]] = 1
-            else:
-                for d in opts[i]:
-                    row[d] = m.NewBoolVar("")
-                m.AddExactlyOne(list(row.values()))
-            x.append(row)
-        for d in range(k):
-            terms = [(x[i][d], w[i]) for i in range(n) if d in x[i]]
-            const = sum(c for v, c in terms if isinstance(v, int))
-            var_terms = [(v, c) for v, c in terms if not isinstance(v, int)]
-            if not var_terms:
-                if not lo[d] <= const <= hi[d]:
-                    stats["status"] = "infeasible band"
-                    return None, stats
-                continue
-            m.AddLinearConstraint(sum(v * c for v, c in var_terms) + const, lo[d], hi[d])
-        ys = []
-        for a, b in edges.tolist():
-            xa, xb = x[a], x[b]
-            if len(xa) == 1 and len(xb) == 1:
-                if next(iter(xa)) != next(iter(xb)):
-                    ys.append(1)
-                continue
-            y = m.NewBoolVar("")
-            for d in set(xa) | set(xb):
-                va = xa.get(d, 0)
-                vb = xb.get(d, 0)
-                if isinstance(va, int) and isinstance(vb, int):
-                    if va != vb:
-                        m.Add(y == 1)
-                    continue
-                m.Add(va - vb <= y)
-                m.Add(vb - va <= y)
-            ys.append(y)
-        # small pieces cannot be whole territories: a node (or an edge's two ends) in d
-        # needs a neighbour in d
-        for i in range(n if piece_cuts else 0):
-            xi = x[i]
-            for d, v in xi.items():
-                if isinstance(v, int) or w[i] >= lo[d]:
-                    continue
-                m.Add(sum(x[j].get(d, 0) for j in adj[i]) >= v)
-        for a, b in edges.tolist() if piece_cuts else []:
-            for d in set(x[a]) & set(x[b]):
-                va, vb = x[a][d], x[b][d]
-                if isinstance(va, int) and isinstance(vb, int):
-                    continue
-                if w[a] + w[b] >= lo[d]:
-                    continue
-                sep = {c for c in adj[a] if c != b} | {c for c in adj[b] if c != a}
-                m.Add(va + vb - 1 <= sum(x[c].get(d, 0) for c in sep))
-        for a, b, sep, d in cuts:
-            if d not in x[a] or d not in x[b]:
-                continue
-            m.Add(x[a][d] + x[b][d] - 1 <= sum(x[c].get(d, 0) for c in sep))
-        obj = sum(ys)
-        m.Add(obj <= best_cut - 1)
-        m.Minimize(obj)
-        for i in range(n if use_hint else 0):
-            for d, v in x[i].items():
-                if not isinstance(v, int):
-                    m.AddHint(v, int(best[i] == d))
-        solver = cp_model.CpSolver()
-        prm = solver.parameters
-        prm.num_workers = 1
-        prm.random_seed = int(seed) + rnd
-        prm.linearization_level = 2
-        prm.max_time_in_seconds = max(0.05, left)
-        prm.max_deterministic_time = max(0.05, dtime - spent)
+        built = _cut_model(
+            opts, adj, edge_list, w, lo, hi, cuts, best, best_cut, piece_cuts=piece_cuts,
+            use_hint=use_hint,
+        )  # fmt: skip
+        if built is None:
+            stats["status"] = "infeasible band"
+            return None, stats
+        m, x = built
+        solver = _cut_solver(int(seed) + rnd, left, dtime - spent)
         status = solver.Solve(m)
         spent += solver.deterministic_time
         stats["rounds"] = rnd + 1
         stats["status"] = solver.StatusName(status)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break
-        lab = [0] * n
-        for i in range(n):
-            for d, v in x[i].items():
-                if isinstance(v, int) or solver.BooleanValue(v):
-                    lab[i] = d
-                    break
-        new_cuts = 0
-        for d in range(k):
-            nodes = [i for i in range(n) if lab[i] == d]
-            comps = _pieces(adj, lab, d, nodes)
-            if len(comps) <= 1:
-                continue
-            comps.sort(key=lambda c: (-sum(w[i] for i in c), min(c)))
-            big = comps[0]
-            b = max(big, key=lambda i: (w[i], -i))
-            for comp in comps[1:]:
-                cs = set(comp)
-                sep = sorted({v for u in comp for v in adj[u] if v not in cs})
-                a = max(comp, key=lambda i: (w[i], -i))
-                for dd in range(k):
-                    cuts.append((a, b, sep, dd))
-                new_cuts += 1
+        lab = _read_labels(solver, x)
+        new_cuts = _separators(adj, lab, w, k, cuts)
         stats["cuts"] += new_cuts
         if new_cuts == 0:
             cut = _cut_count(edges, lab)

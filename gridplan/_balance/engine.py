@@ -111,6 +111,270 @@ def _key(st: State) -> tuple[int, int]:
     return (st.violation(), st.objective())
 
 
+class _Run:
+    """State of one :func:`optimise` run: the input, the clock and work budgets, the
+    random stream and the best plan so far (``best_lab``, ``best_key`` = (off-band
+    weight, objective)). Phases are methods called in order by :func:`optimise`."""
+
+    def __init__(
+        self,
+        inp: EngineInput,
+        seed: int,
+        time_limit: float,
+        workers: int,
+        progress: Callable[[float, str], None] | None,
+        clock: Callable[[], float],
+        work_limit: float | None,
+    ) -> None:
+        self.inp = inp
+        self.clock = clock
+        self.t0 = clock()
+        self.time_limit = time_limit
+        # finish a little early: the caller still builds the report and writes files
+        self.deadline = self.t0 + max(0.05, float(time_limit) - min(0.5, 0.03 * float(time_limit)))
+        self.rng = np.random.default_rng(seed)
+        self.seed = seed
+        self.workers = workers
+        self.progress = progress
+        self.n = len(inp.adj)
+        self.k = len(inp.lo)
+        self.adj, self.w = inp.adj, inp.weight
+        self.locked_b = [x >= 0 for x in inp.locked]
+        self.work = max(float(time_limit if work_limit is None else work_limit), 0.05)
+        self.budget = int(STEPS_PER_SECOND * self.work * 0.8)
+        self.stats: dict = {"stopped_by": "convergence", "anneal_steps": 0, "exact": None}
+        self.can_spectral = all(x < 0 for x in inp.locked) and self.n <= 50_000
+        self.best_lab: list[int] = []
+        self.best_key: tuple[int, int] = (0, 0)
+        self.disruption = inp.previous is not None and inp.lexicographic_moves
+        self.unit = inp.temp_unit or max(inp.cut_scale, 1)
+        self.cut_exact = False
+        self.edges_np = np.zeros((0, 2), dtype=np.int64)
+
+    # ------------------------------------------------------------------ helpers
+    def report(self, frac: float, msg: str) -> None:
+        if self.progress is not None:
+            self.progress(min(max(frac, 0.0), 1.0), msg)
+
+    def new_state(self, lab: list[int]) -> State:
+        inp = self.inp
+        return State(
+            self.adj, self.w, inp.lo, inp.hi, lab, locked=self.locked_b, cost=inp.cost,
+            cut_scale=inp.cut_scale,
+        )  # fmt: skip
+
+    def result(self) -> EngineResult:
+        return EngineResult(self.best_lab, self.best_key[1], self.best_key[0], self.stats)
+
+    def fresh(self, r: np.random.Generator, kind: str = "grow", jitter: float = 1.0) -> State:
+        """A new start plan (spectral or region growing), contiguous and repaired."""
+        inp, adj, w = self.inp, self.adj, self.w
+        if kind == "spectral" and self.can_spectral:
+            lab = spectral_construct(adj, w, inp.target, r, jitter=jitter)
+        else:
+            lab = construct(adj, w, inp.lo, inp.hi, inp.target, fixed=inp.locked, rng=r)
+        lab = fix_contiguity(adj, lab, w, self.k, self.locked_b)
+        st = self.new_state(lab)
+        repair(st, r, deadline=self.deadline, clock=self.clock)
+        if st.violation() > 0:
+            chain_repair(st, r, deadline=self.deadline, clock=self.clock)
+        return st
+
+    def consider(self, st: State) -> bool:
+        """Keep ``st`` when it beats the best plan and respects the move caps."""
+        key = _key(st)
+        if key < self.best_key and _caps_ok(self.inp, st.lab):
+            self.best_lab, self.best_key = list(st.lab), key
+            return True
+        return False
+
+    def settle(self, st: State, passes: int) -> None:
+        """Repair (single moves, then chains) and descend when within the bands."""
+        rng, deadline, clock = self.rng, self.deadline, self.clock
+        repair(st, rng, deadline=deadline, clock=clock)
+        if st.violation() > 0:
+            chain_repair(st, rng, deadline=deadline, clock=clock)
+        if st.violation() == 0:
+            descent(st, rng, max_passes=passes, deadline=deadline, clock=clock)
+
+    def exact_polish(self, lab: list[int], size: int, dt: float) -> list[int]:
+        """Make ``lab`` optimal on every ``size`` adjacent territories (cut model)."""
+        if not self.cut_exact or size >= self.k or self.clock() > self.deadline - 0.1:
+            return lab
+        inp = self.inp
+        out, info = polish(
+            self.adj, self.edges_np, self.w, inp.lo, inp.hi, lab, locked=self.locked_b,
+            size=size, dtime=dt, call_dtime=max(0.2, dt / 2),
+            seed=int(self.rng.integers(1 << 30)), deadline=self.deadline, clock=self.clock,
+        )  # fmt: skip
+        es = self.stats["exact_lns"]
+        es["calls"] += info["calls"]
+        es["improvements"] += info["improvements"]
+        es["dtime"] += info.get("dtime", 0.0)
+        return out
+
+    # ------------------------------------------------------------------ phases
+    def start(self) -> None:
+        """1. The previous plan (made contiguous, repaired), else the best of a few
+        constructions; then a descent."""
+        inp, adj, w, k, rng = self.inp, self.adj, self.w, self.k, self.rng
+        self.report(0.0, "building a start plan")
+        best_st: State | None = None
+        if inp.previous is not None and all(p >= 0 for p in inp.previous):
+            lab = list(inp.previous)
+            for i, lk in enumerate(inp.locked):
+                if lk >= 0:
+                    lab[i] = lk
+            lab = fix_contiguity(adj, lab, w, k, self.locked_b)
+            best_st = self.new_state(lab)
+            if best_st.violation() > 0:
+                repair(best_st, rng)
+                if best_st.violation() > 0:
+                    chain_repair(best_st, rng, deadline=self.deadline, clock=self.clock)
+        else:
+            kinds = [("spectral", 0.0), ("grow", 1.0), ("spectral", 1.0), ("grow", 1.0)]
+            if self.n * k > 200_000:
+                kinds = kinds[:2]
+            for kind, jit in kinds:
+                st = self.fresh(rng, kind, jit)
+                if st.violation() == 0:
+                    descent(st, rng, max_passes=3)
+                if best_st is None or _key(st) < _key(best_st):
+                    best_st = st
+                if self.clock() > self.t0 + 0.25 * self.time_limit:
+                    break
+        assert best_st is not None
+        if best_st.violation() == 0:
+            descent(best_st, rng, max_passes=5)
+        self.best_lab = list(best_st.lab)
+        self.best_key = _key(best_st)
+        self.report(0.05, f"start plan: cut edges {best_st.cut_edges()}")
+
+    def exact(self) -> bool:
+        """2. Whole-instance CP-SAT on small instances; True when optimality is proven."""
+        inp = self.inp
+        exact_ok = (
+            self.n * self.k <= EXACT_MAX_NK
+            and inp.refresh_costs is None
+            and not (inp.max_moved is not None or inp.max_moved_weight is not None)
+        )
+        if not exact_ok:
+            return False
+        stats = self.stats
+        proven = _exact(
+            inp, self.best_lab if self.best_key[0] == 0 else None, self.rng, self.deadline,
+            self.t0, self.workers, stats, self.clock,
+        )  # fmt: skip
+        if stats.get("exact_labels") is not None:
+            self.consider(self.new_state(stats.pop("exact_labels")))
+        return proven
+
+    def anneal_round(self, rnd: int, mu: float, round_deadline: float, steps: int) -> None:
+        """One annealing round from the best plan (or a fresh one every third round),
+        then repair, descent and the exact pair polish."""
+        inp, rng, unit = self.inp, self.rng, self.unit
+        if rnd % 3 == 0 and inp.previous is None:
+            cur = self.fresh(rng, "spectral" if (rnd // 3) % 2 else "grow")
+            t_start = 0.8 * unit
+        else:
+            cur = self.new_state(self.best_lab)
+            t_start = (0.6 if rnd % 3 == 1 else 1.0) * unit
+        res, _mu = anneal(
+            cur,
+            rng,
+            iterations=steps,
+            t_start=t_start,
+            t_end=0.05 * unit,
+            mu=mu,
+            deadline=round_deadline,
+            clock=self.clock,
+        )
+        self.stats["anneal_steps"] += steps
+        if res is not None:
+            st = self.new_state(res[1])
+            if st.violation() > 0:
+                repair(st, rng, deadline=self.deadline, clock=self.clock)
+            if st.violation() > 0:
+                chain_repair(st, rng, deadline=self.deadline, clock=self.clock)
+            descent(st, rng, max_passes=5, deadline=self.deadline, clock=self.clock)
+            if self.cut_exact and st.violation() == 0:
+                st = self.new_state(self.exact_polish(st.lab, 2, 0.02 * self.work))
+            self.consider(st)
+        if self.cut_exact and rnd % 5 == 0 and self.best_key[0] == 0 and self.k >= 4:
+            self.consider(self.new_state(self.exact_polish(self.best_lab, 3, 0.05 * self.work)))
+        if inp.refresh_costs is not None:
+            # moving centres: re-centre on the best plan (never worse for it)
+            new_cost = inp.refresh_costs(self.best_lab)
+            if new_cost is not None:
+                inp.cost = new_cost
+                self.best_key = _key(self.new_state(self.best_lab))
+
+    def search(self) -> None:
+        """3. Annealing rounds within the step budget, then bring an off-band best plan
+        back into the bands."""
+        stats, n, w, time_limit = self.stats, self.n, self.w, self.time_limit
+        steps_per_round = max(20_000, min(400 * n, 600_000))
+        wbar = max(sum(w) / max(n, 1), 1.0)
+        mu0 = self.unit / wbar
+        rnd = 0
+        # keep a little time to bring an off-band plan back into the bands at the end
+        anneal_deadline = self.deadline - min(0.08 * time_limit, 2.0)
+        while stats["anneal_steps"] < self.budget:
+            now = self.clock()
+            # the reserve is only needed while no plan within the bands is known
+            round_deadline = self.deadline if self.best_key[0] == 0 else anneal_deadline
+            if now >= round_deadline - 0.02 * time_limit:
+                stats["stopped_by"] = "time"
+                break
+            rnd += 1
+            steps = min(steps_per_round, self.budget - stats["anneal_steps"])
+            self.anneal_round(rnd, mu0, round_deadline, steps)
+            best_cut = self.new_state(self.best_lab).cut_edges()
+            self.report(
+                0.05 + 0.75 * stats["anneal_steps"] / self.budget,
+                f"annealing round {rnd}: best cut edges {best_cut}",
+            )
+        else:
+            stats["stopped_by"] = "work"
+        stats["anneal_rounds"] = rnd
+        if self.best_key[0] > 0:
+            st = self.new_state(self.best_lab)
+            self.settle(st, 3)
+            self.consider(st)
+
+    def lns(self) -> None:
+        """4. CP-SAT large-neighbourhood polish of 2-3 adjacent territories."""
+        inp, stats = self.inp, self.stats
+        if self.clock() >= self.deadline:
+            if stats["stopped_by"] != "time":
+                stats["stopped_by"] = "time"
+            return
+        st = self.new_state(self.best_lab)
+        ctx = LnsContext(
+            adj=self.adj,
+            weight=self.w,
+            lo=inp.lo,
+            hi=inp.hi,
+            locked=self.locked_b,
+            seed=self.seed,
+            workers=self.workers,
+            prev=inp.previous,
+            max_moved=inp.max_moved,
+            max_moved_weight=inp.max_moved_weight,
+            clock=self.clock,
+            deadline=self.deadline,
+            max_iterations=None,
+            dtime_budget=0.25 * self.work if not self.disruption else 0.9 * self.work,
+            progress=None,
+        )
+        soft_penalty = inp.cut_scale * (len(inp.edges) + 1) + _cost_span(inp) + 1
+        lns_stats = run_lns(ctx, st, self.rng, soft_penalty=soft_penalty)
+        stats["lns"] = lns_stats
+        self.consider(st)
+        if lns_stats.get("stopped_by") == "time" or self.clock() >= self.deadline:
+            stats["stopped_by"] = "time"
+
+
 def optimise(
     inp: EngineInput,
     *,
@@ -122,235 +386,32 @@ def optimise(
     work_limit: float | None = None,
 ) -> EngineResult:
     """Run the whole pipeline and return the best plan found (see the module doc)."""
-    t0 = clock()
-    # finish a little early: the caller still builds the report and writes files
-    deadline = t0 + max(0.05, float(time_limit) - min(0.5, 0.03 * float(time_limit)))
-    rng = np.random.default_rng(seed)
-    n = len(inp.adj)
-    k = len(inp.lo)
-    adj, w = inp.adj, inp.weight
-    locked_b = [x >= 0 for x in inp.locked]
-    work = max(float(time_limit if work_limit is None else work_limit), 0.05)
-    budget = int(STEPS_PER_SECOND * work * 0.8)
-    stats: dict = {"stopped_by": "convergence", "anneal_steps": 0, "exact": None}
-
-    def report(frac: float, msg: str) -> None:
-        if progress is not None:
-            progress(min(max(frac, 0.0), 1.0), msg)
-
-    def new_state(lab: list[int]) -> State:
-        return State(
-            adj, w, inp.lo, inp.hi, lab, locked=locked_b, cost=inp.cost, cut_scale=inp.cut_scale
-        )
-
-    can_spectral = all(x < 0 for x in inp.locked) and n <= 50_000
-
-    def fresh(r: np.random.Generator, kind: str = "grow", jitter: float = 1.0) -> State:
-        if kind == "spectral" and can_spectral:
-            lab = spectral_construct(adj, w, inp.target, r, jitter=jitter)
-        else:
-            lab = construct(adj, w, inp.lo, inp.hi, inp.target, fixed=inp.locked, rng=r)
-        lab = fix_contiguity(adj, lab, w, k, locked_b)
-        st = new_state(lab)
-        repair(st, r, deadline=deadline, clock=clock)
-        if st.violation() > 0:
-            chain_repair(st, r, deadline=deadline, clock=clock)
-        return st
-
-    # 1. start
-    report(0.0, "building a start plan")
-    best_st: State | None = None
-    if inp.previous is not None and all(p >= 0 for p in inp.previous):
-        lab = list(inp.previous)
-        for i, lk in enumerate(inp.locked):
-            if lk >= 0:
-                lab[i] = lk
-        lab = fix_contiguity(adj, lab, w, k, locked_b)
-        best_st = new_state(lab)
-        if best_st.violation() > 0:
-            repair(best_st, rng)
-            if best_st.violation() > 0:
-                chain_repair(best_st, rng, deadline=deadline, clock=clock)
-    else:
-        kinds = [("spectral", 0.0), ("grow", 1.0), ("spectral", 1.0), ("grow", 1.0)]
-        if n * k > 200_000:
-            kinds = kinds[:2]
-        for kind, jit in kinds:
-            st = fresh(rng, kind, jit)
-            if st.violation() == 0:
-                descent(st, rng, max_passes=3)
-            if best_st is None or _key(st) < _key(best_st):
-                best_st = st
-            if clock() > t0 + 0.25 * time_limit:
-                break
-    assert best_st is not None
-    if best_st.violation() == 0:
-        descent(best_st, rng, max_passes=5)
-    best_lab = list(best_st.lab)
-    best_key = _key(best_st)
-    report(0.05, f"start plan: cut edges {best_st.cut_edges()}")
-
-    def consider(st: State) -> bool:
-        nonlocal best_lab, best_key
-        key = _key(st)
-        if key < best_key and _caps_ok(inp, st.lab):
-            best_lab, best_key = list(st.lab), key
-            return True
-        return False
-
-    disruption = inp.previous is not None and inp.lexicographic_moves
-    unit = inp.temp_unit or max(inp.cut_scale, 1)
-    proven = False
-
-    # 2. exact CP-SAT on small instances
-    exact_ok = (
-        n * k <= EXACT_MAX_NK
-        and inp.refresh_costs is None
-        and not (inp.max_moved is not None or inp.max_moved_weight is not None)
-    )
-    if exact_ok:
-        proven = _exact(
-            inp, best_lab if best_key[0] == 0 else None, rng, deadline, t0, workers, stats, clock
-        )
-        if stats.get("exact_labels") is not None:
-            st = new_state(stats.pop("exact_labels"))
-            consider(st)
-        if proven:
-            report(1.0, "optimal plan proven")
-            return EngineResult(best_lab, best_key[1], best_key[0], stats)
-
-    # 3. annealing rounds. Minimising disruption first: a start plan that already
-    #    meets the bands is the answer (any move costs more than any gain); otherwise
-    #    anneal from it with the temperature in units of one move (no fresh restarts).
-    if disruption and best_key[0] == 0:
-        stats["stopped_by"] = "convergence"
-        report(1.0, "the previous plan meets the tolerance: nothing to move")
-        return EngineResult(best_lab, best_key[1], best_key[0], stats)
+    run = _Run(inp, seed, time_limit, workers, progress, clock, work_limit)
+    run.start()
+    if run.exact():
+        run.report(1.0, "optimal plan proven")
+        return run.result()
+    # Minimising disruption first: a start plan that already meets the bands is the
+    # answer (any move costs more than any gain); otherwise anneal from it with the
+    # temperature in units of one move (no fresh restarts).
+    if run.disruption and run.best_key[0] == 0:
+        run.stats["stopped_by"] = "convergence"
+        run.report(1.0, "the previous plan meets the tolerance: nothing to move")
+        return run.result()
     # exact re-solves of 2-3 adjacent territories (plain cut-edge objective)
-    cut_exact = (
+    run.cut_exact = (
         inp.cost is None
         and inp.refresh_costs is None
         and inp.previous is None
         and inp.cut_scale > 0
-        and 2 <= k <= 8  # districting-like: few territories (large k: the LNS of step 4)
+        and 2 <= run.k <= 8  # districting-like: few territories (large k: the LNS of step 4)
     )
-    edges_np = np.asarray(inp.edges, dtype=np.int64).reshape(-1, 2)
-    stats["exact_lns"] = {"calls": 0, "improvements": 0, "dtime": 0.0}
-
-    def exact_polish(lab: list[int], size: int, dt: float) -> list[int]:
-        if not cut_exact or size >= k or clock() > deadline - 0.1:
-            return lab
-        out, info = polish(
-            adj, edges_np, w, inp.lo, inp.hi, lab, locked=locked_b, size=size,
-            dtime=dt, call_dtime=max(0.2, dt / 2), seed=int(rng.integers(1 << 30)),
-            deadline=deadline, clock=clock,
-        )  # fmt: skip
-        es = stats["exact_lns"]
-        es["calls"] += info["calls"]
-        es["improvements"] += info["improvements"]
-        es["dtime"] += info.get("dtime", 0.0)
-        return out
-
-    if True:
-        steps_per_round = max(20_000, min(400 * n, 600_000))
-        wbar = max(sum(w) / max(n, 1), 1.0)
-        mu0 = unit / wbar
-        mu = mu0
-        cur = new_state(best_lab)
-        rnd = 0
-        # keep a little time to bring an off-band plan back into the bands at the end
-        anneal_deadline = deadline - min(0.08 * time_limit, 2.0)
-        while stats["anneal_steps"] < budget:
-            now = clock()
-            # the reserve is only needed while no plan within the bands is known
-            round_deadline = deadline if best_key[0] == 0 else anneal_deadline
-            if now >= round_deadline - 0.02 * time_limit:
-                stats["stopped_by"] = "time"
-                break
-            rnd += 1
-            if rnd % 3 == 0 and inp.previous is None:
-                cur = fresh(rng, "spectral" if (rnd // 3) % 2 else "grow")
-                t_start = 0.8 * unit
-            else:
-                cur = new_state(best_lab)
-                t_start = (0.6 if rnd % 3 == 1 else 1.0) * unit
-            steps = min(steps_per_round, budget - stats["anneal_steps"])
-            res, _mu = anneal(
-                cur,
-                rng,
-                iterations=steps,
-                t_start=t_start,
-                t_end=0.05 * unit,
-                mu=mu,
-                deadline=round_deadline,
-                clock=clock,
-            )
-            mu = mu0
-            stats["anneal_steps"] += steps
-            if res is not None:
-                st = new_state(res[1])
-                if st.violation() > 0:
-                    repair(st, rng, deadline=deadline, clock=clock)
-                if st.violation() > 0:
-                    chain_repair(st, rng, deadline=deadline, clock=clock)
-                descent(st, rng, max_passes=5, deadline=deadline, clock=clock)
-                if cut_exact and st.violation() == 0:
-                    st = new_state(exact_polish(st.lab, 2, 0.02 * work))
-                consider(st)
-            if cut_exact and rnd % 5 == 0 and best_key[0] == 0 and k >= 4:
-                consider(new_state(exact_polish(best_lab, 3, 0.05 * work)))
-            if inp.refresh_costs is not None:
-                # moving centres: re-centre on the best plan (never worse for it)
-                new_cost = inp.refresh_costs(best_lab)
-                if new_cost is not None:
-                    inp.cost = new_cost
-                    best_key = _key(new_state(best_lab))
-            report(
-                0.05 + 0.75 * stats["anneal_steps"] / budget,
-                f"annealing round {rnd}: best cut edges {new_state(best_lab).cut_edges()}",
-            )
-        else:
-            stats["stopped_by"] = "work"
-        stats["anneal_rounds"] = rnd
-        if best_key[0] > 0:
-            st = new_state(best_lab)
-            repair(st, rng, deadline=deadline, clock=clock)
-            if st.violation() > 0:
-                chain_repair(st, rng, deadline=deadline, clock=clock)
-            if st.violation() == 0:
-                descent(st, rng, max_passes=3, deadline=deadline, clock=clock)
-            consider(st)
-
-    # 4. CP-SAT polish
-    if clock() < deadline:
-        st = new_state(best_lab)
-        ctx = LnsContext(
-            adj=adj,
-            weight=w,
-            lo=inp.lo,
-            hi=inp.hi,
-            locked=locked_b,
-            seed=seed,
-            workers=workers,
-            prev=inp.previous,
-            max_moved=inp.max_moved,
-            max_moved_weight=inp.max_moved_weight,
-            clock=clock,
-            deadline=deadline,
-            max_iterations=None,
-            dtime_budget=0.25 * work if not disruption else 0.9 * work,
-            progress=None,
-        )
-        soft_penalty = inp.cut_scale * (len(inp.edges) + 1) + _cost_span(inp) + 1
-        lns_stats = run_lns(ctx, st, rng, soft_penalty=soft_penalty)
-        stats["lns"] = lns_stats
-        consider(st)
-        if lns_stats.get("stopped_by") == "time" or clock() >= deadline:
-            stats["stopped_by"] = "time"
-    elif stats["stopped_by"] != "time":
-        stats["stopped_by"] = "time"
-    report(1.0, "done")
-    return EngineResult(best_lab, best_key[1], best_key[0], stats)
+    run.edges_np = np.asarray(inp.edges, dtype=np.int64).reshape(-1, 2)
+    run.stats["exact_lns"] = {"calls": 0, "improvements": 0, "dtime": 0.0}
+    run.search()
+    run.lns()
+    run.report(1.0, "done")
+    return run.result()
 
 
 def _cost_span(inp: EngineInput) -> int:

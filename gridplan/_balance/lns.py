@@ -111,18 +111,12 @@ def _band(st: State, S: list[int], target: int, rng: np.random.Generator) -> tup
     return sorted(free), len(free) >= union_size
 
 
-def _build_sub(
-    ctx: LnsContext,
-    st: State,
-    S: list[int],
-    free_nodes: list[int],
-    soft: bool,
-    soft_penalty: int,
-) -> tuple[SubProblem, list[list[int]], np.ndarray] | None:
-    """Contract the fixed part of the union of ``S`` and build the sub-problem.
-
-    Returns (sub-problem, members of each sub-node, hint labels)."""
-    inS = {d: t for t, d in enumerate(S)}
+def _contract(
+    ctx: LnsContext, st: State, inS: dict[int, int], free_nodes: list[int]
+) -> tuple[list[int], dict[int, int], list[list[int]], list[int]]:
+    """Sub-nodes of the union of the territories ``inS``: one per free unlocked node, one
+    per connected piece of fixed (or locked) nodes of a territory. Returns (union,
+    sub-node of each unit, members of each sub-node, fixed territory or -1)."""
     lab = st.lab
     free_set = set(free_nodes)
     union = [i for i in range(st.n) if lab[i] in inS]
@@ -153,8 +147,13 @@ def _build_sub(
                     q.append(v)
         members.append(comp)
         fixed.append(inS[d])
-    m = len(members)
-    weight = np.array([sum(st.w[u] for u in mem) for mem in members], dtype=np.int64)
+    return union, node_of, members, fixed
+
+
+def _contracted_edges(
+    st: State, union: list[int], node_of: dict[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Edges between sub-nodes (m, 2) and their multiplicities (parallel edges merged)."""
     ecount: dict[tuple[int, int], int] = {}
     for i in union:
         a = node_of[i]
@@ -165,12 +164,16 @@ def _build_sub(
                     key = (a, b) if a < b else (b, a)
                     ecount[key] = ecount.get(key, 0) + 1
     if ecount:
-        edges = np.array(list(ecount.keys()), dtype=np.int64)
-        ew = np.array(list(ecount.values()), dtype=np.int64)
-    else:
-        edges = np.zeros((0, 2), dtype=np.int64)
-        ew = np.zeros(0, dtype=np.int64)
-    k = len(S)
+        return (
+            np.array(list(ecount.keys()), dtype=np.int64),
+            np.array(list(ecount.values()), dtype=np.int64),
+        )
+    return np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64)
+
+
+def _roots(fixed: list[int], weight: np.ndarray, k: int) -> np.ndarray:
+    """Each territory's heaviest fixed piece as its root (-1 when it has none)."""
+    m = len(fixed)
     roots = np.full(k, -1, dtype=np.int64)
     for t in range(k):
         best = -1
@@ -178,40 +181,74 @@ def _build_sub(
             if fixed[c] == t and (best < 0 or weight[c] > weight[best]):
                 best = c
         roots[t] = best
-    cost = None
-    if st.cost is not None:
-        cost = np.zeros((m, k), dtype=np.int64)
-        for c in range(m):
-            if fixed[c] >= 0:
-                continue
-            for u in members[c]:
-                row = st.cost[u]
-                for t, d in enumerate(S):
-                    cost[c, t] += row[d]
+    return roots
+
+
+def _sub_costs(st: State, S: list[int], members: list[list[int]], fixed: list[int]):
+    """(m, k) costs of the free sub-nodes (sums over their members), or ``None``."""
+    if st.cost is None:
+        return None
+    m, k = len(members), len(S)
+    cost = np.zeros((m, k), dtype=np.int64)
+    for c in range(m):
+        if fixed[c] >= 0:
+            continue
+        for u in members[c]:
+            row = st.cost[u]
+            for t, d in enumerate(S):
+                cost[c, t] += row[d]
+    return cost
+
+
+def _sub_move_caps(ctx: LnsContext, st: State, inS, members, fixed):
+    """``(prev, move budget, move weight budget)`` of the sub-problem: moves outside the
+    free nodes are constants taken off the run's caps."""
+    if ctx.prev is None or (ctx.max_moved is None and ctx.max_moved_weight is None):
+        return None, None, None
+    lab = st.lab
+    m = len(members)
+    moved_c, moved_w = _moved(ctx, lab)
+    prev_l = np.full(m, -1, dtype=np.int64)
+    free_moved_c = free_moved_w = 0
+    for c in range(m):
+        if fixed[c] >= 0:
+            continue
+        u = members[c][0]
+        p = ctx.prev[u]
+        if p >= 0 and p in inS:
+            prev_l[c] = inS[p]
+            if lab[u] != p:
+                free_moved_c += 1
+                free_moved_w += st.w[u]
+    budget = wbudget = None
+    if ctx.max_moved is not None:
+        budget = ctx.max_moved - (moved_c - free_moved_c)
+    if ctx.max_moved_weight is not None:
+        wbudget = ctx.max_moved_weight - (moved_w - free_moved_w)
+    return prev_l, budget, wbudget
+
+
+def _build_sub(
+    ctx: LnsContext,
+    st: State,
+    S: list[int],
+    free_nodes: list[int],
+    soft: bool,
+    soft_penalty: int,
+) -> tuple[SubProblem, list[list[int]], np.ndarray] | None:
+    """Contract the fixed part of the union of ``S`` and build the sub-problem.
+
+    Returns (sub-problem, members of each sub-node, hint labels)."""
+    inS = {d: t for t, d in enumerate(S)}
+    lab = st.lab
+    union, node_of, members, fixed = _contract(ctx, st, inS, free_nodes)
+    m = len(members)
+    weight = np.array([sum(st.w[u] for u in mem) for mem in members], dtype=np.int64)
+    edges, ew = _contracted_edges(st, union, node_of)
+    roots = _roots(fixed, weight, len(S))
+    cost = _sub_costs(st, S, members, fixed)
     hint = np.array([inS[lab[members[c][0]]] for c in range(m)], dtype=np.int64)
-    prev = None
-    budget = None
-    wbudget = None
-    if ctx.prev is not None and (ctx.max_moved is not None or ctx.max_moved_weight is not None):
-        moved_c, moved_w = _moved(ctx, lab)
-        prev_l = np.full(m, -1, dtype=np.int64)
-        free_moved_c = free_moved_w = 0
-        for c in range(m):
-            if fixed[c] >= 0:
-                continue
-            u = members[c][0]
-            p = ctx.prev[u]
-            if p >= 0 and p in inS:
-                prev_l[c] = inS[p]
-                if lab[u] != p:
-                    free_moved_c += 1
-                    free_moved_w += st.w[u]
-        # moves outside the free nodes are constants
-        prev = prev_l
-        if ctx.max_moved is not None:
-            budget = ctx.max_moved - (moved_c - free_moved_c)
-        if ctx.max_moved_weight is not None:
-            wbudget = ctx.max_moved_weight - (moved_w - free_moved_w)
+    prev, budget, wbudget = _sub_move_caps(ctx, st, inS, members, fixed)
     lo = np.array([ctx.lo[d] for d in S], dtype=np.int64)
     hi = np.array([ctx.hi[d] for d in S], dtype=np.int64)
     sp = SubProblem(
@@ -241,6 +278,80 @@ def _territory_graph(st: State) -> dict[int, dict[int, int]]:
             if b != a:
                 g[a][b] = g[a].get(b, 0) + c
     return g
+
+
+def _choose_set(
+    st: State, tg: dict[int, dict[int, int]], rng: np.random.Generator, viol: int
+) -> list[int] | None:
+    """Two or three adjacent territories, one of them off its band while any is."""
+    k = st.k
+    if viol > 0:
+        bad = [d for d in range(k) if st.dw[d] > st.hi[d] or st.dw[d] < st.lo[d]]
+        a = bad[int(rng.integers(len(bad)))]
+    else:
+        a = int(rng.integers(k))
+    nbrs = sorted(tg[a])
+    if not nbrs:
+        return None
+    size = 2 if (k == 2 or rng.random() < 0.6) else 3
+    b = nbrs[int(rng.integers(len(nbrs)))]
+    S = [a, b]
+    if size == 3:
+        cand = sorted((set(tg[a]) | set(tg[b])) - {a, b})
+        if cand:
+            S.append(cand[int(rng.integers(len(cand)))])
+    return S
+
+
+def _all_clean(clean: dict, version: list[int], tg: dict[int, dict[int, int]], k: int) -> bool:
+    """Every adjacent pair of territories proven optimal at its current versions."""
+    pairs = {(min(x, y), max(x, y)) for x in range(k) for y in tg[x]}
+    return all(clean.get(p) == (version[p[0]], version[p[1]]) for p in pairs)
+
+
+def _stop_reason(ctx: LnsContext, it: int, stats: dict) -> str | None:
+    """Why the search stops before iteration ``it + 1`` (``None``: go on)."""
+    if ctx.clock() >= ctx.deadline:
+        return "time"
+    if ctx.max_iterations is not None and it >= ctx.max_iterations:
+        return "work"
+    if stats["dtime"] >= ctx.dtime_budget:
+        return "work"
+    return None
+
+
+def _apply_labels(
+    st: State, S: list[int], members: list[list[int]], labels: np.ndarray, viol: int
+) -> tuple[list[tuple[int, int]], bool, int] | None:
+    """Apply a sub-solution; undo it and return ``None`` when it is worse than before.
+
+    Returns (moves applied as (unit, old territory), strictly better?, violation after)."""
+    before_obj = st.objective()
+    before_viol = viol
+    applied = []
+    for c, mem in enumerate(members):
+        d = S[int(labels[c])]
+        for u in mem:
+            if st.lab[u] != d:
+                applied.append((u, st.lab[u]))
+                st.apply(u, d)
+    after_obj = st.objective() if applied else before_obj
+    after_viol = st.violation() if applied else before_viol
+    better = (after_viol, after_obj) < (before_viol, before_obj)
+    same = (after_viol, after_obj) == (before_viol, before_obj)
+    if not better and not same:
+        for u, old in reversed(applied):
+            st.apply(u, old)
+        return None
+    return applied, better, after_viol
+
+
+def _descend(ctx: LnsContext, st: State, rng: np.random.Generator, version: list[int]) -> None:
+    """A few descent passes; every territory's version is bumped when anything moved."""
+    moves = descent(st, rng, max_passes=3, deadline=ctx.deadline, clock=ctx.clock)
+    if moves:
+        for d in range(st.k):
+            version[d] += 1
 
 
 def run_lns(
@@ -278,49 +389,27 @@ def run_lns(
     total = max(ctx.deadline - start_clock, 1e-9)
     ls_every = 3
     while True:
-        now = ctx.clock()
-        if now >= ctx.deadline:
-            break
-        if ctx.max_iterations is not None and it >= ctx.max_iterations:
-            stats["stopped_by"] = "work"
-            break
-        if stats["dtime"] >= ctx.dtime_budget:
-            stats["stopped_by"] = "work"
+        reason = _stop_reason(ctx, it, stats)
+        if reason is not None:
+            stats["stopped_by"] = reason
             break
         it += 1
         stats["iterations"] = it
         viol = st.violation()
         tg = _territory_graph(st)
-        # --- choose the set of territories
-        if viol > 0:
-            bad = [d for d in range(k) if st.dw[d] > st.hi[d] or st.dw[d] < st.lo[d]]
-            a = bad[int(rng.integers(len(bad)))]
-        else:
-            a = int(rng.integers(k))
-        nbrs = sorted(tg[a])
-        if not nbrs:
+        S = _choose_set(st, tg, rng, viol)
+        if S is None:
             continue
-        size = 2 if (k == 2 or rng.random() < 0.6) else 3
-        b = nbrs[int(rng.integers(len(nbrs)))]
-        S = [a, b]
-        if size == 3:
-            cand = sorted((set(tg[a]) | set(tg[b])) - {a, b})
-            if cand:
-                S.append(cand[int(rng.integers(len(cand)))])
         key = tuple(sorted(S))
-        vers = tuple(version[d] for d in key)
-        if viol == 0 and clean.get(key) == vers:
+        if viol == 0 and clean.get(key) == tuple(version[d] for d in key):
             # this set is already optimal; if every adjacent pair is, stop
-            pairs = {(min(x, y), max(x, y)) for x in range(k) for y in tg[x]}
-            if all(clean.get(p) == (version[p[0]], version[p[1]]) for p in pairs):
+            if _all_clean(clean, version, tg, k):
                 stats["converged"] = True
                 stats["stopped_by"] = "convergence"
                 break
             continue
         free_nodes, whole = _band(st, S, target, rng)
-        if not free_nodes:
-            continue
-        built = _build_sub(ctx, st, S, free_nodes, viol > 0, soft_penalty)
+        built = _build_sub(ctx, st, S, free_nodes, viol > 0, soft_penalty) if free_nodes else None
         if built is None:
             continue
         sp, members, hint = built
@@ -342,25 +431,11 @@ def run_lns(
             target = max(20, int(target * 0.8))
             continue
         # adapt the neighbourhood size
-        grow = res.optimal
-        target = min(int(target * 1.25) + 5, st.n) if grow else max(20, int(target * 0.85))
-        before_obj = st.objective()
-        before_viol = viol
-        applied = []
-        for c, mem in enumerate(members):
-            d = S[int(res.labels[c])]
-            for u in mem:
-                if st.lab[u] != d:
-                    applied.append((u, st.lab[u]))
-                    st.apply(u, d)
-        after_obj = st.objective() if applied else before_obj
-        after_viol = st.violation() if applied else before_viol
-        better = (after_viol, after_obj) < (before_viol, before_obj)
-        same = (after_viol, after_obj) == (before_viol, before_obj)
-        if not better and not same:
-            for u, old in reversed(applied):
-                st.apply(u, old)
+        target = min(int(target * 1.25) + 5, st.n) if res.optimal else max(20, int(target * 0.85))
+        outcome = _apply_labels(st, S, members, res.labels, viol)
+        if outcome is None:
             continue
+        applied, better, after_viol = outcome
         if applied:
             for d in S:
                 version[d] += 1
@@ -371,10 +446,7 @@ def run_lns(
         if res.optimal and whole and after_viol == 0:
             clean[key] = tuple(version[d] for d in key)
         if it % ls_every == 0 and after_viol == 0:
-            moves = descent(st, rng, max_passes=3, deadline=ctx.deadline, clock=ctx.clock)
-            if moves:
-                for d in range(k):
-                    version[d] += 1
+            _descend(ctx, st, rng, version)
         if refresh_costs is not None and it % 10 == 0 and refresh_costs(st):
             clean.clear()
         if ctx.progress is not None:

@@ -14,7 +14,9 @@ bands ``lo[d] <= weight(d) <= hi[d]`` with violation
 from __future__ import annotations
 
 import heapq
+import math
 from collections import deque
+from collections.abc import Callable
 
 import numpy as np
 
@@ -206,6 +208,141 @@ def _bfs_far(adj: list[list[int]], start: int, ok: list[bool]) -> tuple[int, lis
     return last, [dist.get(i, -1) for i in range(len(adj))]
 
 
+def _grow_seed(
+    adj: list[list[int]], rem: list[int], free: list[bool], lab: list[int], step: int,
+    rng: np.random.Generator,
+) -> int:  # fmt: skip
+    """Peripheral seed of the remainder: the far end of a double sweep, preferring nodes
+    that touch an assigned territory, random among the candidates, keeping the rest
+    connected when one of the first 50 allows it."""
+    ok = free
+    u0 = rem[int(rng.integers(len(rem)))]
+    a, _ = _bfs_far(adj, u0, ok)
+    _, dist = _bfs_far(adj, a, ok)
+    # prefer nodes touching already assigned territory (keeps the rest compact)
+    cands = [i for i in rem if any(lab[j] >= 0 for j in adj[i])] if step > 0 else []
+    if not cands:
+        far = max(dist[i] for i in rem)
+        cands = [i for i in rem if dist[i] >= far]
+    rng.shuffle(cands)
+    pick = cands[0]
+    for c in cands[:50]:
+        free[c] = False
+        ok_c = _remainder_ok(adj, free, c)
+        free[c] = True
+        if ok_c:
+            pick = c
+            break
+    return pick
+
+
+def _grow(
+    adj: list[list[int]], weight: list[int], lo: int, hi: int, tgt: int, d: int,
+    seeds: list[int], free: list[bool], lab: list[int], dw: list[int],
+    rng: np.random.Generator,
+) -> list[tuple[int, float, int]]:  # fmt: skip
+    """Grow territory ``d`` from ``seeds`` (fewest outside edges first) until its weight
+    is as close to ``tgt`` as the frontier allows within ``[lo, hi]``, keeping the
+    remainder connected. Returns the frontier entries skipped at the end."""
+    heap: list[tuple[int, float, int]] = []
+    cnt: dict[int, int] = {}
+    heappush, heappop, random = heapq.heappush, heapq.heappop, rng.random
+
+    def push(v: int) -> None:
+        # fewer outside edges first; random tie-break
+        key = len(adj[v]) - 2 * cnt.get(v, 0)
+        heappush(heap, (key, float(random()), v))
+
+    for s in seeds:
+        if free[s]:
+            free[s] = False
+            lab[s] = d
+            dw[d] += weight[s]
+    for s in seeds:
+        for v in adj[s]:
+            if free[v]:
+                cnt[v] = cnt.get(v, 0) + 1
+                push(v)
+    skipped: list[tuple[int, float, int]] = []
+    while heap:
+        key, r, v = heappop(heap)
+        if not free[v]:
+            continue
+        if key != len(adj[v]) - 2 * cnt.get(v, 0):
+            continue  # stale
+        wv = weight[v]
+        if dw[d] + wv > hi:
+            skipped.append((key, r, v))
+            continue
+        if dw[d] >= lo and abs(dw[d] + wv - tgt) >= abs(dw[d] - tgt):
+            skipped.append((key, r, v))
+            continue
+        # keep the remainder connected
+        free[v] = False
+        if not _remainder_ok(adj, free, v):
+            free[v] = True
+            skipped.append((key, r, v))
+            continue
+        lab[v] = d
+        dw[d] += wv
+        for u in adj[v]:
+            if free[u]:
+                cnt[u] = cnt.get(u, 0) + 1
+                push(u)
+        if skipped and dw[d] < lo:
+            for item in skipped:
+                heappush(heap, item)
+            skipped = []
+    return skipped
+
+
+def _best_overshoot(
+    adj: list[list[int]], weight: list[int], tgt: int, d: int,
+    skipped: list[tuple[int, float, int]], free: list[bool], lab: list[int], dw: list[int],
+) -> None:  # fmt: skip
+    """Below the band without a fitting node: take the skipped node that brings the
+    weight closest to ``tgt`` (when it is closer than now), keeping the rest connected."""
+    best = None
+    for _key, _r, v in skipped:
+        if not free[v]:
+            continue
+        free[v] = False
+        okr = _remainder_ok(adj, free, v)
+        free[v] = True
+        if not okr:
+            continue
+        dev = abs(dw[d] + weight[v] - tgt)
+        if best is None or dev < best[0]:
+            best = (dev, v)
+    if best is not None and best[0] < abs(dw[d] - tgt):
+        v = best[1]
+        free[v] = False
+        lab[v] = d
+        dw[d] += weight[v]
+
+
+def _fill_pockets(
+    adj: list[list[int]], weight: list[int], target: list[int], lab: list[int], dw: list[int],
+    last: int,
+) -> None:  # fmt: skip
+    """Give what is left (isolated pockets) to the neighbouring territory furthest below
+    its target; nodes with no assigned neighbour go to ``last``."""
+    n = len(adj)
+    changed = True
+    while changed:
+        changed = False
+        for i in range(n):
+            if lab[i] < 0:
+                ds = [lab[j] for j in adj[i] if lab[j] >= 0]
+                if ds:
+                    lab[i] = min(ds, key=lambda e: dw[e] - target[e])
+                    dw[lab[i]] += weight[i]
+                    changed = True
+    for i in range(n):
+        if lab[i] < 0:
+            lab[i] = last
+
+
 def construct(
     adj: list[list[int]],
     weight: list[int],
@@ -248,116 +385,16 @@ def construct(
                 free[i] = False
                 dw[d] += weight[i]
             break
-        ok = free
         locked_d = [i for i in range(n) if fixed[i] == d]
         if locked_d:
             seeds = [s for s in locked_d if not free[s]]
         else:
-            # peripheral seed: far end of a double sweep, random among the farthest few
-            u0 = rem[int(rng.integers(len(rem)))]
-            a, _ = _bfs_far(adj, u0, ok)
-            _, dist = _bfs_far(adj, a, ok)
-            # prefer nodes touching already assigned territory (keeps the rest compact)
-            cands = [i for i in rem if any(lab[j] >= 0 for j in adj[i])] if step > 0 else []
-            if not cands:
-                far = max(dist[i] for i in rem)
-                cands = [i for i in rem if dist[i] >= far]
-            rng.shuffle(cands)
-            pick = cands[0]
-            for c in cands[:50]:
-                free[c] = False
-                ok_c = _remainder_ok(adj, free, c)
-                free[c] = True
-                if ok_c:
-                    pick = c
-                    break
-            seeds = [pick]
-        inside = set()
-        heap: list[tuple[int, float, int]] = []
-        cnt: dict[int, int] = {}
-
-        def push(
-            v: int, cnt: dict[int, int] = cnt, heap: list[tuple[int, float, int]] = heap
-        ) -> None:
-            # fewer outside edges first; random tie-break
-            key = len(adj[v]) - 2 * cnt.get(v, 0)
-            heapq.heappush(heap, (key, float(rng.random()), v))
-
-        for s in seeds:
-            if free[s]:
-                free[s] = False
-                lab[s] = d
-                dw[d] += weight[s]
-            inside.add(s)
-        for s in seeds:
-            for v in adj[s]:
-                if free[v]:
-                    cnt[v] = cnt.get(v, 0) + 1
-                    push(v)
-        skipped: list[tuple[int, float, int]] = []
-        tgt = target[d]
-        while heap:
-            key, r, v = heapq.heappop(heap)
-            if not free[v]:
-                continue
-            if key != len(adj[v]) - 2 * cnt.get(v, 0):
-                continue  # stale
-            wv = weight[v]
-            if dw[d] + wv > hi[d]:
-                skipped.append((key, r, v))
-                continue
-            if dw[d] >= lo[d] and abs(dw[d] + wv - tgt) >= abs(dw[d] - tgt):
-                skipped.append((key, r, v))
-                continue
-            # keep the remainder connected
-            free[v] = False
-            if not _remainder_ok(adj, free, v):
-                free[v] = True
-                skipped.append((key, r, v))
-                continue
-            lab[v] = d
-            dw[d] += wv
-            for u in adj[v]:
-                if free[u]:
-                    cnt[u] = cnt.get(u, 0) + 1
-                    push(u)
-            if skipped and dw[d] < lo[d]:
-                for item in skipped:
-                    heapq.heappush(heap, item)
-                skipped = []
+            seeds = [_grow_seed(adj, rem, free, lab, step, rng)]
+        skipped = _grow(adj, weight, lo[d], hi[d], target[d], d, seeds, free, lab, dw, rng)
         if dw[d] < lo[d] and skipped:
             # could not reach the band without overshooting: take the best overshoot
-            best = None
-            for _key, _r, v in skipped:
-                if not free[v]:
-                    continue
-                free[v] = False
-                okr = _remainder_ok(adj, free, v)
-                free[v] = True
-                if not okr:
-                    continue
-                dev = abs(dw[d] + weight[v] - tgt)
-                if best is None or dev < best[0]:
-                    best = (dev, v)
-            if best is not None and best[0] < abs(dw[d] - tgt):
-                v = best[1]
-                free[v] = False
-                lab[v] = d
-                dw[d] += weight[v]
-    # anything left (isolated pockets): give to a neighbouring territory
-    changed = True
-    while changed:
-        changed = False
-        for i in range(n):
-            if lab[i] < 0:
-                ds = [lab[j] for j in adj[i] if lab[j] >= 0]
-                if ds:
-                    lab[i] = min(ds, key=lambda e: dw[e] - target[e])
-                    dw[lab[i]] += weight[i]
-                    changed = True
-    for i in range(n):
-        if lab[i] < 0:
-            lab[i] = order[-1]
+            _best_overshoot(adj, weight, target[d], d, skipped, free, lab, dw)
+    _fill_pockets(adj, weight, target, lab, dw, order[-1])
     return lab
 
 
@@ -476,6 +513,89 @@ def repair(
             return
 
 
+def _best_push(st: State, members, cur: int, visited: set[int], banned: set[int], vio):
+    """Best hop out of ``cur``: ``(key, node of cur, neighbouring territory)`` or None."""
+    lab, w, dw, nb, move_delta = st.lab, st.w, st.dw, st.nb, st.move_delta
+    best = None
+    for u in members[cur]:
+        if lab[u] != cur or u in banned:
+            continue
+        wu = w[u]
+        for t in nb[u]:
+            if t == cur or t in visited:
+                continue
+            key = (
+                vio(cur, dw[cur] - wu) + vio(t, dw[t] + wu) - vio(t, dw[t]),
+                move_delta(u, t),
+            )
+            if best is None or key < best[0]:
+                best = (key, u, t)
+    return best
+
+
+def _best_pull(st: State, members, cur: int, visited: set[int], banned: set[int], vio):
+    """Best hop into ``cur``: ``(key, node of a neighbour territory, its territory)``."""
+    lab, w, dw, adj, locked, move_delta = st.lab, st.w, st.dw, st.adj, st.locked, st.move_delta
+    best = None
+    seen: set[int] = set()
+    for x in members[cur]:
+        if lab[x] != cur:
+            continue
+        for u in adj[x]:
+            t = lab[u]
+            if t == cur or t in visited or u in seen or locked[u] or u in banned:
+                continue
+            seen.add(u)
+            wu = w[u]
+            key = (
+                vio(cur, dw[cur] + wu) + vio(t, dw[t] - wu) - vio(t, dw[t]),
+                move_delta(u, cur),
+            )
+            if best is None or key < best[0]:
+                best = (key, u, t)
+    return best
+
+
+def _chain(st: State, s: int, max_len: int, vio) -> list[tuple[int, int]]:
+    """One ejection chain from the off-band territory ``s``; returns the moves made as
+    (node, territory it came from)."""
+    k, lab, dw, lo, hi = st.k, st.lab, st.dw, st.lo, st.hi
+    push = dw[s] > hi[s]
+    members: list[list[int]] = [[] for _ in range(k)]
+    for i in range(st.n):
+        if not st.locked[i] and len(st.nb[i]) > 1:
+            members[lab[i]].append(i)
+    done: list[tuple[int, int]] = []  # (node, territory it came from)
+    banned: set[int] = set()
+    visited = {s}
+    cur = s
+    for _hop in range(3 * max_len):
+        if len(done) >= max_len:
+            break
+        if push and dw[cur] <= hi[cur]:
+            break
+        if not push and dw[cur] >= lo[cur]:
+            break
+        if push:
+            # a node of cur moves to a neighbouring territory t
+            best = _best_push(st, members, cur, visited, banned, vio)
+        else:
+            # a node of a neighbouring territory t moves into cur
+            best = _best_pull(st, members, cur, visited, banned, vio)
+        if best is None:
+            break
+        _key, u, t = best
+        src = lab[u]
+        if not st.can_remove(u):
+            banned.add(u)  # would split its territory: look again without it
+            continue
+        st.apply(u, t if push else cur)
+        done.append((u, src))
+        visited.add(t)
+        cur = t
+    return done
+
+
 def chain_repair(
     st: State,
     rng: np.random.Generator,
@@ -494,7 +614,7 @@ def chain_repair(
     it touches least off-band (then the best objective change). A chain is kept when
     the total violation went down, else undone. Returns the violation removed."""
     k = st.k
-    lab, w, dw, lo, hi = st.lab, st.w, st.dw, st.lo, st.hi
+    dw, lo, hi = st.dw, st.lo, st.hi
 
     def vio(d: int, x: int) -> int:
         return x - hi[d] if x > hi[d] else (lo[d] - x if x < lo[d] else 0)
@@ -508,67 +628,7 @@ def chain_repair(
             break
         bad = [d for d in range(k) if dw[d] > hi[d] or dw[d] < lo[d]]
         s = bad[int(rng.integers(len(bad)))]
-        push = dw[s] > hi[s]
-        members: list[list[int]] = [[] for _ in range(k)]
-        for i in range(st.n):
-            if not st.locked[i] and len(st.nb[i]) > 1:
-                members[lab[i]].append(i)
-        done: list[tuple[int, int]] = []  # (node, territory it came from)
-        banned: set[int] = set()
-        visited = {s}
-        cur = s
-        for _hop in range(3 * max_len):
-            if len(done) >= max_len:
-                break
-            if push and dw[cur] <= hi[cur]:
-                break
-            if not push and dw[cur] >= lo[cur]:
-                break
-            best = None
-            if push:
-                # a node of cur moves to a neighbouring territory t
-                for u in members[cur]:
-                    if lab[u] != cur or u in banned:
-                        continue
-                    wu = w[u]
-                    for t in st.nb[u]:
-                        if t == cur or t in visited:
-                            continue
-                        key = (
-                            vio(cur, dw[cur] - wu) + vio(t, dw[t] + wu) - vio(t, dw[t]),
-                            st.move_delta(u, t),
-                        )
-                        if best is None or key < best[0]:
-                            best = (key, u, t)
-            else:
-                # a node of a neighbouring territory t moves into cur
-                seen: set[int] = set()
-                for x in members[cur]:
-                    if lab[x] != cur:
-                        continue
-                    for u in st.adj[x]:
-                        t = lab[u]
-                        if t == cur or t in visited or u in seen or st.locked[u] or u in banned:
-                            continue
-                        seen.add(u)
-                        wu = w[u]
-                        key = (
-                            vio(cur, dw[cur] + wu) + vio(t, dw[t] - wu) - vio(t, dw[t]),
-                            st.move_delta(u, cur),
-                        )
-                        if best is None or key < best[0]:
-                            best = (key, u, t)
-            if best is None:
-                break
-            _key, u, t = best
-            src = lab[u]
-            if not st.can_remove(u):
-                banned.add(u)  # would split its territory: look again without it
-                continue
-            st.apply(u, t if push else cur)
-            done.append((u, src))
-            visited.add(t)
-            cur = t
+        done = _chain(st, s, max_len, vio)
         if st.violation() < v0:
             continue
         for u, src in reversed(done):
@@ -739,6 +799,126 @@ def _swap_pass(st: State, rng: np.random.Generator) -> int:
     return applied
 
 
+def _boundary(st: State) -> tuple[list[int], Callable[[int, int], None]]:
+    """The movable boundary nodes of ``st`` (unlocked, touching another territory) and
+    ``move(i, b)``, which applies a move and keeps that list up to date (closures: this
+    is the annealing's hot path)."""
+    nb, locked, adj, apply = st.nb, st.locked, st.adj, st.apply
+    bpos = [-1] * st.n
+    blist: list[int] = []
+    for i in range(st.n):
+        if len(nb[i]) > 1 and not locked[i]:
+            bpos[i] = len(blist)
+            blist.append(i)
+
+    def set_boundary(i: int) -> None:
+        isb = len(nb[i]) > 1 and not locked[i]
+        p = bpos[i]
+        if isb and p < 0:
+            bpos[i] = len(blist)
+            blist.append(i)
+        elif not isb and p >= 0:
+            last = blist.pop()
+            if last != i:
+                blist[p] = last
+                bpos[last] = p
+            bpos[i] = -1
+
+    def move(i: int, b: int) -> None:
+        apply(i, b)
+        set_boundary(i)
+        for j in adj[i]:
+            set_boundary(j)
+
+    return blist, move
+
+
+def _band_violation(lo: list[int], hi: list[int]) -> Callable[[int, int], int]:
+    """``vio(d, x)``: how far weight ``x`` is outside territory ``d``'s band."""
+
+    def vio(d: int, x: int) -> int:
+        h = hi[d]
+        if x > h:
+            return x - h
+        lw = lo[d]
+        return lw - x if x < lw else 0
+
+    return vio
+
+
+def _past(deadline: float | None, clock) -> bool:
+    return deadline is not None and clock is not None and clock() > deadline
+
+
+def _best_completion(st: State, i: int, a: int, b: int, mu: float, vio):
+    """Best compensating flip after ``i: a -> b``: a neighbour ``j`` of ``i`` in ``b``
+    moves on to ``c``, evaluated as if ``i`` had moved (``j``'s count towards ``a`` drops
+    by one, towards ``b`` rises by one). Returns ``(score, j, c, dv2, dobj2)`` or None."""
+    lab, nb, w, dw, locked, cost, cs = st.lab, st.nb, st.w, st.dw, st.locked, st.cost, st.cut_scale
+    wi = w[i]
+    wb1 = dw[b] + wi
+    wa1 = dw[a] - wi
+    bestj = None
+    for j in st.adj[i]:
+        if lab[j] != b or locked[j]:
+            continue
+        nbj = nb[j]
+        wj = w[j]
+        nb_b = nbj.get(b, 0) + 1
+        for c in nbj:
+            if c == b:
+                continue
+            nb_c = nbj[c] - (1 if c == a else 0)
+            if nb_c <= 0:
+                continue  # j touched c only through i: it would be cut off
+            if c == a:
+                dvc = vio(a, wa1 + wj) - vio(a, wa1)
+            else:
+                wc0 = dw[c]
+                dvc = vio(c, wc0 + wj) - vio(c, wc0)
+            dv2 = vio(b, wb1 - wj) - vio(b, wb1) + dvc
+            do2 = cs * (nb_b - nb_c)
+            if cost is not None:
+                do2 += cost[j][c] - cost[j][b]
+            sc = do2 + mu * dv2
+            if bestj is None or sc < bestj[0]:
+                bestj = (sc, j, c, dv2, do2)
+    return bestj
+
+
+def _chain_move(
+    st: State, move: Callable[[int, int], None], i: int, a: int, b: int, dobj: int,
+    dv: int, mu: float, temp: float, r3: float, vio,
+) -> tuple[int, int] | None:  # fmt: skip
+    """A flip ``i: a -> b`` that pushes a weight off its band: completed by the best
+    compensating flip when that beats the plain flip, accepted by the Metropolis rule
+    with the uniform draw ``r3``. Returns the (objective, violation) change applied, or
+    ``None`` when nothing moved."""
+    exp = math.exp
+    bestj = _best_completion(st, i, a, b, mu, vio)
+    if bestj is None or bestj[0] >= mu * dv:
+        # the plain flip is at least as good as any completion
+        df1 = dobj + mu * dv
+        if df1 > 0 and (temp <= 0 or r3 >= exp(-df1 / temp)):
+            return None
+        if not st.can_remove(i):
+            return None
+        move(i, b)
+        return dobj, dv
+    _sc, j, c, dv2, do2 = bestj
+    df = dobj + do2 + mu * (dv + dv2)
+    if df > 0 and (temp <= 0 or r3 >= exp(-df / temp)):
+        return None
+    if not st.can_remove(i):
+        return None
+    move(i, b)
+    if st.lab[j] != b or not st.can_remove(j):
+        move(i, a)
+        return None
+    move(j, c)
+    return dobj + do2, dv + dv2
+
+
 def anneal(
     st: State,
     rng: np.random.Generator,
@@ -765,51 +945,11 @@ def anneal(
     ``best`` passed in if nothing better), and the penalty weight reached.
     ``st`` ends in the last state visited.
     """
-    import math
-
-    n = st.n
-    lab = st.lab
-    nb = st.nb
-    w = st.w
-    adj = st.adj
-    locked = st.locked
-    cost = st.cost
-    cs = st.cut_scale
-    lo, hi, dw = st.lo, st.hi, st.dw
+    lab, nb, w, cost, cs, dw = st.lab, st.nb, st.w, st.cost, st.cut_scale, st.dw
     mu_lo, mu_hi = mu / 4.0, mu * mu_cap
-    bpos = [-1] * n
-    blist: list[int] = []
-    for i in range(n):
-        if len(nb[i]) > 1 and not locked[i]:
-            bpos[i] = len(blist)
-            blist.append(i)
-
-    def set_boundary(i: int) -> None:
-        isb = len(nb[i]) > 1 and not locked[i]
-        p = bpos[i]
-        if isb and p < 0:
-            bpos[i] = len(blist)
-            blist.append(i)
-        elif not isb and p >= 0:
-            last = blist.pop()
-            if last != i:
-                blist[p] = last
-                bpos[last] = p
-            bpos[i] = -1
-
-    def vio(d: int, x: int) -> int:
-        h = hi[d]
-        if x > h:
-            return x - h
-        lw = lo[d]
-        return lw - x if x < lw else 0
-
-    def do(i: int, b: int) -> None:
-        st.apply(i, b)
-        set_boundary(i)
-        for j in adj[i]:
-            set_boundary(j)
-
+    blist, do = _boundary(st)
+    vio = _band_violation(st.lo, st.hi)
+    can_remove = st.can_remove
     obj = st.objective()
     viol = st.violation()
     if best is None or (viol, obj) < best[0]:
@@ -823,16 +963,16 @@ def anneal(
     ri = 0
     exp = math.exp
     for it in range(iterations):
-        if ri >= 3 * chunk:
+        if ri >= 3 * chunk:  # every ``chunk`` iterations (it > 0)
             rnd = rng.random(3 * chunk)
             ri = 0
-            if deadline is not None and clock is not None and clock() > deadline:
+            if _past(deadline, clock):
                 break
+            if (it & 2047) == 0:
+                mu = min(mu * 1.15, mu_hi) if viol > 0 else max(mu * 0.99, mu_lo)
         r1, r2, r3 = rnd[ri], rnd[ri + 1], rnd[ri + 2]
         ri += 3
         temp *= ratio
-        if (it & 2047) == 0 and it:
-            mu = min(mu * 1.15, mu_hi) if viol > 0 else max(mu * 0.99, mu_lo)
         if not blist:
             break
         i = blist[int(r1 * len(blist))]
@@ -841,7 +981,7 @@ def anneal(
         keys = [d for d in nbi if d != a]
         if not keys:
             continue
-        b = keys[int(r2 * len(keys))] if len(keys) > 1 else keys[0]
+        b = keys[int(r2 * len(keys))]
         wi = w[i]
         wa, wb = dw[a], dw[b]
         dv = vio(a, wa - wi) - vio(a, wa) + vio(b, wb + wi) - vio(b, wb)
@@ -853,68 +993,17 @@ def anneal(
             df = dobj + mu * dv
             if df > 0 and (temp <= 0 or r3 >= exp(-df / temp)):
                 continue
-            if not st.can_remove(i):
+            if not can_remove(i):
                 continue
             do(i, b)
             obj += dobj
             viol += dv
         else:
-            # ejection chain: i -> b, then a neighbour j of i in b -> c (evaluated as if
-            # i had moved: j's count towards a drops by one, towards b rises by one)
-            bestj = None
-            wb1 = wb + wi
-            wa1 = wa - wi
-            for j in adj[i]:
-                if lab[j] != b or locked[j]:
-                    continue
-                nbj = nb[j]
-                wj = w[j]
-                nb_b = nbj.get(b, 0) + 1
-                for c in nbj:
-                    if c == b:
-                        continue
-                    nb_c = nbj[c] - (1 if c == a else 0)
-                    if nb_c <= 0:
-                        continue  # j touched c only through i: it would be cut off
-                    if c == a:
-                        wc0 = wa1
-                        dvc = vio(a, wa1 + wj) - vio(a, wa1)
-                    else:
-                        wc0 = dw[c]
-                        dvc = vio(c, wc0 + wj) - vio(c, wc0)
-                    dv2 = vio(b, wb1 - wj) - vio(b, wb1) + dvc
-                    do2 = cs * (nb_b - nb_c)
-                    if cost is not None:
-                        do2 += cost[j][c] - cost[j][b]
-                    sc = do2 + mu * dv2
-                    if bestj is None or sc < bestj[0]:
-                        bestj = (sc, j, c, dv2, do2)
-            df1 = dobj + mu * dv
-            if bestj is None or bestj[0] >= mu * dv:
-                # the plain flip is at least as good as any completion
-                if df1 > 0 and (temp <= 0 or r3 >= exp(-df1 / temp)):
-                    continue
-                if not st.can_remove(i):
-                    continue
-                do(i, b)
-                obj += dobj
-                viol += dv
-                if viol <= best[0][0] and (viol, obj) < best[0]:
-                    best = ((viol, obj), list(lab))
+            moved = _chain_move(st, do, i, a, b, dobj, dv, mu, temp, r3, vio)
+            if moved is None:
                 continue
-            _sc, j, c, dv2, do2 = bestj
-            df = dobj + do2 + mu * (dv + dv2)
-            if df > 0 and (temp <= 0 or r3 >= exp(-df / temp)):
-                continue
-            if not st.can_remove(i):
-                continue
-            do(i, b)
-            if lab[j] != b or not st.can_remove(j):
-                do(i, a)
-                continue
-            do(j, c)
-            obj += dobj + do2
-            viol += dv + dv2
+            obj += moved[0]
+            viol += moved[1]
         if viol <= best[0][0] and (viol, obj) < best[0]:
             best = ((viol, obj), list(lab))
     return best, mu

@@ -133,3 +133,44 @@ def test_from_edges_property(data):
     # components agree with scipy on the same graph
     ref = scipy.sparse.csgraph.connected_components(m, directed=False)[0]
     assert adj.n_components() == ref
+
+
+# ---------------------------------------------------------------- array kernel
+
+
+def test_kernel_csr_round_trip_and_components():
+    from gridplan import graph
+
+    # two triangles joined by nothing, plus a duplicate edge and a self loop
+    edges = np.array([[0, 1], [1, 2], [2, 0], [1, 0], [3, 4], [4, 5], [5, 3], [2, 2]])
+    ip, ix = graph.csr_from_edges(6, edges)
+    assert ip.tolist() == [0, 2, 4, 6, 8, 10, 12]
+    assert graph.edge_array(ip, ix).tolist() == [[0, 1], [0, 2], [1, 2], [3, 4], [3, 5], [4, 5]]
+    assert graph.csr_rows(ip).tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    assert graph.components(ip, ix).tolist() == [0, 0, 0, 1, 1, 1]
+    mask = np.array([True, False, True, True, True, True])
+    assert graph.components(ip, ix, mask).tolist() == [0, -1, 0, 1, 1, 1]
+    assert graph.is_connected_subset(ip, ix, np.array([0, 1, 2]))
+    assert not graph.is_connected_subset(ip, ix, np.array([0, 3]))
+    assert not graph.is_connected_subset(ip, ix, np.array([], dtype=np.int64))
+    # check_csr cleans a one-sided CSR into a symmetric one
+    cip, cix = graph.check_csr(3, np.array([0, 1, 2, 2]), np.array([1, 2]))
+    assert graph.edge_array(cip, cix).tolist() == [[0, 1], [1, 2]]
+    with pytest.raises(ValueError):
+        graph.check_csr(3, np.array([0, 1]), np.array([1]))
+    with pytest.raises(ValueError):
+        graph.csr_from_edges(2, np.array([[0, 2]]))
+
+
+def test_kernel_agrees_with_adjacency_and_is_reexported_by_balance():
+    from gridplan import graph
+    from gridplan._balance import graph as balance_graph
+
+    edges = np.array([[0, 1], [1, 2], [3, 4]])
+    adj = Adjacency.from_edges(5, edges)
+    ip, ix = graph.csr_from_edges(5, edges)
+    assert np.array_equal(adj.indptr, ip) and np.array_equal(adj.indices, ix)
+    assert np.array_equal(adj.edges(), graph.edge_array(ip, ix))
+    assert np.array_equal(adj.components(), graph.components(ip, ix))
+    for name in ("check_csr", "components", "csr_from_edges", "edge_array", "is_connected_subset"):
+        assert getattr(balance_graph, name) is getattr(graph, name)

@@ -1,0 +1,40 @@
+"""The knobs of :func:`gridplan.balance.balance_grids` and the objective names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["BalanceConfig", "Objective"]
+
+Objective = Literal["cut_edges", "compactness", "both"]
+
+
+@dataclass(frozen=True)
+class BalanceConfig:
+    """Knobs of :func:`balance_grids` (all optional).
+
+    ``weight_column``: grid column with the workload (hours/month);
+    ``n_managers``: used when no managers table is given (default: the headcount the
+    workload needs at ``capacity_h`` hours/month per manager);
+    ``move_penalty``: cut-edge units per grid that changes manager (``None`` =
+    disruption first); ``time_limit`` in seconds; ``workers`` parallel searches
+    (default 2); ``adjacency``: "rook" (shared boundary length > 0) or "queen"
+    (any touch) when it is built from the geometry; ``link_islands``: join a grid
+    group that touches no other (an island) to its nearest grid so territories can
+    stay whole.
+    """
+
+    tolerance: float = 0.03
+    objective: Objective = "cut_edges"
+    weight_column: str = "hours_total"
+    n_managers: int | None = None
+    capacity_h: float = 128.0
+    move_penalty: float | None = None
+    max_moved: int | None = None
+    max_moved_weight: float | None = None
+    seed: int = 0
+    time_limit: float = 60.0
+    workers: int | None = None
+    adjacency: Literal["rook", "queen"] = "rook"
+    link_islands: bool = True
