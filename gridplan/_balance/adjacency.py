@@ -12,28 +12,25 @@ from gridplan.graph import components, csr_from_edges
 __all__ = ["geometry_adjacency"]
 
 
-def geometry_adjacency(geoms: Any, kind: Literal["rook", "queen"] = "rook") -> np.ndarray:
-    """Undirected edges (m, 2) between polygons that share boundary (rook: a shared
-    boundary of positive length; queen: any touch), found with a shapely STRtree."""
-    import shapely
-    from shapely import STRtree
+def geometry_adjacency(
+    geoms: Any, kind: Literal["rook", "queen"] = "rook", crs: Any = None
+) -> np.ndarray:
+    """Undirected edges (m, 2) between neighbouring polygons by the one rook/queen rule
+    of :func:`gridplan.cells.polygon_graph.polygon_edges` (rook: more than 1 m of shared
+    boundary; queen: any contact within 1 cm). Geometry in metres; a geographic ``crs``
+    (e.g. EPSG:4326) is projected to the local UTM zone first."""
+    from gridplan.cells.polygon_graph import polygon_edges
+    from gridplan.layers.crs import is_metric, local_metric_crs
 
     g = np.asarray(getattr(geoms, "values", geoms), dtype=object)
-    n = g.size
-    if n == 0:
+    if g.size == 0:
         return np.zeros((0, 2), dtype=np.int64)
-    tree = STRtree(g)
-    left, right = tree.query(g, predicate="intersects")
-    keep = left < right
-    left, right = left[keep], right[keep]
-    if kind == "rook" and left.size:
-        inter = shapely.intersection(g[left], g[right])
-        bl = shapely.length(inter)
-        # a shared edge has positive length; overlapping polygons share area
-        area = shapely.area(inter)
-        ok = (bl > 0) | (area > 0)
-        left, right = left[ok], right[ok]
-    return np.stack([left, right], axis=1).astype(np.int64)
+    if crs is not None and not is_metric(crs):
+        import geopandas as gpd
+
+        series = gpd.GeoSeries(g, crs=crs)
+        g = np.asarray(series.to_crs(local_metric_crs(series.to_frame("geometry"))).values)
+    return polygon_edges(g, kind)
 
 
 def _link_islands(

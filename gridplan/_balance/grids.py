@@ -104,7 +104,7 @@ def _grid_edges(adjacency, geom, cfg: BalanceConfig, n: int, ids: pd.Index, xs, 
     if adjacency is None:
         if geom is None:
             raise _problem("no adjacency and no geometry", "grids", "pass an adjacency")
-        edges = geometry_adjacency(geom, cfg.adjacency)
+        edges = geometry_adjacency(geom, cfg.adjacency, crs=getattr(geom, "crs", None))
         notes.append(f"built {cfg.adjacency} adjacency from the grid polygons")
     else:
         edges = _adjacency_edges(adjacency, n, ids)
