@@ -52,10 +52,12 @@ def _imports(path: Path, modules: set[str]) -> set[str]:
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            for alias in node.names:  # ``from gridplan.plan import edits`` imports a module
-                if f"{node.module}.{alias.name}" in modules:
-                    found.add(f"{node.module}.{alias.name}")
+            # ``from gridplan.plan import edits`` imports the module ``edits``; the package
+            # counts only when a name is taken from its ``__init__`` itself
+            subs = {f"{node.module}.{a.name}" for a in node.names} & modules
+            found.update(subs)
+            if len(subs) < len(node.names):
+                found.add(node.module)
     return {m for m in found if m in modules}
 
 
