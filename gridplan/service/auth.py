@@ -61,7 +61,8 @@ def load_keys(
             Problem(
                 f"{len(short)} API key(s) shorter than {MIN_KEY_LENGTH} characters",
                 f"{KEYS_ENV} / --api-key-file",
-                "use long random keys, e.g. `python -c 'import secrets;print(secrets.token_urlsafe(32))'`",
+                "use long random keys, e.g. from "
+                "`python -c 'import secrets;print(secrets.token_urlsafe(32))'`",
             )
         )
     return frozenset(keys)

@@ -80,6 +80,14 @@ class PlanSource:
             )
         if workspace is not None and not name:
             raise InputError(Problem("no plan name", "--name", "give --name PLAN"))
+        if workspace is not None and not Path(workspace).is_file():
+            raise InputError(
+                Problem(
+                    f"no workspace file {workspace}",
+                    "--workspace",
+                    "give the workspace the app saves to (.sqlite)",
+                )
+            )
         self._path = Path(plan_path) if plan_path is not None else None
         self._workspace = Workspace(workspace) if workspace is not None else None
         self._name = name
