@@ -202,22 +202,23 @@ class OwnerIndex:
         """One JSON object (text) per point: ``index``, the caller's ``id`` when given,
         ``lon``, ``lat``, ``outside``, ``cell_id`` and the owner (module docstring);
         outside points carry ``nearest`` (``distance_m`` and the nearest grid's owner)."""
-        cell, grid, dist = located.cell.tolist(), located.grid.tolist(), located.distance_m
+        cell, grid = located.cell.tolist(), located.grid.tolist()
+        dist = np.round(located.distance_m, 1).tolist()
+        xs = np.asarray(lon, dtype=float).tolist()
+        ys = np.asarray(lat, dtype=float).tolist()
+        cell_json, owner = self._cell_json, self._owner
+        keys = [""] * len(cell)
+        if ids is not None:
+            keys = ["" if k is None else f'"id":{_dumps(k)},' for k in ids]
         out = []
-        for i in range(len(cell)):
-            head = f'{{"index":{i},'
-            if ids is not None and ids[i] is not None:
-                head += f'"id":{_dumps(ids[i])},'
-            head += f'"lon":{float(lon[i])!r},"lat":{float(lat[i])!r},'
-            c, g = cell[i], grid[i]
+        for i, (c, g, x, y, key) in enumerate(zip(cell, grid, xs, ys, keys, strict=True)):
+            head = f'{{"index":{i},{key}"lon":{x!r},"lat":{y!r},'
             if c >= 0:
-                owner = self._owner[g] if g >= 0 else _NULL_OWNER
-                out.append(f'{head}"outside":false,"cell_id":{self._cell_json[c]},{owner}}}')
-                continue
-            near = "null"
-            if g >= 0:
-                near = f'{{"distance_m":{round(float(dist[i]), 1)!r},{self._owner[g]}}}'
-            out.append(f'{head}"outside":true,"cell_id":null,{_NULL_OWNER},"nearest":{near}}}')
+                who = owner[g] if g >= 0 else _NULL_OWNER
+                out.append(f'{head}"outside":false,"cell_id":{cell_json[c]},{who}}}')
+            else:
+                near = f'{{"distance_m":{dist[i]!r},{owner[g]}}}' if g >= 0 else "null"
+                out.append(f'{head}"outside":true,"cell_id":null,{_NULL_OWNER},"nearest":{near}}}')
         return out
 
     # ------------------------------------------------------------ customers, grids
