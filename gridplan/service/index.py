@@ -3,10 +3,11 @@
 Built once per plan version (:class:`OwnerIndex`), read-only afterwards, so requests
 can share it from any thread. Points come in lon/lat (EPSG:4326) and are transformed
 to the plan's work CRS (projected, metres) with one pyproj call per batch, then located
-with a shapely ``STRtree`` over the cell polygons (a point on a shared edge goes to the
-cell listed first). A point in no cell is answered ``"outside": true`` with the nearest
-grid and its distance in metres (on the WGS 84 ellipsoid, from the point to the
-nearest point of that grid's nearest cell).
+with a lookup raster (:mod:`gridplan.service.raster`: array arithmetic for the points
+deep inside a cell) and a shapely ``STRtree`` over the cell polygons for the rest (a
+point exactly on a shared edge goes to one of the cells). A point in no cell is answered
+``"outside": true`` with the nearest grid and its distance in metres (on the WGS 84
+ellipsoid, from the point to the nearest point of that grid's nearest cell).
 
 An owner answer (the same for a point, a customer and a grid)::
 
@@ -41,6 +42,7 @@ from pyproj import Geod, Transformer
 from shapely import STRtree
 
 from gridplan.plan import Plan, customer_attribution
+from gridplan.service.raster import CellRaster, first_cell
 
 __all__ = ["COMMUNITY_MANAGER", "Located", "OwnerIndex", "owner_units", "role_columns"]
 
@@ -141,7 +143,9 @@ class OwnerIndex:
         cells = plan.cells
         self.n_cells = len(cells)
         self.n_grids = len(plan.grids)
-        self._tree = STRtree(np.asarray(cells.geometry.values))
+        geoms = np.asarray(cells.geometry.values)
+        self._tree = STRtree(geoms)
+        self._raster = CellRaster(self._tree, geoms)
         grid_pos = {str(gid): i for i, gid in enumerate(plan.grids["grid_id"])}
         self._grid_pos = grid_pos
         self._cell_grid = np.array(
@@ -156,29 +160,30 @@ class OwnerIndex:
         self.n_customers = len(self._customers)
 
     # ------------------------------------------------------------ points
-    def locate(self, lon: np.ndarray, lat: np.ndarray) -> Located:
-        """Locate points given in degrees (EPSG:4326); see :class:`Located`."""
+    def locate(self, lon: np.ndarray, lat: np.ndarray, *, exact: bool = False) -> Located:
+        """Locate points given in degrees (EPSG:4326); see :class:`Located`.
+
+        The lookup raster answers most points; the rest go through the STRtree
+        (``exact=True``: every point does, for checks and benchmarks)."""
         n = len(lon)
         x, y = self._to_plan.transform(np.asarray(lon, float), np.asarray(lat, float))
-        pts = shapely.points(np.asarray(x), np.asarray(y))
-        cell = np.full(n, -1, dtype=np.int64)
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
         dist = np.zeros(n)
         if self.n_cells == 0 or n == 0:
-            return Located(cell, np.full(n, -1, dtype=np.int64), dist)
-        pi, ti = self._tree.query(pts, predicate="intersects")
-        if len(pi):
-            order = np.lexsort((ti, pi))  # per point, the lowest cell position first
-            pi, ti = pi[order], ti[order]
-            first = np.concatenate(([True], pi[1:] != pi[:-1]))
-            cell[pi[first]] = ti[first]
+            return Located(np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64), dist)
+        cell = np.full(n, -1, dtype=np.int64) if exact else self._raster.lookup(x, y)
+        rest = np.flatnonzero(cell < 0)
+        pts = shapely.points(x[rest], y[rest])
+        cell[rest] = first_cell(self._tree, pts)
         grid = np.where(cell >= 0, self._cell_grid[np.maximum(cell, 0)], -1)
-        out = np.flatnonzero(cell < 0)
+        out = np.flatnonzero(cell[rest] < 0)  # positions in ``rest``
         if len(out):
             (qi, ni), d = self._tree.query_nearest(
                 pts[out], return_distance=True, all_matches=False
             )
-            grid[out[qi]] = self._cell_grid[ni]
-            dist[out[qi]] = self._geodesic_m(pts[out[qi]], ni, d)
+            where = rest[out[qi]]
+            grid[where] = self._cell_grid[ni]
+            dist[where] = self._geodesic_m(pts[out[qi]], ni, d)
         return Located(cell, grid, dist)
 
     def _geodesic_m(self, pts: np.ndarray, cells: np.ndarray, planar: np.ndarray) -> np.ndarray:
