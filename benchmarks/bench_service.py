@@ -4,8 +4,10 @@ On one plan (a synthetic 120 x 120 lattice of 200 m cells in 900 grids near Seou
 default, or ``--plan FILE``) and 100,000 random points over its extent plus a 5 % margin
 (some fall outside every cell):
 
-1. **Index, bulk**: :meth:`OwnerIndex.locate` on batches of 10,000 points, alone and with
-   the JSON answers written (points per second).
+1. **Index, bulk**: :meth:`OwnerIndex.locate` on batches of 10,000 points, alone, with
+   the JSON answers written, on the points inside a cell only (addresses usually are),
+   and with the STRtree alone (no lookup raster) — points per second of wall time and
+   per CPU second of this process (the machine may be shared).
 2. **GeoPandas sjoin, bulk** (the baseline, same run, same points): ``points_from_xy`` →
    ``to_crs`` → ``sjoin(predicate="within")`` on the cells → grid → manager; and the same
    plus ``sjoin_nearest`` for the points outside (what the service answers too).
@@ -122,6 +124,14 @@ def bench_index(index: OwnerIndex, lon, lat) -> dict:
     with Clock() as answered:
         for x, y in batches:
             index.answers(x, y, index.locate(x, y))
+    inside = np.concatenate([f.cell for f in found]) >= 0
+    li, la = lon[inside], lat[inside]
+    with Clock() as inside_only:
+        for s in range(0, len(li), BATCH):
+            index.locate(li[s : s + BATCH], la[s : s + BATCH])
+    with Clock() as exact:
+        for x, y in batches:
+            index.locate(x, y, exact=True)
     one = []
     for k in range(500):
         t = time.perf_counter()
@@ -132,6 +142,9 @@ def bench_index(index: OwnerIndex, lon, lat) -> dict:
         "points": len(lon),
         **_rates("locate", len(lon), locate),
         **_rates("locate_and_json", len(lon), answered),
+        **_rates("locate_inside_points_only", len(li), inside_only),
+        **_rates("locate_strtree_only", len(lon), exact),
+        "raster_pure_fraction": round(index._raster.pure_fraction, 3),
         "single_locate_median_ms": round(1e3 * float(np.median(one)), 3),
         "single_locate_p99_ms": round(1e3 * float(np.percentile(one, 99)), 3),
         "outside_fraction": round(float((cell < 0).mean()), 4),

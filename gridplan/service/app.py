@@ -237,9 +237,11 @@ def create_app(
 
     @app.get("/v1/health")
     async def health() -> Response:
-        """Liveness (no key needed): the plan and version served."""
+        """Liveness (no key needed): the version served and when it was loaded (no plan
+        name or data: those need a key)."""
         snap = source.snapshot
-        return _json(snap, _plan_ref(snap, status="ok"))
+        body = {"status": "ok", "version": snap.version, "loaded_at": snap.meta.get("loaded_at")}
+        return _json(snap, json.dumps(body))
 
     @app.get("/v1/plan", dependencies=[guard])
     async def plan() -> Response:

@@ -155,6 +155,7 @@ def test_grid_figures_plan_meta_and_health(tiny_gpkg, tiny_server):
     assert meta["saved_at"]
     health = c.get("/v1/health", headers={"X-API-Key": ""})
     assert health.status_code == 200 and health.json()["status"] == "ok"
+    assert plan.name not in health.text  # the name and data need a key
 
 
 def test_outside_points_answer_the_nearest_grid_in_metres(tiny_gpkg, tiny_server):
