@@ -22,7 +22,12 @@ from fastapi.security import APIKeyHeader
 from gridplan.service.auth import API_KEY_HEADER, Auth
 from gridplan.service.docs import install_docs
 from gridplan.service.inputs import MAX_BATCH, check_lonlat, parse_ids, parse_points
-from gridplan.service.problems import ApiProblem, install_handlers, problem_response
+from gridplan.service.problems import (
+    ApiProblem,
+    error_responses,
+    install_handlers,
+    problem_response,
+)
 from gridplan.service.source import PlanSource, Snapshot
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
@@ -128,7 +133,7 @@ def _json(snapshot: Snapshot, text: str) -> Response:
 def _routes_lookup(app: FastAPI, source: PlanSource, max_batch: int, guard: Any) -> None:
     """``/v1/owner`` (GET one point, POST a batch)."""
 
-    @app.get("/v1/owner", dependencies=[guard], responses={200: {"description": "the owner"}})
+    @app.get("/v1/owner", dependencies=[guard], responses=error_responses(401, 403, 422))
     async def owner(
         lon: float = Query(..., description="longitude, degrees (EPSG:4326)", ge=-180, le=180),
         lat: float = Query(..., description="latitude, degrees (EPSG:4326)", ge=-90, le=90),
@@ -140,7 +145,12 @@ def _routes_lookup(app: FastAPI, source: PlanSource, max_batch: int, guard: Any)
         (text,) = snap.index.answers(x, y, snap.index.locate(x, y))
         return _json(snap, text)
 
-    @app.post("/v1/owner", dependencies=[guard], openapi_extra={"requestBody": _POINTS_BODY})
+    @app.post(
+        "/v1/owner",
+        dependencies=[guard],
+        openapi_extra={"requestBody": _POINTS_BODY},
+        responses=error_responses(400, 401, 403, 413, 422),
+    )
     async def owners(request: Request) -> Response:
         """The owners of up to 10,000 points: ``{plan, count, outside, results}``."""
         pts = parse_points(await request.body(), max_batch)
@@ -159,7 +169,11 @@ def _plan_ref(snapshot: Snapshot, **extra: Any) -> str:
 def _routes_records(app: FastAPI, source: PlanSource, max_batch: int, guard: Any) -> None:
     """``/v1/customers`` and ``/v1/grids``."""
 
-    @app.get("/v1/customers/{customer_id}", dependencies=[guard])
+    @app.get(
+        "/v1/customers/{customer_id}",
+        dependencies=[guard],
+        responses=error_responses(401, 403, 404, 422),
+    )
     async def customer(customer_id: str = Path(..., max_length=200)) -> Response:
         """The owner of one customer, through the plan's customer attribution."""
         snap = source.snapshot
@@ -174,7 +188,12 @@ def _routes_records(app: FastAPI, source: PlanSource, max_batch: int, guard: Any
             )
         return _json(snap, text)
 
-    @app.post("/v1/customers", dependencies=[guard], openapi_extra={"requestBody": _IDS_BODY})
+    @app.post(
+        "/v1/customers",
+        dependencies=[guard],
+        openapi_extra={"requestBody": _IDS_BODY},
+        responses=error_responses(400, 401, 403, 413, 422),
+    )
     async def customers(request: Request) -> Response:
         """The owners of up to 10,000 customers; an unknown id answers ``null``."""
         ids = parse_ids(await request.body(), max_batch)
@@ -184,7 +203,9 @@ def _routes_records(app: FastAPI, source: PlanSource, max_batch: int, guard: Any
         head = _plan_ref(snap, count=len(ids), unknown=unknown)
         return _json(snap, f'{head[:-1]},"results":[{",".join(found)}]}}')
 
-    @app.get("/v1/grids/{grid_id}", dependencies=[guard])
+    @app.get(
+        "/v1/grids/{grid_id}", dependencies=[guard], responses=error_responses(401, 403, 404, 422)
+    )
     async def grid(grid_id: str = Path(..., max_length=200)) -> Response:
         """One grid: its owner and its figures (population, customers, spend, hours…)."""
         snap = source.snapshot
@@ -243,7 +264,7 @@ def create_app(
         body = {"status": "ok", "version": snap.version, "loaded_at": snap.meta.get("loaded_at")}
         return _json(snap, json.dumps(body))
 
-    @app.get("/v1/plan", dependencies=[guard])
+    @app.get("/v1/plan", dependencies=[guard], responses=error_responses(401, 403))
     async def plan() -> Response:
         """Plan metadata: name, version, when and by whom it was saved, sizes."""
         snap = source.snapshot

@@ -14,9 +14,17 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-__all__ = ["PROBLEM_TYPE", "ApiProblem", "install_handlers", "problem_response"]
+__all__ = [
+    "PROBLEM_TYPE",
+    "ApiProblem",
+    "ProblemBody",
+    "error_responses",
+    "install_handlers",
+    "problem_response",
+]
 
 #: The base of the problem ``type`` URIs (a relative reference: nothing to fetch).
 PROBLEM_TYPE = "/problems/"
@@ -32,6 +40,26 @@ _TITLES = {
     503: "Plan not available",
 }
 _LOG = logging.getLogger("gridplan.service")
+
+
+class ProblemBody(BaseModel):
+    """An error answer (the OpenAPI schema of every error)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    field: str | None = None
+    fix: str | None = None
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of the given error statuses (JSON problems; sent as
+    ``application/problem+json``)."""
+    return {
+        s: {"model": ProblemBody, "description": f"{_TITLES.get(s, 'Error')} (a JSON problem)"}
+        for s in statuses
+    }
 
 
 class ApiProblem(Exception):
