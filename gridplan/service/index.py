@@ -205,8 +205,9 @@ class OwnerIndex:
         ids: Sequence[Any] | None = None,
     ) -> list[str]:
         """One JSON object (text) per point: ``index``, the caller's ``id`` when given,
-        ``lon``, ``lat``, ``outside``, ``cell_id`` and the owner (module docstring);
-        outside points carry ``nearest`` (``distance_m`` and the nearest grid's owner)."""
+        ``lon``, ``lat`` (degrees, 7 decimals ≈ 1 cm), ``outside``, ``cell_id`` and the
+        owner (module docstring); outside points carry ``nearest`` (``distance_m`` and
+        the nearest grid's owner)."""
         cell, grid = located.cell.tolist(), located.grid.tolist()
         dist = np.round(located.distance_m, 1).tolist()
         xs = np.asarray(lon, dtype=float).tolist()
@@ -217,7 +218,7 @@ class OwnerIndex:
             keys = ["" if k is None else f'"id":{_dumps(k)},' for k in ids]
         out = []
         for i, (c, g, x, y, key) in enumerate(zip(cell, grid, xs, ys, keys, strict=True)):
-            head = f'{{"index":{i},{key}"lon":{x!r},"lat":{y!r},'
+            head = f'{{"index":{i},{key}"lon":{x:.7f},"lat":{y:.7f},'
             if c >= 0:
                 who = owner[g] if g >= 0 else _NULL_OWNER
                 out.append(f'{head}"outside":false,"cell_id":{cell_json[c]},{who}}}')

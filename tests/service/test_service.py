@@ -362,3 +362,24 @@ def test_owner_of_every_customer_of_the_seoul_demo(tmp_path):
         att = customer_attribution(plan)
         none = np.flatnonzero((att["grid_id"] == "").to_numpy())
         assert all(answers[i]["outside"] for i in none)
+
+
+def test_a_plan_file_saved_again_is_served_without_restart(tmp_path):
+    plan = plans.tiny_plan()
+    path = tmp_path / "plan.gpkg"
+    save_plan(plan, path)
+    x, y = lonlat(plan, [Point(plans.X0 + 2500, plans.Y0 + 500)])  # in G2
+    for running in serve(PlanSource(path, check_every_s=0.1)):
+        c = running.client
+        owner = c.get("/v1/owner", params={"lon": x[0], "lat": y[0]}).json()
+        assert owner["managers"][0]["name"] == "张三"
+        loaded = c.get("/v1/plan").json()["loaded_at"]
+        save_plan(plans.rebalanced(plan), path)  # atomic replace: a new file in place
+        deadline = time.monotonic() + 15
+        while (
+            c.get("/v1/owner", params={"lon": x[0], "lat": y[0]}).json()["managers"][0]["name"]
+            != "李四"
+        ):
+            assert time.monotonic() < deadline, "the new file was not picked up"
+            time.sleep(0.05)
+        assert c.get("/v1/plan").json()["loaded_at"] >= loaded
