@@ -48,6 +48,7 @@ from gridplan._balance.areas import group_into_areas
 from gridplan._balance.arrays import balance_arrays
 from gridplan._balance.config import BalanceConfig, Objective
 from gridplan._balance.costs import _kmeans_labels as _kmeans_labels
+from gridplan._balance.graph import delaunay_edges
 from gridplan._balance.grids import balance_grids
 from gridplan._balance.report import make_report
 from gridplan._balance.results import BalanceReport, BalanceResult, TerritoryReport
@@ -63,6 +64,7 @@ __all__ = [
     "balance_arrays",
     "balance_grids",
     "balance_units_table",
+    "delaunay_edges",
     "geometry_adjacency",
     "group_into_areas",
     "make_report",

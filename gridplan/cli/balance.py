@@ -771,7 +771,8 @@ def _areas_layer(territories: Any, grids: Any, area_of: dict[str, str]) -> Any:
 
 
 def _run_grids(args: argparse.Namespace, progress: Callable[[float, str], None]) -> _Outcome:
-    from gridplan.balance import BalanceConfig, balance_grids, csr_from_edges
+    from gridplan.balance import BalanceConfig, balance_grids
+    from gridplan.graph import csr_from_edges
     from gridplan.plan.model import HOURS
 
     id_col = args.id or "grid_id"

@@ -51,6 +51,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         metavar="SECONDS",
         help="how often to look for a newer saved version (default 2)",
     )
+    p.set_defaults(func=run)
     return p
 
 
