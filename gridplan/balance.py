@@ -197,6 +197,7 @@ class BalanceConfig:
     workers: int | None = None
     adjacency: Literal["rook", "queen"] = "rook"
     link_islands: bool = True
+    work_limit: float | None = None  # deterministic work budget (default time_limit)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1221,6 +1222,7 @@ def balance_grids(
         progress=progress,
         ids=list(ids),
         names=names,
+        work_limit=cfg.work_limit,
     )
     rep = res.report
     if notes:
@@ -1366,6 +1368,8 @@ def group_into_areas(
     seed: int = 0,
     time_limit: float = 20.0,
     progress: ProgressCallback = no_progress,
+    workers: int | None = None,
+    work_limit: float | None = None,
 ) -> BalanceResult:
     """Group territories into contiguous, balanced areas (区域) led by area managers.
 
@@ -1397,5 +1401,5 @@ def group_into_areas(
     tip, tix = csr_from_edges(T, te)
     return balance_arrays(
         tw, tip, tix, n_areas, tolerance=tolerance, seed=seed, time_limit=time_limit,
-        progress=progress,
+        progress=progress, workers=workers, work_limit=work_limit,
     )  # fmt: skip
