@@ -12,7 +12,7 @@ Format::
       capacity_h: 128         # hours/month per manager (headcount from the workload)
       managers_per_area: 5
       time_limit: 20          # balance, seconds (wall-clock safety net)
-      work_limit: 10          # balance, deterministic work budget (default time_limit / 2)
+      work_limit: 5           # balance, deterministic work budget (default time_limit / 4)
       partition_time_limit: 30
     cities:
       - demo: seoul           # a bundled demo city (name defaults to the demo key)
@@ -77,6 +77,10 @@ SETTINGS_DEFAULTS: dict[str, Any] = {
     "work_limit": None,
     "partition_time_limit": 30.0,
 }
+
+#: The balance's default work budget is ``time_limit / WORK_SHARE``: the margin lets the
+#: work budget, not the wall clock, end the search on a loaded machine (reproducible).
+WORK_SHARE = 4.0
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _POSITIVE = ("size", "tolerance", "time_limit", "work_limit", "partition_time_limit", "capacity_h")
@@ -174,7 +178,7 @@ def _merged(
         key = "capacity_h" if "managers" in dict(over or {}) else "managers"
         out[key] = None
     if out["work_limit"] is None:
-        out["work_limit"] = float(out["time_limit"]) / 2.0
+        out["work_limit"] = float(out["time_limit"]) / WORK_SHARE
     return out
 
 

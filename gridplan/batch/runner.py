@@ -9,6 +9,7 @@ one line per finished city and the overall count.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -96,7 +97,11 @@ def _client(scheduler: str | None, workers: int | None, n_cities: int) -> tuple[
             ) from None
     n = default_workers(n_cities) if workers is None else workers
     cluster = LocalCluster(
-        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
+        n_workers=n,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        silence_logs=logging.ERROR,
     )
     return Client(cluster), cluster
 

@@ -64,7 +64,7 @@ def test_sources_settings_and_overrides(tmp_path):
     assert a.settings["capacity_h"] == 100 and a.settings["managers"] is None
     assert b.settings["managers"] == 3
     assert all(c.settings["seed"] == 7 for c in m.cities)
-    assert a.settings["work_limit"] == 4.0  # half the time limit unless given
+    assert a.settings["work_limit"] == 2.0  # a quarter of the time limit unless given
     assert seoul.name == "seoul" and dict(seoul.source) == {"demo": "seoul"}
 
 
