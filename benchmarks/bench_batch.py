@@ -9,7 +9,8 @@ start included), seconds per city, and the peak resident memory of each worker
 process (``ru_maxrss`` read inside the worker at the end of each of its cities).
 Writes benchmarks/results/batch.json.
 
-Run: ``.venv/bin/python benchmarks/bench_batch.py [--target-cells 1000] [--exports]``.
+Run: ``.venv/bin/python benchmarks/bench_batch.py [--target-cells 1000] [--time-limit 30]
+[--work-limit 5] [--exports]``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def _manifest(folder: Path, target_cells: int, time_limit: float) -> Path:
+def _manifest(folder: Path, target_cells: int, time_limit: float, work_limit: float) -> Path:
     import yaml
 
     data = {
@@ -38,6 +39,7 @@ def _manifest(folder: Path, target_cells: int, time_limit: float) -> Path:
             "target_cells": target_cells,
             "tolerance": 0.03,
             "time_limit": time_limit,
+            "work_limit": work_limit,
         },
         "cities": [
             {"demo": "seoul"},
@@ -88,19 +90,22 @@ def _run(manifest_path: Path, workers: int, exports: bool) -> dict:
     }
 
 
-def _digest(folder: Path) -> str:
-    """Hash of a city's cell → grid and grid → manager tables (``""`` if missing)."""
+def _digest(folder: Path) -> dict[str, str]:
+    """Hashes of a city's cell → grid table (``partition``) and of its managers' grids
+    and areas (``managers``); empty when the city has no outputs."""
     import hashlib
 
     import pandas as pd
+
+    def h(frame: pd.DataFrame) -> str:
+        return hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()[:16]
 
     try:
         cells = pd.read_csv(folder / "cells.csv", dtype=str)
         managers = pd.read_csv(folder / "managers.csv", dtype=str)[["manager", "area", "grids"]]
     except OSError:
-        return ""
-    text = cells.to_csv(index=False) + managers.to_csv(index=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return {"partition": "", "managers": ""}
+    return {"partition": h(cells), "managers": h(managers)}
 
 
 def _echo(message: str) -> None:
@@ -111,21 +116,27 @@ def _echo(message: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--target-cells", type=int, default=1000)
-    parser.add_argument("--time-limit", type=float, default=20.0)
+    parser.add_argument("--time-limit", type=float, default=30.0, help="balance, wall seconds")
+    parser.add_argument(
+        "--work-limit", type=float, default=5.0, help="balance, deterministic work budget"
+    )
     parser.add_argument("--exports", action="store_true", help="write every export format too")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "batch.json"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        manifest = _manifest(Path(tmp), args.target_cells, args.time_limit)
+        manifest = _manifest(Path(tmp), args.target_cells, args.time_limit, args.work_limit)
         one = _run(manifest, 1, args.exports)
         two = _run(manifest, 2, args.exports)
-    same = {c: one["plan_digest"][c] == d != "" for c, d in two["plan_digest"].items()}
+    same = {
+        city: {part: one["plan_digest"][city][part] == d != "" for part, d in digest.items()}
+        for city, digest in two["plan_digest"].items()
+    }
     report = {
         "benchmark": "gridplan batch: three demo-sized cities, 1 vs 2 Dask workers",
         "settings": {
             "target_cells": args.target_cells,
             "balance_time_limit_s": args.time_limit,
-            "work_limit": args.time_limit / 4,
+            "work_limit": args.work_limit,
             "exports": args.exports,
         },
         "machine": {

@@ -203,11 +203,19 @@ def _publish(tmp: Path, final: Path) -> None:
     """Replace ``final`` by the complete folder ``tmp`` (old contents removed)."""
     old = None
     if final.exists():
-        old = final.with_name(f".{final.name}.{os.getpid()}-old")
+        old = final.with_name(f".{final.name}.{os.getpid()}-{time.monotonic_ns()}.old")
         os.replace(final, old)
     os.replace(tmp, final)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _clean_leftovers(final: Path) -> None:
+    """Remove the temporary and replaced folders a killed run of this city left behind
+    (one task per city runs at a time, so none is in use)."""
+    for pattern in (f".{final.name}.*.tmp", f".{final.name}.*.old"):
+        for leftover in final.parent.glob(pattern):
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _outcome(job: CityJob, status: str, seconds: float, **more: Any) -> dict[str, Any]:
@@ -254,6 +262,7 @@ def run_city(job: CityJob, echo: Echo | None = None) -> dict[str, Any]:
         echo(f"{job.name}: complete already, skipped")
         return _outcome(job, "skipped", 0.0, **record.get("figures", {}))
     final.parent.mkdir(parents=True, exist_ok=True)
+    _clean_leftovers(final)
     tmp = Path(
         tempfile.mkdtemp(prefix=f".{final.name}.{os.getpid()}-", suffix=".tmp", dir=final.parent)
     )

@@ -145,6 +145,7 @@ def test_a_failed_write_leaves_the_previous_folder(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(task, "_write_outputs", broken)
+    (tmp_path / "out" / ".x.123-abc.tmp").mkdir()  # left by a killed run
     row = run_city(job)
     assert row["status"] == "failed" and "disk full" in row["error"]
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["x"]
