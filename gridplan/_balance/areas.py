@@ -27,6 +27,8 @@ def group_into_areas(
     seed: int = 0,
     time_limit: float = 20.0,
     progress: ProgressCallback = no_progress,
+    workers: int | None = None,
+    work_limit: float | None = None,
 ) -> BalanceResult:
     """Group territories into contiguous, balanced areas (区域) led by area managers.
 
@@ -58,5 +60,5 @@ def group_into_areas(
     tip, tix = csr_from_edges(T, te)
     return balance_arrays(
         tw, tip, tix, n_areas, tolerance=tolerance, seed=seed, time_limit=time_limit,
-        progress=progress,
+        progress=progress, workers=workers, work_limit=work_limit,
     )  # fmt: skip

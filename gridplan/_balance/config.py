@@ -38,3 +38,4 @@ class BalanceConfig:
     workers: int | None = None
     adjacency: Literal["rook", "queen"] = "rook"
     link_islands: bool = True
+    work_limit: float | None = None  # deterministic work budget (default time_limit)

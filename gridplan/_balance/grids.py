@@ -89,6 +89,7 @@ def balance_grids(
         progress=progress,
         ids=list(ids),
         names=names,
+        work_limit=cfg.work_limit,
     )
     if notes:
         res.report = replace(res.report, notes=tuple(notes) + res.report.notes)

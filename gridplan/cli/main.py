@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every ``gridplan`` command (the command modules, in the
     order of ``gridplan --help``, each add theirs; imported here so that
     ``python -m gridplan.cli.<command>`` finds its module not imported yet)."""
-    from gridplan.cli import balance, cells, demo, export, partition, serve
+    from gridplan.cli import balance, batch, cells, demo, export, partition, serve
 
     parser = argparse.ArgumentParser(
         prog="gridplan",
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress messages")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (cells, partition, balance, export, demo, serve):
+    for command in (cells, partition, balance, export, demo, batch, serve):
         command.add_parser(sub)
     return parser
 

@@ -181,6 +181,8 @@ def balance_plan(
                 seed=config.seed,
                 time_limit=min(5.0, config.time_limit),
                 progress=scaled(progress, 0.9, 1.0),
+                workers=config.workers,
+                work_limit=None if config.work_limit is None else min(5.0, config.work_limit),
             )
             team["area"] = [f"A{int(a) + 1}" for a in ar.labels]
         else:

@@ -1,0 +1,160 @@
+"""Benchmark of ``gridplan batch``: three demo-sized cities on 1 Dask worker vs 2.
+
+The cities: the Seoul demo, the NYC demo and the Seoul demo with another seed (real
+population, SYNTHETIC sites and customers), H3 cells at ``--target-cells``, the demo's
+floors (5,000 residents and 30 customers per grid), ±3 % balance with a deterministic
+work budget. Each run plans every city from scratch into a fresh folder on a new
+LocalCluster (processes, one thread each). Measured per run: wall seconds (cluster
+start included), seconds per city, and the peak resident memory of each worker
+process (``ru_maxrss`` read inside the worker at the end of each of its cities).
+Writes benchmarks/results/batch.json.
+
+Run: ``.venv/bin/python benchmarks/bench_batch.py [--target-cells 1000] [--time-limit 30]
+[--work-limit 5] [--exports]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _manifest(folder: Path, target_cells: int, time_limit: float, work_limit: float) -> Path:
+    import yaml
+
+    data = {
+        "settings": {
+            "seed": 0,
+            "floors": {"population": 5000, "customers": 30},
+            "homogeneous": ["coverage"],
+            "target_cells": target_cells,
+            "tolerance": 0.03,
+            "time_limit": time_limit,
+            "work_limit": work_limit,
+        },
+        "cities": [
+            {"demo": "seoul"},
+            {"demo": "nyc"},
+            {"name": "seoul-seed1", "demo": "seoul", "settings": {"seed": 1}},
+        ],
+    }
+    path = folder / "province.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _run(manifest_path: Path, workers: int, exports: bool) -> dict:
+    from gridplan.batch import load_manifest, run_batch
+
+    manifest = load_manifest(manifest_path)
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as out:
+        t0 = time.perf_counter()
+        result = run_batch(manifest, out, workers=workers, skip_exports=not exports, echo=_echo)
+        wall = time.perf_counter() - t0
+        digests = {r["city"]: _digest(Path(out) / r["city"]) for r in result.rows}
+    peaks: dict[int, float] = {}
+    for row in result.rows:
+        if "pid" in row:
+            peaks[row["pid"]] = max(peaks.get(row["pid"], 0.0), row["peak_rss_mb"])
+    return {
+        "workers": workers,
+        "wall_s": round(wall, 1),
+        "cities": [
+            {
+                k: row.get(k)
+                for k in (
+                    "city",
+                    "status",
+                    "seconds",
+                    "cells",
+                    "grids",
+                    "managers",
+                    "max_deviation",
+                    "stopped_by",
+                    "error",
+                )
+            }
+            for row in result.rows
+        ],
+        "plan_digest": digests,
+        "peak_rss_mb_per_worker": sorted(peaks.values(), reverse=True),
+    }
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    """Hashes of a city's cell → grid table (``partition``) and of its managers' grids
+    and areas (``managers``); empty when the city has no outputs."""
+    import hashlib
+
+    import pandas as pd
+
+    def h(frame: pd.DataFrame) -> str:
+        return hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()[:16]
+
+    try:
+        cells = pd.read_csv(folder / "cells.csv", dtype=str)
+        managers = pd.read_csv(folder / "managers.csv", dtype=str)[["manager", "area", "grids"]]
+    except OSError:
+        return {"partition": "", "managers": ""}
+    return {"partition": h(cells), "managers": h(managers)}
+
+
+def _echo(message: str) -> None:
+    if "cities]" in message or message.startswith("planning"):
+        print(message, file=sys.stderr, flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--target-cells", type=int, default=1000)
+    parser.add_argument("--time-limit", type=float, default=30.0, help="balance, wall seconds")
+    parser.add_argument(
+        "--work-limit", type=float, default=5.0, help="balance, deterministic work budget"
+    )
+    parser.add_argument("--exports", action="store_true", help="write every export format too")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "batch.json"))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        manifest = _manifest(Path(tmp), args.target_cells, args.time_limit, args.work_limit)
+        one = _run(manifest, 1, args.exports)
+        two = _run(manifest, 2, args.exports)
+    same = {
+        city: {part: one["plan_digest"][city][part] == d != "" for part, d in digest.items()}
+        for city, digest in two["plan_digest"].items()
+    }
+    report = {
+        "benchmark": "gridplan batch: three demo-sized cities, 1 vs 2 Dask workers",
+        "settings": {
+            "target_cells": args.target_cells,
+            "balance_time_limit_s": args.time_limit,
+            "work_limit": args.work_limit,
+            "exports": args.exports,
+        },
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_at_end": list(os.getloadavg()),
+        },
+        "runs": [one, two],
+        "speedup": round(one["wall_s"] / two["wall_s"], 2),
+        "same_plan_1_vs_2_workers": same,
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    print(json.dumps({k: report[k] for k in ("speedup", "same_plan_1_vs_2_workers")}))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
