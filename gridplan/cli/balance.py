@@ -44,7 +44,13 @@ import numpy as np
 import pandas as pd
 
 from gridplan.atomic import atomic_path
-from gridplan.cli.common import LazyHelpStore, StderrProgress, execute, print_notes
+from gridplan.cli.common import (
+    LazyHelpStore,
+    StderrProgress,
+    check_output,
+    execute,
+    print_notes,
+)
 from gridplan.errors import InfeasibleError, InputError, Problem
 
 __all__ = ["add_parser", "main", "run"]
@@ -467,6 +473,11 @@ def _output_paths(args: argparse.Namespace) -> _Paths:
     for option, path in paths:
         if path.is_dir():
             problems.append(Problem("this is a folder", f"{option} {path}", "give a file name"))
+            continue
+        try:
+            check_output(path, option)
+        except InputError as err:
+            problems.extend(err.problems)
     resolved = [p.resolve() for _, p in paths]
     if len(set(resolved)) < len(resolved):
         problems.append(

@@ -12,8 +12,10 @@ from gridplan.cli.common import (
     StderrProgress,
     add_cells_options,
     cells_config,
+    check_output,
     gpkg_out,
     print_notes,
+    print_warnings,
     write_layer,
 )
 
@@ -57,8 +59,13 @@ def run(args: argparse.Namespace) -> int:
     """Run ``gridplan cells``; returns the exit status (0)."""
     from gridplan.cells.build import build_cells
     from gridplan.layers.read import load_layers
+    from gridplan.layers.validate import ValidationReport
 
     progress = StderrProgress(args.quiet)
+    gpkg_out(args.out, _GPKG_FIX)
+    check_output(args.out, "--out")
+    config = cells_config(args)  # the settings are checked before any layer is read
+    report = ValidationReport()
     layers = load_layers(
         boundary=args.boundary,
         population=args.population,
@@ -66,15 +73,20 @@ def run(args: argparse.Namespace) -> int:
         sites=args.sites,
         customers=args.customers,
         barriers=args.barriers,
+        report=report,
     )
-    cellset = build_cells(layers, cells_config(args), progress=progress)
+    print_warnings(report.warnings)
+    cellset = build_cells(layers, config, progress=progress)
     out = write_cells(cellset, args.out)
     print_notes(cellset.notes)
     print(f"wrote {len(cellset.cells):,} cells to {out}")
     return 0
 
 
+_GPKG_FIX = "give a path ending in .gpkg (other formats come with `gridplan export`)"
+
+
 def write_cells(cellset: Any, out: str | os.PathLike[str]) -> Path:
     """Write cells to a GeoPackage (layer ``cells``, the work CRS in metres), atomically."""
-    path = gpkg_out(out, "give a path ending in .gpkg (other formats come with `gridplan export`)")
+    path = gpkg_out(out, _GPKG_FIX)
     return write_layer(cellset.cells, path, "cells")

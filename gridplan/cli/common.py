@@ -27,10 +27,13 @@ __all__ = [
     "StderrProgress",
     "add_cells_options",
     "cells_config",
+    "check_output",
     "execute",
     "gpkg_out",
     "parse_floors",
+    "positive",
     "print_notes",
+    "print_warnings",
     "with_flags",
     "write_layer",
 ]
@@ -109,6 +112,15 @@ def print_notes(notes: Sequence[str]) -> None:
         print(f"note: {note}", file=sys.stderr)
 
 
+def print_warnings(warnings: Sequence[Problem], limit: int = 10) -> None:
+    """Print the loader's warnings (repaired geometry, features dropped …) on stderr as
+    ``warning: where: what. Fix: …``, at most ``limit`` of them and a count of the rest."""
+    for problem in list(warnings)[:limit]:
+        print(f"warning: {problem.where}: {problem.what}. Fix: {problem.fix}", file=sys.stderr)
+    if len(warnings) > limit:
+        print(f"warning: … and {len(warnings) - limit} more warnings", file=sys.stderr)
+
+
 def parse_floors(items: Sequence[str]) -> dict[str, float]:
     """``["population=3000", "customers=400"]`` → ``{"population": 3000.0, ...}``."""
     floors: dict[str, float] = {}
@@ -181,6 +193,51 @@ def cells_config(args: argparse.Namespace) -> Any:
         square_size_m=args.size,
         contiguity=args.contiguity,
     )
+
+
+def check_output(
+    path: str | os.PathLike[str] | None, option: str, kind: str = "file"
+) -> Path | None:
+    """Refuse an output ``path`` that cannot be written, before any work starts and
+    without creating anything: a folder where a file is expected (``kind="file"``) or a
+    file where a folder is expected (``kind="folder"``), a file among its parent folders,
+    or a folder gridplan may not write into. Returns the path (``None`` stays ``None``)."""
+    if path is None:
+        return None
+    p = Path(path)
+    where = f"{option} {p}"
+    if p.exists() and kind == "file" and p.is_dir():
+        raise InputError(
+            Problem(f"{p} is a folder", where, f"give {option} a file path, e.g. {p / 'out'}")
+        )
+    if p.exists() and kind == "folder" and not p.is_dir():
+        raise InputError(Problem(f"{p} is a file, not a folder", where, f"give {option} a folder"))
+    parent = p if (kind == "folder" and p.exists()) else p.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(
+            Problem(
+                f"{parent} is a file, not a folder",
+                where,
+                f"give {option} a path whose folders are folders (or remove {parent})",
+            )
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(
+            Problem(
+                f"no permission to write into {parent}",
+                where,
+                f"give {option} a folder you may write into, or ask for write access",
+            )
+        )
+    return p
+
+
+def positive(value: float | int | None, option: str, what: str = "a positive number") -> None:
+    """Refuse a zero or negative option value (``None`` means: not given)."""
+    if value is not None and not value > 0:
+        raise InputError(Problem(f"{option} {value}", option, f"give {what}"))
 
 
 def gpkg_out(out: str | os.PathLike[str], fix: str) -> Path:

@@ -7,7 +7,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from gridplan.cli.common import StderrProgress, add_cells_options, cells_config, print_notes
+from gridplan.cli.common import (
+    StderrProgress,
+    add_cells_options,
+    cells_config,
+    check_output,
+    positive,
+    print_notes,
+)
+from gridplan.errors import InputError, Problem
 
 __all__ = ["add_data_parser", "add_parser", "run", "run_data"]
 
@@ -137,17 +145,18 @@ def run(args: argparse.Namespace) -> int:
     from gridplan.plan.pipeline import demo_settings, make_plan
 
     progress = StderrProgress(args.quiet)
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    layers = load_demo(args.city)
-    progress(0.0, f"loaded demo city {args.city} (sites and customers are SYNTHETIC)")
+    positive(args.time_limit, "--time-limit", "seconds > 0, e.g. 20")
     if args.resolution is None and args.target_cells is None and args.lattice == "h3":
         cells = None  # the demo's own default resolution
     else:
-        cells = cells_config(args)
+        cells = cells_config(args)  # settings first: nothing is created for bad ones
+    out_dir = check_output(args.out, "--out", kind="folder")
     settings = demo_settings(
         seed=args.seed, cells=cells, time_limit=args.time_limit, name=f"demo-{args.city}"
     )
+    layers = load_demo(args.city)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    progress(0.0, f"loaded demo city {args.city} (sites and customers are SYNTHETIC)")
     plan, report = make_plan(layers, settings, progress=progress)
     written = _write_tables(plan, report, out_dir)
     written += _write_maps(plan, layers.districts, out_dir)
@@ -167,6 +176,11 @@ def run_data(args: argparse.Namespace) -> int:
     from gridplan.demo.cities import data_dir
     from gridplan.demo.synthetic import build_synthetic
 
+    if not 0 <= args.seed < 2**32:
+        raise InputError(
+            Problem(f"seed {args.seed}", "--seed", "give a whole number from 0 to 4294967295")
+        )
+    check_output(args.out_dir, "--out-dir", kind="folder")
     cities = [args.city] if args.city != "all" else ["nyc", "seoul"]
     for city in cities:
         out_dir = Path(args.out_dir) if args.out_dir else data_dir() / city

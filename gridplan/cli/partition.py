@@ -8,7 +8,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from gridplan.cli.common import StderrProgress, gpkg_out, parse_floors, print_notes, write_layer
+from gridplan.cli.common import (
+    StderrProgress,
+    check_output,
+    gpkg_out,
+    parse_floors,
+    print_notes,
+    write_layer,
+)
 from gridplan.errors import InputError, Problem
 
 __all__ = ["add_parser", "run"]
@@ -33,8 +40,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         action="append",
         default=[],
         metavar="COLUMN=VALUE",
-        help="minimum per grid, repeatable: population=3000 (persons), customers=400, "
-        "spend=200000 (CNY/month)",
+        help="minimum per grid, repeatable, at least one: population=3000 (persons), "
+        "customers=400, spend=200000 (CNY/month)",
     )
     p.add_argument("--max-area", type=float, help="largest grid area in km²")
     p.add_argument("--max-population", type=float, help="largest grid population (persons)")
@@ -113,9 +120,20 @@ def run(args: argparse.Namespace) -> int:
     from gridplan.partition import partition_cells
 
     progress = StderrProgress(args.quiet)
+    if not args.floor:
+        raise InputError(
+            Problem(
+                "no floor: every grid needs at least one minimum to reach",
+                "--floor",
+                "give --floor COLUMN=VALUE (repeatable), e.g. --floor population=3000",
+            )
+        )
     floors = parse_floors(args.floor)
     out = gpkg_out(args.out, "end it in .gpkg")
+    check_output(out, "--out")
+    check_output(args.assignment_out, "--assignment-out")
     cells = read_polygon_cells(args.cells, args.id, layer=args.layer)
+    print_notes(cells.attrs.get("notes", []))
     _check_columns(cells, [*floors, *args.homogeneous], args.cells)
     config = _config(args, floors)
     progress(0.0, f"linking {len(cells):,} cells")

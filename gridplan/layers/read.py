@@ -260,8 +260,15 @@ def read_polygon_cells(
         raise InputError(problems)
     gdf = gdf.to_crs(local_metric_crs(gdf)).reset_index(drop=True)
     invalid = ~gdf.geometry.is_valid
+    notes: list[str] = []
     if invalid.any():
         gdf.loc[invalid, "geometry"] = shapely.make_valid(gdf.geometry[invalid].values)
+        ids = ", ".join(map(str, gdf.loc[invalid, id_column].head(5)))
+        more = f" and {int(invalid.sum()) - 5} more" if invalid.sum() > 5 else ""
+        notes.append(
+            f"{int(invalid.sum()):,} invalid cell polygons repaired (made valid): {ids}{more}"
+        )
+    gdf.attrs["notes"] = notes  # read by the commands, printed as notes
     if "area_km2" not in gdf.columns:
         gdf["area_km2"] = gdf.geometry.area / 1e6
     centroids = gdf.geometry.centroid

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from gridplan.errors import InputError, Problem
 from gridplan.plan.model import HOURS, Plan, customer_attribution
 from gridplan.plan.privacy import PrivacySettings, suppress_small_counts
 
@@ -102,8 +103,36 @@ def _both_ways(moves: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return both[columns].sort_values(["manager", "direction", columns[2]]).reset_index(drop=True)
 
 
+def same_city(previous: Plan, plan: Plan) -> Plan:
+    """``previous`` in the CRS of ``plan``; refuses plans that do not overlap."""
+    if previous.crs is not None and plan.crs is not None and previous.crs != plan.crs:
+        previous = previous.with_(
+            cells=previous.cells.to_crs(plan.crs),
+            grids=previous.grids.to_crs(plan.crs),
+            customers=None if previous.customers is None else previous.customers.to_crs(plan.crs),
+        )
+    a = previous.grids.total_bounds
+    b = plan.grids.total_bounds
+    overlap_x = min(a[2], b[2]) - max(a[0], b[0])
+    overlap_y = min(a[3], b[3]) - max(a[1], b[1])
+    if len(previous.grids) and len(plan.grids) and (overlap_x <= 0 or overlap_y <= 0):
+        raise InputError(
+            Problem(
+                f"the previous plan {previous.name!r} and the plan {plan.name!r} do not cover "
+                "the same city (their grids do not overlap)",
+                "previous",
+                "give an earlier version of this plan (the same city)",
+            )
+        )
+    return previous
+
+
 def handover(previous: Plan, plan: Plan) -> HandOver:
-    """The grids and customers that change manager from ``previous`` to ``plan``."""
+    """The grids and customers that change manager from ``previous`` to ``plan``.
+
+    ``previous`` in another CRS is reprojected to the plan's; a previous plan that does
+    not overlap this one (another city) is refused with an :class:`InputError`."""
+    previous = same_city(previous, plan)
     before = previous.grids.set_index("grid_id")["manager"].fillna("").astype(str)
     after = plan.grids.set_index("grid_id")["manager"].fillna("").astype(str)
     ids = after.index.union(before.index, sort=False)
