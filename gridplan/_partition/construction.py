@@ -1,0 +1,385 @@
+"""Construction: regions grown from seed cells, enclaves absorbed (steps 1-2)."""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from collections import deque
+
+from gridplan._partition.state import SolverState
+from gridplan._partition.task import EPS, _Grow
+
+
+class Construction(SolverState):
+    """Region growing (:meth:`construct`) and enclave absorption (:meth:`absorb`)."""
+
+    def construct(self, cells: list[int], g: _Grow, rng: random.Random) -> list[int]:
+        """Grow regions over ``cells`` (all with label -1); return the new region ids.
+
+        Cells of failed growths get label -2 (enclave); call :meth:`absorb` after.
+        """
+        lab = self.label
+        nb = self.neighbours
+        rem = {}
+        for i in cells:
+            d = 0
+            for k in nb[i]:
+                if lab[k] == -1:
+                    d += 1
+            rem[i] = d
+        rnd = rng.random
+        jit = g.jitter
+        heap = [(d + jit * rnd(), d, i) for i, d in rem.items()]
+        heapq.heapify(heap)
+        new: list[int] = []
+        while heap:
+            _, d, s = heapq.heappop(heap)
+            if lab[s] != -1 or rem[s] != d:
+                continue
+            if self.scalar:
+                grown, ok, blocked = self._grow_scalar(s, g, rng)
+            else:
+                grown, ok, blocked = self._grow(s, g, rng)
+            if not ok and blocked:
+                # the floors cannot be met within the ceilings here: floors are hard,
+                # ceilings soft -> a region a little over a ceiling (reported, then
+                # repaired where possible) rather than enclaves swallowed by a neighbour
+                grown, ok, _ = self._grow(s, g, rng, soft=True)
+            if ok:
+                new.append(self._new_region(grown))
+            else:
+                for i in grown:
+                    lab[i] = -2
+            for i in grown:
+                for k in nb[i]:
+                    if lab[k] == -1:
+                        dk = rem[k] - 1
+                        rem[k] = dk
+                        heapq.heappush(heap, (dk + jit * rnd(), dk, k))
+        return new
+
+    def _grow(
+        self, s: int, g: _Grow, rng: random.Random, soft: bool = False
+    ) -> tuple[list[int], bool, bool]:
+        """Grow one region from ``s``: (cells, floors met, blocked by a ceiling).
+
+        ``soft`` ignores the ceilings and the diameter.
+        """
+        lab = self.label
+        nb = self.neighbours
+        U, C, Z, X, Y, AR = self.floors, self.ceilings, self.homog, self.xs, self.ys, self.areas
+        f, c, h = self.n_floors, self.n_ceils, self.n_homog
+        D2 = self.max_diam_sq
+        if soft:
+            C = None
+            D2 = None
+        has_xy = self.has_xy
+        rnd = rng.random
+        TAG = -3  # being grown
+        lab[s] = TAG
+        R = [s]
+        need = [1.0 - v for v in U[s]]
+        Cs = list(C[s]) if C is not None else []
+        zs = list(Z[s]) if Z is not None else []
+        a0 = AR[s]
+        A = a0
+        ax = a0 * X[s]
+        ay = a0 * Y[s]
+        minx = maxx = X[s]
+        miny = maxy = Y[s]
+        frontier: dict[int, int] = {}
+        banned: set[int] = set()
+        for k in nb[s]:
+            if lab[k] == -1:
+                frontier[k] = frontier.get(k, 0) + 1
+        tau, noise, dist_w, gain_w = g.tau, g.noise, g.dist_w, g.gain_w
+        sample = self.task.params.frontier_sample
+        homog_w = g.homog_w if h else 0.0
+        while True:
+            open_need = 0.0
+            for v in need:
+                if v > EPS:
+                    open_need += v
+            if open_need <= 0.0:
+                break
+            best_c = -1
+            best_w = math.inf
+            best_n = -1
+            best_s = -math.inf
+            cx = ax / A
+            cy = ay / A
+            rad2 = A / math.pi + 1.0
+            nR = len(R)
+            if len(frontier) > sample:
+                # large frontier: a random sample keeps a step O(1) (deterministic rng)
+                keys = rng.sample(list(frontier), sample)
+                items = [(k, frontier[k]) for k in keys]
+            else:
+                items = list(frontier.items())
+            over: list[int] = []
+            for k, conn in items:
+                if C is not None:
+                    # ceilings only grow with the region: a cell over one now stays over
+                    ck = C[k]
+                    if any(Cs[j] + ck[j] > 1.0 + EPS for j in range(c)):
+                        over.append(k)
+                        continue
+                uk = U[k]
+                compl = True
+                waste = 0.0
+                gain = 0.0
+                for j in range(f):
+                    nj = need[j]
+                    if nj > EPS:
+                        v = uk[j]
+                        if v + EPS < nj:
+                            compl = False
+                            gain += v
+                        else:
+                            waste += v - nj
+                            gain += nj
+                if has_xy:
+                    dx = X[k] - cx
+                    dy = Y[k] - cy
+                    d2 = (dx * dx + dy * dy) / rad2
+                else:
+                    d2 = 0.0
+                if compl:
+                    w = waste - 0.02 * conn + 0.02 * d2
+                    if w < best_w:
+                        best_w = w
+                        best_c = k
+                else:
+                    sc = conn + gain_w * gain / open_need - dist_w * d2 + noise * rnd()
+                    if homog_w:
+                        zk = Z[k]
+                        e = 0.0
+                        for j in range(h):
+                            t = zk[j] - zs[j] / nR
+                            e += t * t
+                        sc -= homog_w * e
+                    if sc > best_s:
+                        best_s = sc
+                        best_n = k
+            for k in over:
+                del frontier[k]
+                banned.add(k)
+            if best_c >= 0 and (best_n < 0 or best_w <= tau):
+                pick = best_c
+            elif best_n >= 0:
+                pick = best_n
+            elif frontier:
+                continue  # the sample held only cells over a ceiling: sample again
+            else:
+                # nothing left to grow into
+                for i in R:
+                    lab[i] = -1
+                return R, False, bool(banned)
+            # ceilings and diameter
+            ok = True
+            if C is not None:
+                cp = C[pick]
+                for j in range(c):
+                    if Cs[j] + cp[j] > 1.0 + EPS:
+                        ok = False
+                        break
+            if ok and D2 is not None:
+                xp = X[pick]
+                yp = Y[pick]
+                bx = max(maxx, xp) - min(minx, xp)
+                by = max(maxy, yp) - min(miny, yp)
+                if bx * bx + by * by > D2:
+                    for q in R:
+                        dx = X[q] - xp
+                        dy = Y[q] - yp
+                        if dx * dx + dy * dy > D2 * (1.0 + EPS):
+                            ok = False
+                            break
+            del frontier[pick]
+            if not ok:
+                banned.add(pick)
+                continue
+            lab[pick] = TAG
+            R.append(pick)
+            up = U[pick]
+            for j in range(f):
+                need[j] -= up[j]
+            if C is not None:
+                cp = C[pick]
+                for j in range(c):
+                    Cs[j] += cp[j]
+            if Z is not None:
+                zp = Z[pick]
+                for j in range(h):
+                    zs[j] += zp[j]
+            ap = AR[pick]
+            A += ap
+            ax += ap * X[pick]
+            ay += ap * Y[pick]
+            if D2 is not None:
+                minx = min(minx, X[pick])
+                maxx = max(maxx, X[pick])
+                miny = min(miny, Y[pick])
+                maxy = max(maxy, Y[pick])
+            for k in nb[pick]:
+                if lab[k] == -1 and k not in banned:
+                    frontier[k] = frontier.get(k, 0) + 1
+        for i in R:
+            lab[i] = -1
+        return R, True, bool(banned)
+
+    def _grow_scalar(self, s: int, g: _Grow, rng: random.Random) -> tuple[list[int], bool, bool]:
+        """:meth:`_grow` for one floor, no sum ceiling and at most one attribute.
+
+        The common case, on scalars instead of tuples (constructions about 30 %
+        faster, measured on the NYC tracts); it draws the same random numbers and
+        picks the same cells as :meth:`_grow` (up to rounding in the scores).
+        """
+        lab = self.label
+        nb = self.neighbours
+        U1, Z1, X, Y, AR = self.floor1, self.homog1, self.xs, self.ys, self.areas
+        D2 = self.max_diam_sq
+        has_xy = self.has_xy
+        rnd = rng.random
+        sample_k = rng.sample
+        TAG = -3  # being grown
+        lab[s] = TAG
+        R = [s]
+        need = 1.0 - U1[s]
+        zs = Z1[s] if Z1 is not None else 0.0
+        a0 = AR[s]
+        A = a0
+        ax = a0 * X[s]
+        ay = a0 * Y[s]
+        minx = maxx = X[s]
+        miny = maxy = Y[s]
+        frontier: dict[int, int] = {}
+        banned: set[int] = set()
+        for k in nb[s]:
+            if lab[k] == -1:
+                frontier[k] = frontier.get(k, 0) + 1
+        tau, noise, dist_w, gain_w = g.tau, g.noise, g.dist_w, g.gain_w
+        sample = self.task.params.frontier_sample
+        homog_w = g.homog_w if Z1 is not None else 0.0
+        inf = math.inf
+        pi = math.pi
+        while need > EPS:
+            best_c = -1
+            best_w = inf
+            best_n = -1
+            best_s = -inf
+            cx = ax / A
+            cy = ay / A
+            inv_rad2 = 1.0 / (A / pi + 1.0)
+            zmean = zs / len(R)
+            g_need = gain_w / need
+            if len(frontier) > sample:
+                keys = sample_k(list(frontier), sample)
+                items = [(k, frontier[k]) for k in keys]
+            else:
+                items = frontier.items()
+            for k, conn in items:
+                v = U1[k]
+                if has_xy:
+                    dx = X[k] - cx
+                    dy = Y[k] - cy
+                    d2 = (dx * dx + dy * dy) * inv_rad2
+                else:
+                    d2 = 0.0
+                if v + EPS >= need:
+                    w = v - need - 0.02 * conn + 0.02 * d2
+                    if w < best_w:
+                        best_w = w
+                        best_c = k
+                else:
+                    sc = conn + g_need * v - dist_w * d2 + noise * rnd()
+                    if homog_w:
+                        t = Z1[k] - zmean
+                        sc -= homog_w * t * t
+                    if sc > best_s:
+                        best_s = sc
+                        best_n = k
+            if best_c >= 0 and (best_n < 0 or best_w <= tau):
+                pick = best_c
+            elif best_n >= 0:
+                pick = best_n
+            else:
+                # nothing left to grow into
+                for i in R:
+                    lab[i] = -1
+                return R, False, bool(banned)
+            del frontier[pick]
+            xp = X[pick]
+            yp = Y[pick]
+            if D2 is not None:
+                bx = max(maxx, xp) - min(minx, xp)
+                by = max(maxy, yp) - min(miny, yp)
+                if bx * bx + by * by > D2:
+                    lim = D2 * (1.0 + EPS)
+                    if any((X[q] - xp) ** 2 + (Y[q] - yp) ** 2 > lim for q in R):
+                        banned.add(pick)
+                        continue
+                minx = min(minx, xp)
+                maxx = max(maxx, xp)
+                miny = min(miny, yp)
+                maxy = max(maxy, yp)
+            lab[pick] = TAG
+            R.append(pick)
+            need -= U1[pick]
+            if Z1 is not None:
+                zs += Z1[pick]
+            ap = AR[pick]
+            A += ap
+            ax += ap * xp
+            ay += ap * yp
+            for k in nb[pick]:
+                if lab[k] == -1 and k not in banned:
+                    frontier[k] = frontier.get(k, 0) + 1
+        for i in R:
+            lab[i] = -1
+        return R, True, bool(banned)
+
+    def absorb(self, cells: list[int], allowed: set[int] | None = None) -> bool:
+        """Join every cell of ``cells`` with a negative label to an adjacent region.
+
+        Breadth-first from the regions; each cell goes to the adjacent region whose
+        cost grows least, preferring regions whose ceilings still hold. Returns
+        False when some cell could not be reached (no region in its part).
+        """
+        lab = self.label
+        nb = self.neighbours
+        queue: deque[int] = deque()
+        for i in cells:
+            if lab[i] < 0:
+                for k in nb[i]:
+                    r = lab[k]
+                    if r >= 0 and (allowed is None or r in allowed):
+                        queue.append(i)
+                        break
+        queued = set(queue)
+        while queue:
+            i = queue.popleft()
+            if lab[i] >= 0:
+                continue
+            best = -1
+            best_key = (True, math.inf)
+            best_cost = 0.0
+            for k in nb[i]:
+                r = lab[k]
+                if r < 0 or (allowed is not None and r not in allowed):
+                    continue
+                nc = self._cost_with(r, i, +1)
+                key = (not self._fits_ceilings(r, i), nc - self.r_cost[r])
+                if key < best_key:
+                    best_key = key
+                    best = r
+                    best_cost = nc
+            if best < 0:
+                continue
+            self._attach(i, best, best_cost)
+            for k in nb[i]:
+                if lab[k] < 0 and k not in queued:
+                    queued.add(k)
+                    queue.append(k)
+        return all(lab[i] >= 0 for i in cells)
