@@ -59,12 +59,23 @@ class Construction(SolverState):
                         heapq.heappush(heap, (dk + jit * rnd(), dk, k))
         return new
 
+    def _start_frontier(self, s: int) -> dict[int, int]:
+        """Frontier of a growth from ``s``: free neighbour → edges to the region."""
+        lab = self.label
+        frontier: dict[int, int] = {}
+        for k in self.neighbours[s]:
+            if lab[k] == -1:
+                frontier[k] = frontier.get(k, 0) + 1
+        return frontier
+
     def _grow(
         self, s: int, g: _Grow, rng: random.Random, soft: bool = False
     ) -> tuple[list[int], bool, bool]:
         """Grow one region from ``s``: (cells, floors met, blocked by a ceiling).
 
-        ``soft`` ignores the ceilings and the diameter.
+        ``soft`` ignores the ceilings and the diameter. Each step scores a sample
+        of the frontier (:meth:`_score_frontier`), takes the completing cell with
+        the least overshoot when it is within ``tau``, else the best-scored one.
         """
         lab = self.label
         nb = self.neighbours
@@ -74,8 +85,6 @@ class Construction(SolverState):
         if soft:
             C = None
             D2 = None
-        has_xy = self.has_xy
-        rnd = rng.random
         TAG = -3  # being grown
         lab[s] = TAG
         R = [s]
@@ -86,82 +95,24 @@ class Construction(SolverState):
         A = a0
         ax = a0 * X[s]
         ay = a0 * Y[s]
-        minx = maxx = X[s]
-        miny = maxy = Y[s]
-        frontier: dict[int, int] = {}
+        box = [X[s], X[s], Y[s], Y[s]]  # min x, max x, min y, max y (diameter test)
+        frontier = self._start_frontier(s)
         banned: set[int] = set()
-        for k in nb[s]:
-            if lab[k] == -1:
-                frontier[k] = frontier.get(k, 0) + 1
-        tau, noise, dist_w, gain_w = g.tau, g.noise, g.dist_w, g.gain_w
+        tau = g.tau
         sample = self.task.params.frontier_sample
-        homog_w = g.homog_w if h else 0.0
         while True:
-            open_need = 0.0
-            for v in need:
-                if v > EPS:
-                    open_need += v
+            open_need = _open_need(need)
             if open_need <= 0.0:
                 break
-            best_c = -1
-            best_w = math.inf
-            best_n = -1
-            best_s = -math.inf
-            cx = ax / A
-            cy = ay / A
-            rad2 = A / math.pi + 1.0
-            nR = len(R)
             if len(frontier) > sample:
                 # large frontier: a random sample keeps a step O(1) (deterministic rng)
                 keys = rng.sample(list(frontier), sample)
                 items = [(k, frontier[k]) for k in keys]
             else:
                 items = list(frontier.items())
-            over: list[int] = []
-            for k, conn in items:
-                if C is not None:
-                    # ceilings only grow with the region: a cell over one now stays over
-                    ck = C[k]
-                    if any(Cs[j] + ck[j] > 1.0 + EPS for j in range(c)):
-                        over.append(k)
-                        continue
-                uk = U[k]
-                compl = True
-                waste = 0.0
-                gain = 0.0
-                for j in range(f):
-                    nj = need[j]
-                    if nj > EPS:
-                        v = uk[j]
-                        if v + EPS < nj:
-                            compl = False
-                            gain += v
-                        else:
-                            waste += v - nj
-                            gain += nj
-                if has_xy:
-                    dx = X[k] - cx
-                    dy = Y[k] - cy
-                    d2 = (dx * dx + dy * dy) / rad2
-                else:
-                    d2 = 0.0
-                if compl:
-                    w = waste - 0.02 * conn + 0.02 * d2
-                    if w < best_w:
-                        best_w = w
-                        best_c = k
-                else:
-                    sc = conn + gain_w * gain / open_need - dist_w * d2 + noise * rnd()
-                    if homog_w:
-                        zk = Z[k]
-                        e = 0.0
-                        for j in range(h):
-                            t = zk[j] - zs[j] / nR
-                            e += t * t
-                        sc -= homog_w * e
-                    if sc > best_s:
-                        best_s = sc
-                        best_n = k
+            best_c, best_w, best_n, over = self._score_frontier(
+                items, need, open_need, Cs, zs, len(R), ax / A, ay / A, A / math.pi + 1.0, g, rng, C
+            )
             for k in over:
                 del frontier[k]
                 banned.add(k)
@@ -176,28 +127,8 @@ class Construction(SolverState):
                 for i in R:
                     lab[i] = -1
                 return R, False, bool(banned)
-            # ceilings and diameter
-            ok = True
-            if C is not None:
-                cp = C[pick]
-                for j in range(c):
-                    if Cs[j] + cp[j] > 1.0 + EPS:
-                        ok = False
-                        break
-            if ok and D2 is not None:
-                xp = X[pick]
-                yp = Y[pick]
-                bx = max(maxx, xp) - min(minx, xp)
-                by = max(maxy, yp) - min(miny, yp)
-                if bx * bx + by * by > D2:
-                    for q in R:
-                        dx = X[q] - xp
-                        dy = Y[q] - yp
-                        if dx * dx + dy * dy > D2 * (1.0 + EPS):
-                            ok = False
-                            break
             del frontier[pick]
-            if not ok:
+            if (C is not None or D2 is not None) and not self._pick_fits(pick, R, Cs, C, D2, box):
                 banned.add(pick)
                 continue
             lab[pick] = TAG
@@ -218,16 +149,123 @@ class Construction(SolverState):
             ax += ap * X[pick]
             ay += ap * Y[pick]
             if D2 is not None:
-                minx = min(minx, X[pick])
-                maxx = max(maxx, X[pick])
-                miny = min(miny, Y[pick])
-                maxy = max(maxy, Y[pick])
+                _extend_box(box, X[pick], Y[pick])
             for k in nb[pick]:
                 if lab[k] == -1 and k not in banned:
                     frontier[k] = frontier.get(k, 0) + 1
         for i in R:
             lab[i] = -1
         return R, True, bool(banned)
+
+    def _score_frontier(
+        self,
+        items: list[tuple[int, int]],
+        need: list[float],
+        open_need: float,
+        Cs: list[float],
+        zs: list[float],
+        nR: int,
+        cx: float,
+        cy: float,
+        rad2: float,
+        g: _Grow,
+        rng: random.Random,
+        C: list[tuple[float, ...]] | None,
+    ) -> tuple[int, float, int, list[int]]:
+        """Score one growth step's frontier sample ``items`` ``(cell, edges to the region)``.
+
+        Returns ``(best completing cell, its overshoot score, best other cell,
+        cells over a ceiling)``; -1 for none. ``need``: floor fractions still
+        missing; ``Cs``, ``zs``: the region's ceiling and attribute sums; ``nR``
+        its cells; ``cx``, ``cy`` its centroid and ``rad2`` its squared radius
+        (cell units) + 1. Draws one random number per non-completing cell.
+        """
+        U, Z, X, Y = self.floors, self.homog, self.xs, self.ys
+        f, c, h = self.n_floors, self.n_ceils, self.n_homog
+        has_xy = self.has_xy
+        rnd = rng.random
+        noise, dist_w, gain_w = g.noise, g.dist_w, g.gain_w
+        homog_w = g.homog_w if h else 0.0
+        best_c = -1
+        best_w = math.inf
+        best_n = -1
+        best_s = -math.inf
+        over: list[int] = []
+        for k, conn in items:
+            if C is not None:
+                # ceilings only grow with the region: a cell over one now stays over
+                ck = C[k]
+                if any(Cs[j] + ck[j] > 1.0 + EPS for j in range(c)):
+                    over.append(k)
+                    continue
+            uk = U[k]
+            compl = True
+            waste = 0.0
+            gain = 0.0
+            for j in range(f):
+                nj = need[j]
+                if nj > EPS:
+                    v = uk[j]
+                    if v + EPS < nj:
+                        compl = False
+                        gain += v
+                    else:
+                        waste += v - nj
+                        gain += nj
+            if has_xy:
+                dx = X[k] - cx
+                dy = Y[k] - cy
+                d2 = (dx * dx + dy * dy) / rad2
+            else:
+                d2 = 0.0
+            if compl:
+                w = waste - 0.02 * conn + 0.02 * d2
+                if w < best_w:
+                    best_w = w
+                    best_c = k
+            else:
+                sc = conn + gain_w * gain / open_need - dist_w * d2 + noise * rnd()
+                if homog_w:
+                    zk = Z[k]
+                    e = 0.0
+                    for j in range(h):
+                        t = zk[j] - zs[j] / nR
+                        e += t * t
+                    sc -= homog_w * e
+                if sc > best_s:
+                    best_s = sc
+                    best_n = k
+        return best_c, best_w, best_n, over
+
+    def _pick_fits(
+        self,
+        pick: int,
+        R: list[int],
+        Cs: list[float],
+        C: list[tuple[float, ...]] | None,
+        D2: float | None,
+        box: list[float],
+    ) -> bool:
+        """Can ``pick`` join the growing region ``R`` (ceiling sums ``Cs``, bounding
+        ``box``) within the ceilings ``C`` and the squared diameter ``D2``?"""
+        if C is not None:
+            cp = C[pick]
+            for j in range(self.n_ceils):
+                if Cs[j] + cp[j] > 1.0 + EPS:
+                    return False
+        if D2 is not None:
+            X, Y = self.xs, self.ys
+            xp = X[pick]
+            yp = Y[pick]
+            bx = max(box[1], xp) - min(box[0], xp)
+            by = max(box[3], yp) - min(box[2], yp)
+            if bx * bx + by * by > D2:
+                for q in R:
+                    dx = X[q] - xp
+                    dy = Y[q] - yp
+                    if dx * dx + dy * dy > D2 * (1.0 + EPS):
+                        return False
+        return True
 
     def _grow_scalar(self, s: int, g: _Grow, rng: random.Random) -> tuple[list[int], bool, bool]:
         """:meth:`_grow` for one floor, no sum ceiling and at most one attribute.
@@ -254,11 +292,8 @@ class Construction(SolverState):
         ay = a0 * Y[s]
         minx = maxx = X[s]
         miny = maxy = Y[s]
-        frontier: dict[int, int] = {}
+        frontier = self._start_frontier(s)
         banned: set[int] = set()
-        for k in nb[s]:
-            if lab[k] == -1:
-                frontier[k] = frontier.get(k, 0) + 1
         tau, noise, dist_w, gain_w = g.tau, g.noise, g.dist_w, g.gain_w
         sample = self.task.params.frontier_sample
         homog_w = g.homog_w if Z1 is not None else 0.0
@@ -313,13 +348,9 @@ class Construction(SolverState):
             xp = X[pick]
             yp = Y[pick]
             if D2 is not None:
-                bx = max(maxx, xp) - min(minx, xp)
-                by = max(maxy, yp) - min(miny, yp)
-                if bx * bx + by * by > D2:
-                    lim = D2 * (1.0 + EPS)
-                    if any((X[q] - xp) ** 2 + (Y[q] - yp) ** 2 > lim for q in R):
-                        banned.add(pick)
-                        continue
+                if not _within_diameter(R, X, Y, xp, yp, D2, minx, maxx, miny, maxy):
+                    banned.add(pick)
+                    continue
                 minx = min(minx, xp)
                 maxx = max(maxx, xp)
                 miny = min(miny, yp)
@@ -383,3 +414,44 @@ class Construction(SolverState):
                     queued.add(k)
                     queue.append(k)
         return all(lab[i] >= 0 for i in cells)
+
+
+def _open_need(need: list[float]) -> float:
+    """Sum of the floor fractions still missing (left to right, like the growth always
+    did; not ``sum()``, whose float summation differs from Python 3.12 on)."""
+    open_need = 0.0
+    for v in need:
+        if v > EPS:
+            open_need += v
+    return open_need
+
+
+def _extend_box(box: list[float], x: float, y: float) -> None:
+    """Widen the bounding ``box`` ``[min x, max x, min y, max y]`` to hold ``(x, y)``."""
+    box[0] = min(box[0], x)
+    box[1] = max(box[1], x)
+    box[2] = min(box[2], y)
+    box[3] = max(box[3], y)
+
+
+def _within_diameter(
+    R: list[int],
+    X: list[float],
+    Y: list[float],
+    xp: float,
+    yp: float,
+    D2: float,
+    minx: float,
+    maxx: float,
+    miny: float,
+    maxy: float,
+) -> bool:
+    """Is every cell of ``R`` within ``sqrt(D2)`` of ``(xp, yp)``? The bounding box
+    ``minx..maxy`` of ``R`` answers without the loop when it is small enough."""
+    bx = max(maxx, xp) - min(minx, xp)
+    by = max(maxy, yp) - min(miny, yp)
+    if bx * bx + by * by > D2:
+        lim = D2 * (1.0 + EPS)
+        if any((X[q] - xp) ** 2 + (Y[q] - yp) ** 2 > lim for q in R):
+            return False
+    return True

@@ -10,7 +10,39 @@ from gridplan._partition.task import EPS, TWO_PI, ComponentTask
 
 
 class SolverState:
-    """STATE_DOC"""
+    """Mutable partition state of one component (``m`` cells, local indices ``0..m-1``).
+
+    Units: floor and ceiling values are fractions of the limit (a region meets a
+    floor when its column sums to >= 1, a ceiling while its sum stays <= 1);
+    coordinates, areas and the diameter are in *cell units* (metres divided by the
+    square root of the mean cell area, centred on the component).
+
+    Cell arrays (read only, Python lists because the search loops are pure Python):
+
+    - ``neighbours``: ``m`` lists of adjacent cells;
+    - ``floors``: ``m`` tuples of ``n_floors`` floor values;
+      ``floor1``: their first column as floats (the scalar growth path);
+    - ``ceilings``: ``m`` tuples of ``n_ceils`` ceiling values, or None;
+    - ``homog``: ``m`` tuples of ``n_homog`` attributes (standardised × sqrt(weight)),
+      or None; ``homog1``: the single attribute as floats when ``n_homog == 1``;
+      ``homog_sq``: ``m`` sums of squared attributes (0 without attributes);
+    - ``xs``, ``ys``: ``m`` centroid coordinates (0 without coordinates,
+      ``has_xy`` False); ``areas``: ``m`` cell areas;
+    - ``compact_w``: weight of the compactness term (0 without coordinates);
+      ``max_diam_sq``: squared maximum diameter, or None;
+    - ``scalar``: one floor, no sum ceiling, at most one attribute (fast growth).
+
+    Partition state:
+
+    - ``label``: region id of every cell (``-1`` free, ``-2`` enclave, ``-3`` being
+      grown);
+    - per region id (ids are never reused until :meth:`clear`): ``alive``,
+      ``members`` (set of cells), ``r_size`` (cells), ``r_floors`` (``n_floors``
+      sums), ``r_ceils`` (``n_ceils`` sums), ``r_homog`` (``n_homog`` attribute
+      sums), ``r_homog_sq`` (sum of squared attributes), ``r_area`` (Σ a),
+      ``r_ax``, ``r_ay`` (Σ a·x, Σ a·y), ``r_axx`` (Σ a·(x² + y²)), ``r_aa`` (Σ a²),
+      ``r_cost`` (the region's cost, see :meth:`_cost`); ``n_alive`` regions alive.
+    """
 
     def __init__(self, task: ComponentTask):
         self.task = task
