@@ -86,14 +86,27 @@ class Recombination(SolverState):
         a random term, so cuts follow attribute edges. Every tree edge is tried
         with subtree sums (linear time). Returns ``(cost, one side)`` or None.
         """
-        lab = self.label
+        tree = self._spanning_tree(cells, rng, noise)
+        if tree is None:
+            return None
+        parent, order = tree
+        sub = self._subtree_sums(order, parent)
+        best_cost, best_v = self._best_cut(order, sub)
+        if best_v < 0:
+            return None
+        return best_cost, _subtree(order, parent, best_v)
+
+    def _spanning_tree(
+        self, cells: list[int], rng: random.Random, noise: float
+    ) -> tuple[dict[int, int], list[int]] | None:
+        """Prim's minimum spanning tree of ``cells`` from a random root: ``(parent of
+        every cell (root: -1), cells in the order they joined)``; None when ``cells``
+        are not connected. Edge weight: squared attribute distance + ``noise`` × U(0, 1)."""
         nb = self.neighbours
         inU = set(cells)
         Z = self.homog
         h = self.n_homog
-        f, c = self.n_floors, self.n_ceils
         rnd = rng.random
-        # Prim's algorithm
         root = cells[rng.randrange(len(cells))]
         parent = {root: -1}
         order = [root]
@@ -121,9 +134,21 @@ class Recombination(SolverState):
             push(v)
         if len(order) != len(cells):
             return None
-        del lab
-        U, C, ZZ, X, Y, AR = self.floors, self.ceilings, self.homog_sq, self.xs, self.ys, self.areas
-        # subtree sums, children before parents
+        return parent, order
+
+    def _subtree_sums(self, order: list[int], parent: dict[int, int]) -> dict[int, list]:
+        """Sums of every subtree (children before parents): ``[cells, floor sums,
+        ceiling sums, attribute sums, Σ z², Σ a, Σ a·x, Σ a·y, Σ a·(x²+y²), Σ a²]``."""
+        U, C, Z, ZZ, X, Y, AR = (
+            self.floors,
+            self.ceilings,
+            self.homog,
+            self.homog_sq,
+            self.xs,
+            self.ys,
+            self.areas,
+        )
+        f, c, h = self.n_floors, self.n_ceils, self.n_homog
         sub: dict[int, list] = {}
         for v in order:
             a = AR[v]
@@ -153,7 +178,14 @@ class Recombination(SolverState):
                 sp[3][j] += sv[3][j]
             for j in range(4, 10):
                 sp[j] += sv[j]
-        tot = sub[root]
+        return sub
+
+    def _best_cut(self, order: list[int], sub: dict[int, list]) -> tuple[float, int]:
+        """The tree edge (given by its child cell) whose cut leaves two sides meeting
+        the floors and ceilings at the lowest total cost: ``(cost, cell)``, cell -1
+        for none."""
+        f, c = self.n_floors, self.n_ceils
+        tot = sub[order[0]]
         best_cost = math.inf
         best_v = -1
         lo = 1.0 - EPS
@@ -189,16 +221,18 @@ class Recombination(SolverState):
             if c1 + c2 < best_cost:
                 best_cost = c1 + c2
                 best_v = v
-        if best_v < 0:
-            return None
-        # collect the subtree of best_v
-        children: dict[int, list[int]] = {}
-        for v in order[1:]:
-            children.setdefault(parent[v], []).append(v)
-        side = []
-        stack = [best_v]
-        while stack:
-            u = stack.pop()
-            side.append(u)
-            stack.extend(children.get(u, ()))
-        return best_cost, side
+        return best_cost, best_v
+
+
+def _subtree(order: list[int], parent: dict[int, int], top: int) -> list[int]:
+    """Cells of the subtree under ``top`` (depth first, children in tree order)."""
+    children: dict[int, list[int]] = {}
+    for v in order[1:]:
+        children.setdefault(parent[v], []).append(v)
+    side = []
+    stack = [top]
+    while stack:
+        u = stack.pop()
+        side.append(u)
+        stack.extend(children.get(u, ()))
+    return side
