@@ -6,9 +6,14 @@ import heapq
 import math
 import random
 from collections import deque
+from collections.abc import Callable, Sequence
 
 from gridplan._partition.state import SolverState
 from gridplan._partition.task import EPS, _Grow
+
+#: Scores of a frontier sample: (best completing cell, its score, best other cell, cells over
+#: a ceiling).
+Scores = tuple[int, float, int, list[int]]
 
 
 class Construction(SolverState):
@@ -74,7 +79,7 @@ class Construction(SolverState):
         """Grow one region from ``s``: (cells, floors met, blocked by a ceiling).
 
         ``soft`` ignores the ceilings and the diameter. Each step scores a sample
-        of the frontier (:meth:`_score_frontier`), takes the completing cell with
+        of the frontier (:meth:`_frontier_scorer`), takes the completing cell with
         the least overshoot when it is within ``tau``, else the best-scored one.
         """
         lab = self.label
@@ -100,6 +105,7 @@ class Construction(SolverState):
         banned: set[int] = set()
         tau = g.tau
         sample = self.task.params.frontier_sample
+        score = self._frontier_scorer(need, Cs, zs, g, rng, C)
         while True:
             open_need = _open_need(need)
             if open_need <= 0.0:
@@ -110,8 +116,8 @@ class Construction(SolverState):
                 items = [(k, frontier[k]) for k in keys]
             else:
                 items = list(frontier.items())
-            best_c, best_w, best_n, over = self._score_frontier(
-                items, need, open_need, Cs, zs, len(R), ax / A, ay / A, A / math.pi + 1.0, g, rng, C
+            best_c, best_w, best_n, over = score(
+                items, open_need, len(R), ax / A, ay / A, A / math.pi + 1.0
             )
             for k in over:
                 del frontier[k]
@@ -157,28 +163,24 @@ class Construction(SolverState):
             lab[i] = -1
         return R, True, bool(banned)
 
-    def _score_frontier(
+    def _frontier_scorer(
         self,
-        items: list[tuple[int, int]],
         need: list[float],
-        open_need: float,
         Cs: list[float],
         zs: list[float],
-        nR: int,
-        cx: float,
-        cy: float,
-        rad2: float,
         g: _Grow,
         rng: random.Random,
         C: list[tuple[float, ...]] | None,
-    ) -> tuple[int, float, int, list[int]]:
-        """Score one growth step's frontier sample ``items`` ``(cell, edges to the region)``.
+    ) -> Callable[[Sequence[tuple[int, int]], float, int, float, float, float], Scores]:
+        """The scoring of one growth's frontier samples, as a closure made once per
+        growth (the growth loop is hot: the constants stay bound, no attribute lookups).
 
-        Returns ``(best completing cell, its overshoot score, best other cell,
-        cells over a ceiling)``; -1 for none. ``need``: floor fractions still
-        missing; ``Cs``, ``zs``: the region's ceiling and attribute sums; ``nR``
-        its cells; ``cx``, ``cy`` its centroid and ``rad2`` its squared radius
-        (cell units) + 1. Draws one random number per non-completing cell.
+        ``need`` (floor fractions still missing), ``Cs`` and ``zs`` (the region's
+        ceiling and attribute sums) are the growth's own lists, updated in place.
+        The closure takes ``(items, open need, region cells, centroid x, y, squared
+        radius + 1)`` (cell units) and returns ``(best completing cell, its overshoot
+        score, best other cell, cells over a ceiling)``, -1 for none; it draws one
+        random number per non-completing cell.
         """
         U, Z, X, Y = self.floors, self.homog, self.xs, self.ys
         f, c, h = self.n_floors, self.n_ceils, self.n_homog
@@ -186,56 +188,68 @@ class Construction(SolverState):
         rnd = rng.random
         noise, dist_w, gain_w = g.noise, g.dist_w, g.gain_w
         homog_w = g.homog_w if h else 0.0
-        best_c = -1
-        best_w = math.inf
-        best_n = -1
-        best_s = -math.inf
-        over: list[int] = []
-        for k, conn in items:
-            if C is not None:
-                # ceilings only grow with the region: a cell over one now stays over
-                ck = C[k]
-                if any(Cs[j] + ck[j] > 1.0 + EPS for j in range(c)):
-                    over.append(k)
-                    continue
-            uk = U[k]
-            compl = True
-            waste = 0.0
-            gain = 0.0
-            for j in range(f):
-                nj = need[j]
-                if nj > EPS:
-                    v = uk[j]
-                    if v + EPS < nj:
-                        compl = False
-                        gain += v
-                    else:
-                        waste += v - nj
-                        gain += nj
-            if has_xy:
-                dx = X[k] - cx
-                dy = Y[k] - cy
-                d2 = (dx * dx + dy * dy) / rad2
-            else:
-                d2 = 0.0
-            if compl:
-                w = waste - 0.02 * conn + 0.02 * d2
-                if w < best_w:
-                    best_w = w
-                    best_c = k
-            else:
-                sc = conn + gain_w * gain / open_need - dist_w * d2 + noise * rnd()
-                if homog_w:
-                    zk = Z[k]
-                    e = 0.0
-                    for j in range(h):
-                        t = zk[j] - zs[j] / nR
-                        e += t * t
-                    sc -= homog_w * e
-                if sc > best_s:
-                    best_s = sc
-                    best_n = k
-        return best_c, best_w, best_n, over
+        inf = math.inf
+
+        def score(
+            items: Sequence[tuple[int, int]],
+            open_need: float,
+            nR: int,
+            cx: float,
+            cy: float,
+            rad2: float,
+        ) -> Scores:
+            best_c = -1
+            best_w = inf
+            best_n = -1
+            best_s = -inf
+            over: list[int] = []
+            for k, conn in items:
+                if C is not None:
+                    # ceilings only grow with the region: a cell over one now stays over
+                    ck = C[k]
+                    if any(Cs[j] + ck[j] > 1.0 + EPS for j in range(c)):
+                        over.append(k)
+                        continue
+                uk = U[k]
+                compl = True
+                waste = 0.0
+                gain = 0.0
+                for j in range(f):
+                    nj = need[j]
+                    if nj > EPS:
+                        v = uk[j]
+                        if v + EPS < nj:
+                            compl = False
+                            gain += v
+                        else:
+                            waste += v - nj
+                            gain += nj
+                if has_xy:
+                    dx = X[k] - cx
+                    dy = Y[k] - cy
+                    d2 = (dx * dx + dy * dy) / rad2
+                else:
+                    d2 = 0.0
+                if compl:
+                    w = waste - 0.02 * conn + 0.02 * d2
+                    if w < best_w:
+                        best_w = w
+                        best_c = k
+                else:
+                    sc = conn + gain_w * gain / open_need - dist_w * d2 + noise * rnd()
+                    if homog_w:
+                        zk = Z[k]
+                        e = 0.0
+                        for j in range(h):
+                            t = zk[j] - zs[j] / nR
+                            e += t * t
+                        sc -= homog_w * e
+                    if sc > best_s:
+                        best_s = sc
+                        best_n = k
+            return best_c, best_w, best_n, over
+
+        return score
 
     def _pick_fits(
         self,
