@@ -78,9 +78,22 @@ class Construction(SolverState):
     ) -> tuple[list[int], bool, bool]:
         """Grow one region from ``s``: (cells, floors met, blocked by a ceiling).
 
-        ``soft`` ignores the ceilings and the diameter. Each step scores a sample
-        of the frontier (:meth:`_frontier_scorer`), takes the completing cell with
-        the least overshoot when it is within ``tau``, else the best-scored one.
+        ``soft`` ignores the ceilings and the diameter. A seed that meets every
+        floor alone is a region at once (often the case with small floors: no
+        frontier and no scorer made for it); else :meth:`_grow_from`.
+        """
+        if _open_need([1.0 - v for v in self.floors[s]]) <= 0.0:
+            return [s], True, False
+        return self._grow_from(s, g, rng, soft)
+
+    def _grow_from(
+        self, s: int, g: _Grow, rng: random.Random, soft: bool
+    ) -> tuple[list[int], bool, bool]:
+        """:meth:`_grow` of a seed that does not meet its floors alone.
+
+        Each step scores a sample of the frontier (:meth:`_frontier_scorer`), takes
+        the completing cell with the least overshoot when it is within ``tau``,
+        else the best-scored one.
         """
         lab = self.label
         nb = self.neighbours
@@ -288,9 +301,12 @@ class Construction(SolverState):
         faster, measured on the NYC tracts); it draws the same random numbers and
         picks the same cells as :meth:`_grow` (up to rounding in the scores).
         """
+        U1 = self.floor1
+        if 1.0 - U1[s] <= EPS:  # the seed alone meets the floor: a region at once
+            return [s], True, False
         lab = self.label
         nb = self.neighbours
-        U1, Z1, X, Y, AR = self.floor1, self.homog1, self.xs, self.ys, self.areas
+        Z1, X, Y, AR = self.homog1, self.xs, self.ys, self.areas
         D2 = self.max_diam_sq
         has_xy = self.has_xy
         rnd = rng.random
