@@ -211,24 +211,28 @@ class Construction(SolverState):
             cy: float,
             rad2: float,
         ) -> Scores:
+            # the closure's cells as fast locals for the loop below
+            U_, Z_, X_, Y_, C_, need_, Cs_, zs_ = U, Z, X, Y, C, need, Cs, zs
+            f_, c_, h_, has_xy_, rnd_, homog_w_ = f, c, h, has_xy, rnd, homog_w
+            noise_, dist_w_, gain_w_ = noise, dist_w, gain_w
             best_c = -1
             best_w = inf
             best_n = -1
             best_s = -inf
             over: list[int] = []
             for k, conn in items:
-                if C is not None:
+                if C_ is not None:
                     # ceilings only grow with the region: a cell over one now stays over
-                    ck = C[k]
-                    if any(Cs[j] + ck[j] > 1.0 + EPS for j in range(c)):
+                    ck = C_[k]
+                    if any(Cs_[j] + ck[j] > 1.0 + EPS for j in range(c_)):
                         over.append(k)
                         continue
-                uk = U[k]
+                uk = U_[k]
                 compl = True
                 waste = 0.0
                 gain = 0.0
-                for j in range(f):
-                    nj = need[j]
+                for j in range(f_):
+                    nj = need_[j]
                     if nj > EPS:
                         v = uk[j]
                         if v + EPS < nj:
@@ -237,9 +241,9 @@ class Construction(SolverState):
                         else:
                             waste += v - nj
                             gain += nj
-                if has_xy:
-                    dx = X[k] - cx
-                    dy = Y[k] - cy
+                if has_xy_:
+                    dx = X_[k] - cx
+                    dy = Y_[k] - cy
                     d2 = (dx * dx + dy * dy) / rad2
                 else:
                     d2 = 0.0
@@ -249,14 +253,14 @@ class Construction(SolverState):
                         best_w = w
                         best_c = k
                 else:
-                    sc = conn + gain_w * gain / open_need - dist_w * d2 + noise * rnd()
-                    if homog_w:
-                        zk = Z[k]
+                    sc = conn + gain_w_ * gain / open_need - dist_w_ * d2 + noise_ * rnd_()
+                    if homog_w_:
+                        zk = Z_[k]
                         e = 0.0
-                        for j in range(h):
-                            t = zk[j] - zs[j] / nR
+                        for j in range(h_):
+                            t = zk[j] - zs_[j] / nR
                             e += t * t
-                        sc -= homog_w * e
+                        sc -= homog_w_ * e
                     if sc > best_s:
                         best_s = sc
                         best_n = k
