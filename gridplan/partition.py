@@ -360,24 +360,90 @@ def partition_cells(
     only the subset is cut anew, every other cell keeps its current grid.
     """
     t0 = time.monotonic()
-    n = len(cells)
+    cols = _Columns.of(config)
+    _check_cells(cells, cols, subset, current)
+    indptr, indices = _kept_adjacency(adjacency, cells, config)
+    locks = _locked_codes(cells, locked_grids, subset, current)
+    a = _cell_arrays(cells, config, cols)
+    arr = partition_arrays(
+        indptr,
+        indices,
+        a.floor_values,
+        a.floor_min,
+        ceil_values=a.ceil_values,
+        ceil_max=a.ceil_max,
+        homog=a.homog,
+        homog_weights=a.homog_weights,
+        x=a.x,
+        y=a.y,
+        area=a.area_km2,
+        max_diameter=config.max_diameter_m,
+        compactness_weight=config.compactness_weight,
+        locked=locks.codes if locks.any else None,
+        group=a.district if config.respect_districts else None,
+        floor_names=cols.floors,
+        ceil_names=cols.ceilings,
+        join_islands=config.join_islands,
+        seed=config.seed,
+        time_limit=config.time_limit_s,
+        constructions=config.constructions,
+        workers=config.workers,
+        progress=scaled(progress, 0.0, 0.85),
+    )
+    progress(0.86, "building the grids table")
+    fixed = {arr.locked_labels[c]: gid for c, gid in locks.code_to_id.items()}
+    id_district = a.district if config.respect_districts else None
+    ids = _new_ids(arr.labels, arr.p, id_district, fixed, locks.taken)
+    grid_of_cell = np.asarray(ids, dtype=object)[arr.labels]
+    assignment = pd.Series(grid_of_cell, index=cells.index, name="grid_id", dtype=object)
+    grids = _grids_table(cells, arr, ids, a.area_km2, cols.floors, cols.ceilings, a.district)
+    grids["locked"] = np.isin(np.arange(arr.p), list(fixed))
+    grids["grid_type"] = classify_grids(grids, config.grid_types).to_numpy()
+    idmap = dict(enumerate(ids))
+    notes = tuple(
+        re.sub(r"\bgrid (\d+)\b", lambda m: f"grid {idmap.get(int(m.group(1)), m.group(1))}", s)
+        for s in arr.notes
+    )
+    summary = _summary(len(cells), arr, grids, len(fixed), t0)
+    progress(1.0, f"{arr.p:,} grids")
+    return PartitionResult(assignment, grids, summary, notes, arr)
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """The cell columns a config uses: floors, ceilings (with their maxima), homogeneity."""
+
+    floors: list[str]
+    ceilings: list[str]
+    ceil_max: list[float]
+    homogeneity: list[str]
+
+    @classmethod
+    def of(cls, config: PartitionConfig) -> _Columns:
+        """Ceilings in this order: ``max_population``, ``max_area_km2``, ``ceilings``."""
+        ceil_cols: list[str] = []
+        ceil_max: list[float] = []
+        if config.max_population is not None:
+            ceil_cols.append("population")
+            ceil_max.append(config.max_population)
+        if config.max_area_km2 is not None:
+            ceil_cols.append("area_km2")
+            ceil_max.append(config.max_area_km2)
+        for k, v in config.ceilings.items():
+            ceil_cols.append(k)
+            ceil_max.append(v)
+        return cls(list(config.floors), ceil_cols, ceil_max, list(config.homogeneity))
+
+
+def _check_cells(
+    cells: gpd.GeoDataFrame, cols: _Columns, subset: Any, current: pd.Series | None
+) -> None:
+    """Raise :class:`InputError` for missing or non-numeric columns, a subset without
+    the current grids, or cells in a geographic CRS (all problems at once)."""
     problems: list[Problem] = []
-    floor_cols = list(config.floors)
-    ceil_cols: list[str] = []
-    ceil_max: list[float] = []
-    if config.max_population is not None:
-        ceil_cols.append("population")
-        ceil_max.append(config.max_population)
-    if config.max_area_km2 is not None:
-        ceil_cols.append("area_km2")
-        ceil_max.append(config.max_area_km2)
-    for k, v in config.ceilings.items():
-        ceil_cols.append(k)
-        ceil_max.append(v)
-    homog_cols = list(config.homogeneity)
-    _numeric_columns(cells, floor_cols, "floor", problems)
-    _numeric_columns(cells, ceil_cols, "ceiling", problems)
-    _numeric_columns(cells, homog_cols, "homogeneity attribute", problems)
+    _numeric_columns(cells, cols.floors, "floor", problems)
+    _numeric_columns(cells, cols.ceilings, "ceiling", problems)
+    _numeric_columns(cells, cols.homogeneity, "homogeneity attribute", problems)
     if subset is not None and current is None:
         problems.append(
             Problem(
@@ -396,9 +462,32 @@ def partition_cells(
         )
     if problems:
         raise InputError(problems)
-    indptr, indices = _kept_adjacency(adjacency, cells, config)
 
-    # locked cells (grid ids → int codes)
+
+@dataclass(frozen=True)
+class _Locks:
+    """Locked cells as int codes: ``codes`` per cell (-1 free), ``code_to_id`` the grid
+    id of every code, ``taken`` the grid ids in use (never given to a new grid)."""
+
+    codes: np.ndarray
+    code_to_id: dict[int, str]
+    taken: set[str]
+
+    @property
+    def any(self) -> bool:
+        """Is any cell locked?"""
+        return bool((self.codes >= 0).any())
+
+
+def _locked_codes(
+    cells: gpd.GeoDataFrame,
+    locked_grids: pd.Series | None,
+    subset: Any,
+    current: pd.Series | None,
+) -> _Locks:
+    """Cells outside ``subset`` keep their ``current`` grid, ``locked_grids`` theirs;
+    grid ids become int codes (sorted ids)."""
+    n = len(cells)
     locked_ids = pd.Series(pd.NA, index=cells.index, dtype=object)
     taken: set[str] = set()
     if current is not None:
@@ -429,12 +518,37 @@ def partition_cells(
         c, uniq = pd.factorize(locked_ids[lk_mask].astype(str), sort=True)
         codes[lk_mask] = c
         code_to_id = {i: str(u) for i, u in enumerate(uniq)}
+    return _Locks(codes, code_to_id, taken)
 
-    # arrays
+
+@dataclass(frozen=True)
+class _CellArrays:
+    """The arrays ``partition_arrays`` needs, from the cells (``n`` rows): floor values
+    ``(n, f)`` and minima, ceiling values ``(n, c)`` and maxima (None without),
+    standardised homogeneity ``(n, h)`` and weights (None without), centroids ``x``,
+    ``y`` (metres, cells' CRS), ``area_km2``, ``district`` (str, None without)."""
+
+    floor_values: np.ndarray
+    floor_min: np.ndarray
+    ceil_values: np.ndarray | None
+    ceil_max: np.ndarray | None
+    homog: np.ndarray | None
+    homog_weights: np.ndarray | None
+    x: np.ndarray
+    y: np.ndarray
+    area_km2: np.ndarray
+    district: np.ndarray | None
+
+
+def _cell_arrays(cells: gpd.GeoDataFrame, config: PartitionConfig, cols: _Columns) -> _CellArrays:
+    """Arrays of the cells; centroids from ``x``/``y`` (else the geometry), areas from
+    ``area_km2`` (else the geometry, m² / 1e6)."""
+    n = len(cells)
+    floor_cols, ceil_cols, homog_cols = cols.floors, cols.ceilings, cols.homogeneity
     fv = cells[floor_cols].to_numpy(dtype=float) if floor_cols else np.zeros((n, 0), dtype=float)
     fmin = np.array([config.floors[c] for c in floor_cols], dtype=float)
     cv = cells[ceil_cols].to_numpy(dtype=float) if ceil_cols else None
-    cm = np.array(ceil_max, dtype=float) if ceil_cols else None
+    cm = np.array(cols.ceil_max, dtype=float) if ceil_cols else None
     hz = None
     hw = None
     if homog_cols:
@@ -453,64 +567,32 @@ def partition_cells(
     else:
         area_km2 = cells.geometry.area.to_numpy() / 1e6
     district = cells["district"].astype(str).to_numpy() if "district" in cells.columns else None
-    group = district if config.respect_districts else None
-    arr = partition_arrays(
-        indptr,
-        indices,
-        fv,
-        fmin,
-        ceil_values=cv,
-        ceil_max=cm,
-        homog=hz,
-        homog_weights=hw,
-        x=xs,
-        y=ys,
-        area=area_km2,
-        max_diameter=config.max_diameter_m,
-        compactness_weight=config.compactness_weight,
-        locked=codes if lk_mask.any() else None,
-        group=group,
-        floor_names=floor_cols,
-        ceil_names=ceil_cols,
-        join_islands=config.join_islands,
-        seed=config.seed,
-        time_limit=config.time_limit_s,
-        constructions=config.constructions,
-        workers=config.workers,
-        progress=scaled(progress, 0.0, 0.85),
-    )
-    progress(0.86, "building the grids table")
-    fixed = {arr.locked_labels[c]: gid for c, gid in code_to_id.items()}
-    id_district = district if (config.respect_districts and district is not None) else None
-    ids = _new_ids(arr.labels, arr.p, id_district, fixed, taken)
-    grid_of_cell = np.asarray(ids, dtype=object)[arr.labels]
-    assignment = pd.Series(grid_of_cell, index=cells.index, name="grid_id", dtype=object)
-    grids = _grids_table(cells, arr, ids, area_km2, floor_cols, ceil_cols, district)
-    grids["locked"] = np.isin(np.arange(arr.p), list(fixed))
-    grids["grid_type"] = classify_grids(grids, config.grid_types).to_numpy()
-    idmap = dict(enumerate(ids))
-    notes = tuple(
-        re.sub(r"\bgrid (\d+)\b", lambda m: f"grid {idmap.get(int(m.group(1)), m.group(1))}", s)
-        for s in arr.notes
-    )
+    return _CellArrays(fv, fmin, cv, cm, hz, hw, xs, ys, area_km2, district)
+
+
+def _mmm(v: np.ndarray) -> tuple[float, float, float]:
+    """(min, median, max), NaN for no values."""
+    if len(v) == 0:
+        return (math.nan, math.nan, math.nan)
+    return (float(v.min()), float(np.median(v)), float(v.max()))
+
+
+def _summary(
+    n: int, arr: ArrayPartition, grids: pd.DataFrame, n_locked: int, t0: float
+) -> FrozenMap:
+    """The run's summary (counts, population and spend spread, objective, seconds since ``t0``)."""
     pop = grids["population"].to_numpy(dtype=float) if "population" in grids else np.zeros(0)
     spend = grids["spend"].to_numpy(dtype=float) if "spend" in grids else np.zeros(0)
-
-    def _mmm(v: np.ndarray) -> tuple[float, float, float]:
-        if len(v) == 0:
-            return (math.nan, math.nan, math.nan)
-        return (float(v.min()), float(np.median(v)), float(v.max()))
-
     pmin, pmed, pmax = _mmm(pop)
     smin, smed, smax = _mmm(spend)
-    summary = FrozenMap(
+    return FrozenMap(
         {
             "n_cells": n,
             "n_grids": int(arr.p),
             "n_meeting_all_floors": int(arr.meets_floors.sum()),
             "n_meeting_all_ceilings": int(arr.meets_ceilings.sum()),
             "n_not_contiguous": int((~arr.contiguous).sum()),
-            "n_locked": len(fixed),
+            "n_locked": n_locked,
             "n_island_joins": len(arr.island_joins),
             "population_min": pmin,
             "population_median": pmed,
@@ -526,8 +608,6 @@ def partition_cells(
             "seconds": time.monotonic() - t0,
         }
     )
-    progress(1.0, f"{arr.p:,} grids")
-    return PartitionResult(assignment, grids, summary, notes, arr)
 
 
 def _grids_table(

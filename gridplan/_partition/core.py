@@ -52,13 +52,15 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
-import scipy.sparse
-import scipy.sparse.csgraph
 
+from gridplan._partition.checks import Inputs, check_inputs
+from gridplan._partition.components import build_tasks, free_components, normalise, symmetric_csr
+from gridplan._partition.islands import MAX_ISLAND_NOTES, island_notes, join_small_components
+from gridplan._partition.results import ArrayPartition, FrozenMap, IslandJoin, empty_result
 from gridplan._partition.solver import (
     ComponentResult,
     ComponentTask,
@@ -72,11 +74,35 @@ from gridplan._partition.solver import (
     solve_component,
     sub_task,
 )
-from gridplan.errors import InfeasibleError, InputError, Problem
+from gridplan._partition.stats import (
+    partition_stats,
+    region_contiguity,
+    region_diameters,
+    region_stats,
+)
 from gridplan.progress import ProgressCallback, no_progress
 
-#: Island joins described one by one in the notes; the rest are summed up in one note.
-MAX_ISLAND_NOTES = 8
+__all__ = [
+    "BIG_COMPONENT",
+    "BLOCK_CELLS",
+    "BLOCK_PARAMS",
+    "FULL_BUDGET_CELLS",
+    "MAX_ISLAND_NOTES",
+    "PARALLEL_MIN_CELLS",
+    "PORTFOLIO_CELLS",
+    "PORTFOLIO_PARTS",
+    "ArrayPartition",
+    "FrozenMap",
+    "IslandJoin",
+    "default_workers",
+    "partition_arrays",
+    "region_contiguity",
+    "region_diameters",
+    "region_stats",
+    "solver_params",
+    "symmetric_csr",
+]
+
 
 #: Free cells from which the automatic mode (``workers=None``) uses a process pool
 #: (from :data:`PORTFOLIO_CELLS` on where processes start by ``fork``).
@@ -88,230 +114,6 @@ PARALLEL_MIN_CELLS = 20_000
 #: many blocks of whole regions whose local search runs independently.
 PORTFOLIO_CELLS = 500
 PORTFOLIO_PARTS = 2
-
-
-class FrozenMap(dict):
-    """A read-only dict that pickles (for process pools and Dask) and hashes."""
-
-    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
-        raise TypeError("this mapping is read-only")
-
-    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _read_only
-    __ior__ = _read_only
-
-    def __hash__(self) -> int:  # type: ignore[override]
-        return hash(tuple(sorted(self.items(), key=repr)))
-
-    def __reduce__(self) -> tuple:
-        return (FrozenMap, (dict(self),))
-
-    def __repr__(self) -> str:
-        return f"FrozenMap({dict.__repr__(self)})"
-
-
-@dataclass(frozen=True)
-class IslandJoin:
-    """A free component too small for any floor, joined to an existing region.
-
-    ``cells`` are input cell indices, ``region`` the output label it joined,
-    ``distance_m`` the centroid distance in metres (``None`` when it joined an
-    adjacent locked region or no coordinates were given), ``reason`` a sentence.
-    """
-
-    cells: tuple[int, ...]
-    region: int
-    distance_m: float | None
-    reason: str
-
-
-@dataclass(frozen=True)
-class ArrayPartition:
-    """Result of :func:`partition_arrays`.
-
-    - ``labels``: region of every cell, ``0..p-1`` (int64), numbered by each
-      region's smallest cell index;
-    - ``p``: number of regions;
-    - ``objective``: ``heterogeneity + compactness_weight × compactness``;
-    - ``heterogeneity``: weighted within-region sum of squared deviations of the
-      homogeneity attributes from their region mean (0 without attributes);
-    - ``compactness``: ``Σ_r n_r × kappa_r`` with ``kappa_r`` the region's
-      normalised moment of inertia (1.0 for a disc; 0 without coordinates);
-    - ``region_heterogeneity``, ``region_compactness`` (``kappa``),
-      ``region_floor_sums`` ``(p, f)``, ``region_ceil_sums`` ``(p, c)``,
-      ``meets_floors``, ``meets_ceilings``, ``contiguous``: per region;
-    - ``island_joins``: the components joined under the island rule;
-    - ``locked_labels``: input locked label → output label;
-    - ``notes``: sentences for the planner (island joins, regions that miss a
-      floor or a ceiling and why, time limit reached …);
-    - ``timing``: seconds per phase; ``hit_time_limit``: the time limit cut the
-      search short (the result is valid but may differ between runs).
-    """
-
-    labels: np.ndarray
-    p: int
-    objective: float
-    heterogeneity: float
-    compactness: float
-    region_heterogeneity: np.ndarray
-    region_compactness: np.ndarray
-    region_floor_sums: np.ndarray
-    region_ceil_sums: np.ndarray
-    meets_floors: np.ndarray
-    meets_ceilings: np.ndarray
-    contiguous: np.ndarray
-    island_joins: tuple[IslandJoin, ...]
-    locked_labels: FrozenMap
-    notes: tuple[str, ...]
-    timing: FrozenMap
-    hit_time_limit: bool
-    seed: int = 0
-    construction_p: tuple[tuple[int, ...], ...] = field(default=())
-
-
-# --------------------------------------------------------------------- inputs
-def _as_2d(a: Any, n: int, name: str, problems: list[Problem]) -> np.ndarray | None:
-    if a is None:
-        return None
-    arr = np.asarray(a, dtype=np.float64)
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2 or arr.shape[0] != n:
-        problems.append(
-            Problem(
-                f"{name} has shape {arr.shape}, expected ({n}, k)",
-                f"partition_arrays({name}=...)",
-                "give one row per cell",
-            )
-        )
-        return None
-    if not np.all(np.isfinite(arr)):
-        bad = np.flatnonzero(~np.all(np.isfinite(arr), axis=1))
-        problems.append(
-            Problem(
-                f"{name} has missing or infinite values in {len(bad)} cells",
-                f"{name}, cells {_few(bad)}",
-                "fill the missing values (0 where nothing is there)",
-            )
-        )
-        return None
-    return arr
-
-
-def _as_1d(a: Any, n: int, name: str, problems: list[Problem]) -> np.ndarray | None:
-    if a is None:
-        return None
-    arr = np.asarray(a, dtype=np.float64).ravel()
-    if arr.shape != (n,):
-        problems.append(
-            Problem(
-                f"{name} has {arr.size} values, expected {n}",
-                f"partition_arrays({name}=...)",
-                "give one value per cell",
-            )
-        )
-        return None
-    if not np.all(np.isfinite(arr)):
-        bad = np.flatnonzero(~np.isfinite(arr))
-        problems.append(
-            Problem(
-                f"{name} has missing or infinite values",
-                f"{name}, cells {_few(bad)}",
-                "fill the missing values",
-            )
-        )
-        return None
-    return arr
-
-
-def _few(idx: np.ndarray | Sequence[int], k: int = 5) -> str:
-    idx = list(idx)
-    s = ", ".join(str(int(i)) for i in idx[:k])
-    return s + (f" … ({len(idx)} in all)" if len(idx) > k else "")
-
-
-def _fmt(v: float) -> str:
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}".rstrip("0").rstrip(".")
-
-
-def symmetric_csr(indptr: np.ndarray, indices: np.ndarray, n: int) -> scipy.sparse.csr_array:
-    """The adjacency as a symmetric 0/1 CSR matrix without self loops (sorted indices)."""
-    data = np.ones(len(indices), dtype=np.int8)
-    a = scipy.sparse.csr_array((data, indices, indptr), shape=(n, n))
-    a = ((a + a.T) > 0).astype(np.int8)
-    a.setdiag(0)
-    a.eliminate_zeros()
-    a.sort_indices()
-    return scipy.sparse.csr_array(a)
-
-
-# ---------------------------------------------------------------- statistics
-def region_stats(
-    labels: np.ndarray,
-    p: int,
-    *,
-    homog: np.ndarray | None,
-    x: np.ndarray | None,
-    y: np.ndarray | None,
-    area: np.ndarray | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-region heterogeneity (weighted SSD, homog already × sqrt(weight)) and kappa.
-
-    ``kappa = 2π I / A²`` with ``I = Σ a_i |p_i − c|² + Σ a_i² / 2π`` (metres, m²);
-    0 when no coordinates are given. Computed exactly (two passes), not incrementally.
-    """
-    het = np.zeros(p)
-    if homog is not None and homog.shape[1]:
-        cnt = np.bincount(labels, minlength=p).astype(float)
-        for j in range(homog.shape[1]):
-            z = homog[:, j]
-            mean = np.bincount(labels, z, minlength=p) / np.maximum(cnt, 1)
-            het += np.bincount(labels, (z - mean[labels]) ** 2, minlength=p)
-    kappa = np.zeros(p)
-    if x is not None and y is not None:
-        a = np.ones(len(labels)) if area is None else area
-        A = np.bincount(labels, a, minlength=p)
-        safe = np.where(A > 0, A, 1.0)
-        cx = np.bincount(labels, a * x, minlength=p) / safe
-        cy = np.bincount(labels, a * y, minlength=p) / safe
-        d2 = (x - cx[labels]) ** 2 + (y - cy[labels]) ** 2
-        inertia = np.bincount(labels, a * d2 + a * a / (2 * math.pi), minlength=p)
-        kappa = np.where(A > 0, 2 * math.pi * inertia / safe**2, 0.0)
-    return het, kappa
-
-
-def region_contiguity(adj: scipy.sparse.csr_array, labels: np.ndarray, p: int) -> np.ndarray:
-    """True for every region whose cells form one connected piece of ``adj``."""
-    coo = adj.tocoo()
-    keep = labels[coo.row] == labels[coo.col]
-    n = len(labels)
-    sub = scipy.sparse.csr_array(
-        (np.ones(int(keep.sum()), dtype=np.int8), (coo.row[keep], coo.col[keep])), shape=(n, n)
-    )
-    _, comp = scipy.sparse.csgraph.connected_components(sub, directed=False)
-    pairs = np.unique(np.column_stack([labels, comp]), axis=0)
-    pieces = np.bincount(pairs[:, 0], minlength=p)
-    return pieces == 1
-
-
-def region_diameters(labels: np.ndarray, p: int, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Largest distance between two cell centroids of each region (metres)."""
-    order = np.argsort(labels, kind="stable")
-    bounds = np.searchsorted(labels[order], np.arange(p + 1))
-    out = np.zeros(p)
-    for r in range(p):
-        idx = order[bounds[r] : bounds[r + 1]]
-        pts = np.column_stack([x[idx], y[idx]])
-        if len(pts) > 64:
-            try:
-                from scipy.spatial import ConvexHull
-
-                pts = pts[ConvexHull(pts).vertices]
-            except Exception:  # degenerate (collinear) sets: use all points
-                pass
-        if len(pts) > 1:
-            d = pts[:, None, :] - pts[None, :, :]
-            out[r] = float(np.sqrt((d**2).sum(axis=2).max()))
-    return out
 
 
 # ---------------------------------------------------------------- execution
@@ -677,421 +479,70 @@ def partition_arrays(
     joined to a region.
     """
     t_start = time.monotonic()
-    deadline = t_start + float(time_limit)
-    problems: list[Problem] = []
-    indptr = np.asarray(indptr, dtype=np.int64).ravel()
-    indices = np.asarray(indices, dtype=np.int64).ravel()
-    n = len(indptr) - 1
-    if n < 0 or (n >= 0 and len(indptr) and (indptr[0] != 0 or indptr[-1] != len(indices))):
-        raise InputError(
-            Problem(
-                "the adjacency is not a CSR structure (indptr must start at 0 and end at "
-                "len(indices))",
-                "partition_arrays(indptr, indices)",
-                "build it with gridplan.adjacency.Adjacency",
-            )
-        )
-    if len(indices) and (indices.min() < 0 or indices.max() >= n):
-        problems.append(
-            Problem(
-                "adjacency indices out of range 0..n-1",
-                "partition_arrays(indices)",
-                "rebuild the adjacency for these cells",
-            )
-        )
-    fv = _as_2d(floor_values, n, "floor_values", problems)
-    fmin = np.atleast_1d(np.asarray(floor_min, dtype=np.float64)).ravel()
-    if fv is not None and fmin.shape != (fv.shape[1],):
-        problems.append(
-            Problem(
-                f"{fmin.size} floor minima for {fv.shape[1]} floor columns",
-                "partition_arrays(floor_min)",
-                "give one minimum per floor column",
-            )
-        )
-    elif not np.all(np.isfinite(fmin)) or np.any(fmin < 0):
-        problems.append(
-            Problem(
-                "floor minima must be finite and >= 0",
-                f"floor_min = {fmin.tolist()}",
-                "set every floor to 0 or more",
-            )
-        )
-    if fv is not None and np.any(fv < 0):
-        bad = np.flatnonzero(np.any(fv < 0, axis=1))
-        problems.append(
-            Problem(
-                "floor attributes must be >= 0",
-                f"floor_values, cells {_few(bad)}",
-                "fix the negative values",
-            )
-        )
-    cv = _as_2d(ceil_values, n, "ceil_values", problems)
-    cmax = None
-    if cv is not None:
-        cmax = np.atleast_1d(np.asarray(ceil_max, dtype=np.float64)).ravel()
-        if cmax.shape != (cv.shape[1],) or not np.all(cmax > 0):
-            problems.append(
-                Problem(
-                    "ceil_max needs one positive maximum per ceiling column",
-                    f"ceil_max = {None if ceil_max is None else cmax.tolist()}",
-                    "give a maximum > 0 for every ceiling column",
-                )
-            )
-    hz = _as_2d(homog, n, "homog", problems)
-    hw = None
-    if hz is not None:
-        hw = (
-            np.ones(hz.shape[1])
-            if homog_weights is None
-            else np.atleast_1d(np.asarray(homog_weights, dtype=np.float64)).ravel()
-        )
-        if hw.shape != (hz.shape[1],) or np.any(hw < 0) or not np.all(np.isfinite(hw)):
-            problems.append(
-                Problem(
-                    "homog_weights needs one weight >= 0 per homogeneity column",
-                    f"homog_weights = {hw.tolist()}",
-                    "give a finite weight >= 0 per column",
-                )
-            )
-    xs = _as_1d(x, n, "x", problems)
-    ys = _as_1d(y, n, "y", problems)
-    if (xs is None) != (ys is None) and not problems:
-        problems.append(
-            Problem("x and y must be given together", "partition_arrays(x, y)", "give both")
-        )
-    ar = _as_1d(area, n, "area", problems)
-    if ar is not None and np.any(ar < 0):
-        problems.append(
-            Problem("cell areas must be >= 0", "partition_arrays(area)", "fix the areas")
-        )
-    if max_diameter is not None:
-        if not (max_diameter > 0):
-            problems.append(
-                Problem(
-                    f"max_diameter must be > 0 metres, got {max_diameter}",
-                    "partition_arrays(max_diameter)",
-                    "give a positive distance or None",
-                )
-            )
-        if x is None or y is None:
-            problems.append(
-                Problem(
-                    "max_diameter needs cell coordinates",
-                    "partition_arrays(x, y)",
-                    "give x and y in metres",
-                )
-            )
-    if not (compactness_weight >= 0) or not math.isfinite(compactness_weight):
-        problems.append(
-            Problem(
-                f"compactness_weight must be >= 0, got {compactness_weight}",
-                "partition_arrays(compactness_weight)",
-                "give a finite weight >= 0",
-            )
-        )
-    lk = None
-    if locked is not None:
-        lk = np.asarray(locked)
-        if lk.shape != (n,) or not np.issubdtype(lk.dtype, np.integer):
-            problems.append(
-                Problem(
-                    "locked must hold one integer label per cell (-1 = free)",
-                    "partition_arrays(locked)",
-                    "give int labels",
-                )
-            )
-            lk = None
-        else:
-            lk = lk.astype(np.int64)
-            if np.any(lk < -1):
-                problems.append(
-                    Problem(
-                        "locked labels must be >= -1",
-                        f"locked, cells {_few(np.flatnonzero(lk < -1))}",
-                        "use -1 for free cells",
-                    )
-                )
-    grp = None
-    if group is not None:
-        g = np.asarray(group, dtype=object)
-        if g.shape != (n,):
-            problems.append(
-                Problem(
-                    f"group has {g.size} values, expected {n}",
-                    "partition_arrays(group)",
-                    "give one district label per cell",
-                )
-            )
-        else:
-            grp = g
-    if time_limit is None or not (time_limit > 0):
-        problems.append(
-            Problem(
-                f"time_limit must be > 0 seconds, got {time_limit}",
-                "partition_arrays(time_limit)",
-                "give a positive number of seconds",
-            )
-        )
-    if problems:
-        raise InputError(problems)
-    assert fv is not None
-    f = fv.shape[1]
-    fnames = list(floor_names) if floor_names is not None else [f"floor {j}" for j in range(f)]
-    c = 0 if cv is None else cv.shape[1]
-    cnames = list(ceil_names) if ceil_names is not None else [f"ceiling {j}" for j in range(c)]
-    if n == 0:
-        return _empty_result(f, c, seed)
+    inp = check_inputs(
+        indptr,
+        indices,
+        floor_values,
+        floor_min,
+        ceil_values=ceil_values,
+        ceil_max=ceil_max,
+        homog=homog,
+        homog_weights=homog_weights,
+        x=x,
+        y=y,
+        area=area,
+        max_diameter=max_diameter,
+        compactness_weight=compactness_weight,
+        locked=locked,
+        group=group,
+        floor_names=floor_names,
+        ceil_names=ceil_names,
+        join_islands=join_islands,
+        seed=seed,
+        time_limit=time_limit,
+        constructions=constructions,
+        workers=workers,
+    )
+    if inp.n == 0:
+        return empty_result(inp.n_floors, inp.n_ceils, seed)
+    return _partition(inp, t_start, progress)
 
+
+def _partition(inp: Inputs, t_start: float, progress: ProgressCallback) -> ArrayPartition:
+    """The phases of :func:`partition_arrays` on checked inputs (``inp.n > 0``)."""
+    n = inp.n
+    deadline = t_start + float(inp.time_limit)
     progress(0.0, f"partition: {n:,} cells")
-    adj = symmetric_csr(indptr, indices, n)
-    if lk is None:
-        lk = np.full(n, -1, dtype=np.int64)
-    free = lk < 0
-    free_idx = np.flatnonzero(free)
-    # components of the free subgraph
-    sub = adj[free_idx][:, free_idx]
-    n_comp, comp_local = scipy.sparse.csgraph.connected_components(sub, directed=False)
-    # renumber components by their smallest cell (deterministic order)
-    first = np.full(n_comp, len(free_idx), dtype=np.int64)
-    np.minimum.at(first, comp_local, np.arange(len(free_idx)))
-    rank = np.empty(n_comp, dtype=np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(n_comp)
-    comp_local = rank[comp_local]
-    order = np.argsort(comp_local, kind="stable")
-    bounds = np.searchsorted(comp_local[order], np.arange(n_comp + 1))
-
-    # normalised arrays
-    active = fmin > 0
-    U_all = fv[:, active] / fmin[active]
-    C_all = None if cv is None or cmax is None else cv / cmax
-    Z_all = None if hz is None or hw is None else hz * np.sqrt(hw)
-    a_all = np.ones(n) if ar is None else ar
-    scale = math.sqrt(float(a_all.mean())) if a_all.mean() > 0 else 1.0
-    if ar is not None and a_all.mean() <= 0:
-        a_all = np.ones(n)
-    params = solver_params(len(free_idx), constructions)
-    tasks: list[ComponentTask] = []
-    task_cells: list[np.ndarray] = []
-    small_comps: list[np.ndarray] = []
-    for k in range(n_comp):
-        cells = free_idx[order[bounds[k] : bounds[k + 1]]]
-        tot = U_all[cells].sum(axis=0)
-        if np.any(tot < 1.0 - 1e-9):
-            small_comps.append(cells)
-            continue
-        local = sub[order[bounds[k] : bounds[k + 1]]][:, order[bounds[k] : bounds[k + 1]]]
-        local = scipy.sparse.csr_array(local)
-        local.sort_indices()
-        cx = cy = None
-        if xs is not None and ys is not None:
-            cx = (xs[cells] - xs[cells].mean()) / scale
-            cy = (ys[cells] - ys[cells].mean()) / scale
-        tasks.append(
-            ComponentTask(
-                index=len(tasks),
-                indptr=local.indptr.astype(np.int64),
-                indices=local.indices.astype(np.int64),
-                floors=np.ascontiguousarray(U_all[cells]),
-                ceilings=None if C_all is None else np.ascontiguousarray(C_all[cells]),
-                homog=None if Z_all is None else np.ascontiguousarray(Z_all[cells]),
-                x=cx,
-                y=cy,
-                area=a_all[cells] / (scale * scale),
-                max_diameter=None if max_diameter is None else float(max_diameter) / scale,
-                compactness_weight=float(compactness_weight),
-                seed=(int(seed) * 1_000_003 + len(tasks)) % (2**63),
-                deadline=deadline,
-                params=params,
-            )
-        )
-        task_cells.append(cells)
+    adj = symmetric_csr(inp.indptr, inp.indices, n)
+    comps = free_components(adj, inp.locked)
+    norm = normalise(inp)
+    params = solver_params(len(comps.free_idx), inp.constructions)
+    tasks, task_cells, small_comps = build_tasks(inp, norm, comps, params, deadline)
     progress(0.05, f"{len(tasks)} components to solve, {len(small_comps)} below the floors")
     t_solve = time.monotonic()
-    results = _execute(tasks, workers, len(free_idx), progress)
+    results = _execute(tasks, inp.workers, len(comps.free_idx), progress)
     solve_s = time.monotonic() - t_solve
-
-    # merge: solved components in order, then locked regions
-    labels = np.full(n, -1, dtype=np.int64)
-    nxt = 0
-    for cells, res in zip(task_cells, results, strict=True):
-        labels[cells] = res.labels + nxt
-        nxt += res.p
-    locked_vals = np.unique(lk[~free])
-    locked_map_tmp: dict[int, int] = {}
-    for v in locked_vals.tolist():
-        labels[lk == v] = nxt
-        locked_map_tmp[int(v)] = nxt
-        nxt += 1
-    locked_region_ids = set(locked_map_tmp.values())
-    notes: list[str] = []
-    joins: list[tuple[np.ndarray, int, float | None, str]] = []
-    infeasible: list[str] = []
-
-    # components below a floor
-    gcodes = None
-    if grp is not None:
-        _, gcodes = np.unique(grp.astype(str), return_inverse=True)
-    if small_comps:
-        fv_tot_name = [
-            (fnames[j], fmin[j]) for j in range(f) if fmin[j] > 0
-        ]  # names of active floors
-        region_cells = labels >= 0
-        cent = None
-        if xs is not None and ys is not None and nxt > 0:
-            lab_r = labels[region_cells]
-            w = a_all[region_cells]
-            wsum = np.bincount(lab_r, w, minlength=nxt)
-            wsum = np.where(wsum > 0, wsum, 1.0)
-            cent = np.column_stack(
-                [
-                    np.bincount(lab_r, w * xs[region_cells], minlength=nxt) / wsum,
-                    np.bincount(lab_r, w * ys[region_cells], minlength=nxt) / wsum,
-                ]
-            )
-        region_group = np.full(nxt, -1, dtype=np.int64)
-        if gcodes is not None and nxt > 0:
-            idx = np.flatnonzero(region_cells)
-            region_group[labels[idx]] = gcodes[idx]
-        for cells in small_comps:
-            tot = fv[cells].sum(axis=0)
-            short = [
-                (name, float(tot[j]), float(fmin[j]))
-                for j, (name, _) in zip(np.flatnonzero(active), fv_tot_name, strict=True)
-                if tot[j] < fmin[j] - 1e-9 * max(1.0, fmin[j])
-            ]
-            gname = None
-            if grp is not None:
-                vals, cnts = np.unique(grp[cells].astype(str), return_counts=True)
-                gname = str(vals[np.argmax(cnts)])
-            what = ", ".join(
-                f"{nm} total {_fmt(t)} is below the floor {_fmt(m)}" for nm, t, m in short
-            )
-            where = f"{len(cells)} cell{'s' if len(cells) != 1 else ''} (cells {_few(cells)})" + (
-                f" in district {gname}" if gname is not None else ""
-            )
-            # 1) adjacent locked region
-            nbr = adj[cells].indices
-            nbr_lab = labels[nbr]
-            cand = nbr_lab[np.isin(nbr_lab, list(locked_region_ids))] if locked_region_ids else []
-            if len(cand):
-                vals, cnts = np.unique(cand, return_counts=True)
-                r = int(vals[np.argmax(cnts)])
-                labels[cells] = r
-                reason = f"part of {where}: {what}; joined the adjacent locked grid"
-                joins.append((cells, r, None, reason))
-                continue
-            if join_islands and nxt > 0:
-                if gcodes is not None:
-                    g0 = np.bincount(gcodes[cells]).argmax()
-                    ok = np.flatnonzero(region_group == g0)
-                else:
-                    ok = np.arange(nxt)
-                if len(ok):
-                    dist = None
-                    if cent is not None:
-                        w = a_all[cells]
-                        ws = w.sum() if w.sum() > 0 else 1.0
-                        px = float((w * xs[cells]).sum() / ws)
-                        py = float((w * ys[cells]).sum() / ws)
-                        d = np.hypot(cent[ok, 0] - px, cent[ok, 1] - py)
-                        r = int(ok[np.argmin(d)])
-                        dist = float(d.min())
-                    else:
-                        r = int(ok[0])
-                    labels[cells] = r
-                    reason = (
-                        f"island of {where}: {what}; joined the nearest grid"
-                        + (f" ({dist:,.0f} m between centroids)" if dist is not None else "")
-                        + " — that grid is not contiguous"
-                    )
-                    joins.append((cells, r, dist, reason))
-                    continue
-            infeasible.append(f"{where}: {what}")
-    if infeasible:
-        fixes = ["lower the floor"]
-        if grp is not None:
-            fixes.append("allow crossing districts (respect_districts=False)")
-        fixes.append("merge components (join the pieces or connect them across the barrier)")
-        head = (
-            "no grid can reach the floors in "
-            + ("this part" if len(infeasible) == 1 else f"{len(infeasible)} parts")
-            + " of the city"
-        )
-        raise InfeasibleError(head + ":\n  " + "\n  ".join(infeasible), suggestions=fixes)
+    labels, n_regions, locked_tmp = _merge(n, task_cells, results, inp.locked)
+    joins = join_small_components(
+        inp, adj, labels, n_regions, set(locked_tmp.values()), small_comps, norm.area
+    )
     if np.any(labels < 0):  # pragma: no cover - guarded by the logic above
         raise RuntimeError("internal error: a cell was left without a region")
-
-    # final numbering by smallest cell
-    p = nxt
-    firsts = np.full(p, n, dtype=np.int64)
-    np.minimum.at(firsts, labels, np.arange(n))
-    rank = np.empty(p, dtype=np.int64)
-    rank[np.argsort(firsts, kind="stable")] = np.arange(p)
-    labels = rank[labels]
-    locked_map = {k: int(rank[v]) for k, v in locked_map_tmp.items()}
+    p = n_regions
+    labels, rank = _renumber(labels, p)
+    locked_map = {k: int(rank[v]) for k, v in locked_tmp.items()}
     island_joins = tuple(
         IslandJoin(tuple(int(i) for i in cells), int(rank[r]), d, reason)
         for cells, r, d, reason in joins
     )
-    for j in island_joins[:MAX_ISLAND_NOTES]:
-        notes.append(f"grid {j.region}: {j.reason}")
-    if len(island_joins) > MAX_ISLAND_NOTES:
-        rest = island_joins[MAX_ISLAND_NOTES:]
-        n_cells = sum(len(j.cells) for j in rest)
-        notes.append(
-            f"{len(rest)} more pieces ({n_cells:,} cells) too small for the floors joined "
-            f"their nearest grid (all listed in island_joins)"
-        )
-
-    # statistics (exact, from scratch)
-    het, kappa = region_stats(labels, p, homog=Z_all, x=xs, y=ys, area=a_all)
-    cnt = np.bincount(labels, minlength=p)
-    fsum = np.column_stack([np.bincount(labels, fv[:, j], minlength=p) for j in range(f)]).reshape(
-        p, f
-    )
-    meets_floors = np.all(fsum >= fmin * (1 - 1e-9), axis=1)
-    if cv is not None and cmax is not None:
-        csum = np.column_stack(
-            [np.bincount(labels, cv[:, j], minlength=p) for j in range(c)]
-        ).reshape(p, c)
-        meets_ceil = np.all(csum <= cmax * (1 + 1e-9), axis=1)
-    else:
-        csum = np.zeros((p, 0))
-        meets_ceil = np.ones(p, dtype=bool)
-    if max_diameter is not None and xs is not None and ys is not None:
-        diam = region_diameters(labels, p, xs, ys)
-        too_wide = diam > float(max_diameter) * (1 + 1e-9)
-        meets_ceil = meets_ceil & ~too_wide
-    else:
-        diam = None
-    contiguous = region_contiguity(adj, labels, p)
-    for v, r in locked_map.items():
-        if not meets_floors[r]:
-            notes.append(f"grid {r} (locked label {v}) is below a floor; it is kept as locked")
-        if not contiguous[r]:
-            notes.append(f"grid {r} (locked label {v}) is not contiguous; it is kept as locked")
-    for r in np.flatnonzero(~meets_ceil):
-        parts = [
-            f"{cnames[j]} {_fmt(csum[r, j])} > {_fmt(cmax[j])}"
-            for j in range(c)
-            if cmax is not None and csum[r, j] > cmax[j] * (1 + 1e-9)
-        ]
-        if diam is not None and diam[r] > float(max_diameter) * (1 + 1e-9):
-            parts.append(f"diameter {diam[r]:,.0f} m > {float(max_diameter):,.0f} m")
-        notes.append(
-            f"grid {int(r)} exceeds a ceiling ({'; '.join(parts)}): the search found no "
-            "smaller grid meeting the floors here; raise the ceiling or lower the floor"
-        )
+    notes = island_notes(island_joins)
+    st = partition_stats(inp, adj, labels, p, norm.homog, norm.area, locked_map, notes)
     hit = any(r.hit_deadline for r in results)
     if hit:
         notes.append(
-            f"the time limit of {time_limit:g} s cut the search short: the grids are valid "
+            f"the time limit of {inp.time_limit:g} s cut the search short: the grids are valid "
             "but another run may differ; raise the time limit for reproducible results"
         )
-    heterogeneity = float(het.sum())
-    compactness = float((cnt * kappa).sum()) if xs is not None else 0.0
-    objective = heterogeneity + float(compactness_weight) * compactness
     timing = {
         "solve_s": solve_s,
         "total_s": time.monotonic() - t_start,
@@ -1103,44 +554,49 @@ def partition_arrays(
     return ArrayPartition(
         labels=labels,
         p=p,
-        objective=objective,
-        heterogeneity=heterogeneity,
-        compactness=compactness,
-        region_heterogeneity=het,
-        region_compactness=kappa,
-        region_floor_sums=fsum,
-        region_ceil_sums=csum,
-        meets_floors=meets_floors,
-        meets_ceilings=meets_ceil,
-        contiguous=contiguous,
+        objective=st.heterogeneity + float(inp.compactness_weight) * st.compactness,
+        heterogeneity=st.heterogeneity,
+        compactness=st.compactness,
+        region_heterogeneity=st.region_heterogeneity,
+        region_compactness=st.region_compactness,
+        region_floor_sums=st.region_floor_sums,
+        region_ceil_sums=st.region_ceil_sums,
+        meets_floors=st.meets_floors,
+        meets_ceilings=st.meets_ceilings,
+        contiguous=st.contiguous,
         island_joins=island_joins,
         locked_labels=FrozenMap(locked_map),
         notes=tuple(notes),
         timing=FrozenMap(timing),
         hit_time_limit=hit,
-        seed=int(seed),
+        seed=int(inp.seed),
         construction_p=tuple(tuple(r.construction_p) for r in results),
     )
 
 
-def _empty_result(f: int, c: int, seed: int) -> ArrayPartition:
-    return ArrayPartition(
-        labels=np.zeros(0, dtype=np.int64),
-        p=0,
-        objective=0.0,
-        heterogeneity=0.0,
-        compactness=0.0,
-        region_heterogeneity=np.zeros(0),
-        region_compactness=np.zeros(0),
-        region_floor_sums=np.zeros((0, f)),
-        region_ceil_sums=np.zeros((0, c)),
-        meets_floors=np.zeros(0, dtype=bool),
-        meets_ceilings=np.zeros(0, dtype=bool),
-        contiguous=np.zeros(0, dtype=bool),
-        island_joins=(),
-        locked_labels=FrozenMap({}),
-        notes=(),
-        timing=FrozenMap({"total_s": 0.0}),
-        hit_time_limit=False,
-        seed=int(seed),
-    )
+def _merge(
+    n: int, task_cells: list[np.ndarray], results: list[ComponentResult], locked: np.ndarray
+) -> tuple[np.ndarray, int, dict[int, int]]:
+    """Labels of the solved components in component order, then one region per
+    locked label: ``(labels (-1 for cells of no region yet), regions, locked label →
+    region)``."""
+    labels = np.full(n, -1, dtype=np.int64)
+    nxt = 0
+    for cells, res in zip(task_cells, results, strict=True):
+        labels[cells] = res.labels + nxt
+        nxt += res.p
+    locked_map: dict[int, int] = {}
+    for v in np.unique(locked[locked >= 0]).tolist():
+        labels[locked == v] = nxt
+        locked_map[int(v)] = nxt
+        nxt += 1
+    return labels, nxt, locked_map
+
+
+def _renumber(labels: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Regions renumbered by their smallest cell: ``(new labels, new id of every old id)``."""
+    firsts = np.full(p, len(labels), dtype=np.int64)
+    np.minimum.at(firsts, labels, np.arange(len(labels)))
+    rank = np.empty(p, dtype=np.int64)
+    rank[np.argsort(firsts, kind="stable")] = np.arange(p)
+    return rank[labels], rank
