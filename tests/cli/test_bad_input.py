@@ -9,6 +9,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+import shapely
 
 from gridplan.cli import main
 from gridplan.plan.model import save_plan
@@ -23,12 +24,20 @@ def world(tmp_path_factory) -> dict[str, Path]:
     paths = {k: Path(v) for k, v in _tiny_city(root).items()}
     plan = tiny_plan()
     paths["plan"] = save_plan(plan, root / "plan.gpkg")
+
+    def away(frame):  # the same shapes 2,000 km east, in another UTM zone
+        if frame is None:
+            return None
+        moved = frame.copy()
+        moved["geometry"] = moved.translate(2_000_000, 0)
+        return moved.to_crs(32650)
+
     far = plan.with_(
-        cells=plan.cells.to_crs(32618),
-        grids=plan.grids.to_crs(32618),
-        customers=None if plan.customers is None else plan.customers.to_crs(32618),
-        sites=None if plan.sites is None else plan.sites.to_crs(32618),
-        districts=None if plan.districts is None else plan.districts.to_crs(32618),
+        cells=away(plan.cells),
+        grids=away(plan.grids),
+        customers=away(plan.customers),
+        sites=away(plan.sites),
+        districts=away(plan.districts),
     )
     paths["other_city"] = save_plan(far, root / "other-city.gpkg")
     elsewhere = gpd.read_file(paths["population"])
@@ -146,3 +155,32 @@ def test_every_malformed_input_is_exit_2_with_a_message(world, tmp_path, capsys)
             target = tmp_path / leftover
             shutil.rmtree(target) if target.is_dir() else target.unlink()
     assert not failures, "\n".join(failures)
+
+
+def test_previous_plan_in_another_crs_is_reprojected(world, tmp_path, capsys):
+    plan = tiny_plan()
+    moved = plan.with_(grids=plan.grids.to_crs(32618), cells=plan.cells.to_crs(32618))
+    previous = save_plan(moved, tmp_path / "previous.gpkg")
+    status, err = _run(
+        ["export", "--plan", str(world["plan"]), "--previous", str(previous), "--format",
+         "xlsx", "--out", str(tmp_path / "out")],
+        capsys,
+    )  # fmt: skip
+    assert status == 0, err
+    assert list((tmp_path / "out").glob("*.xlsx"))
+
+
+def test_cells_prints_the_loaders_warnings(world, tmp_path, capsys):
+    pop = gpd.read_file(world["population"])
+    bow = shapely.Polygon([(580_000, 4_500_000), (581_000, 4_501_000), (581_000, 4_500_000),
+                           (580_000, 4_501_000)])  # fmt: skip
+    pop.loc[0, "geometry"] = bow  # a self-crossing polygon: repaired with a warning
+    path = tmp_path / "pop.gpkg"
+    pop.to_file(path)
+    status, err = _run(
+        ["cells", "--boundary", str(world["boundary"]), "--population", str(path),
+         "--lattice", "square", "--size", "250", "--out", str(tmp_path / "c.gpkg")],
+        capsys,
+    )  # fmt: skip
+    assert status == 0, err
+    assert "warning: pop.gpkg" in err and "repaired" in err
