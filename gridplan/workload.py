@@ -104,6 +104,12 @@ class WorkloadConfig:
         return self.phone_minutes_per_contact if s.minutes_per_call is None else s.minutes_per_call
 
 
+#: The workload column of grids (hours/month): the balance and the plan read it.
+HOURS = "hours_total"
+#: A manager's customer-work hours per month by default (160 h x 0.8 = 128 h).
+DEFAULT_CAPACITY_H = WorkloadConfig.hours_per_month * WorkloadConfig.utilisation
+
+
 # ---------------------------------------------------------------------------------------
 # YAML loading with line numbers
 
@@ -455,7 +461,7 @@ def grid_workload(grids: pd.DataFrame, config: WorkloadConfig | None = None) -> 
     out["hours_calls"] = call_min / 60.0
     out["hours_maintenance"] = maint_min / 60.0
     out["hours_travel"] = travel_min / 60.0
-    out["hours_total"] = (visit_min + call_min + maint_min + travel_min) / 60.0
+    out[HOURS] = (visit_min + call_min + maint_min + travel_min) / 60.0
     out["visits_per_month"] = visits
     out["calls_per_month"] = calls
     cat = cfg.catalogue
@@ -464,7 +470,7 @@ def grid_workload(grids: pd.DataFrame, config: WorkloadConfig | None = None) -> 
     out["group_clients"] = group
     out["vip_clients"] = vip
     out["phone_customers"] = phone_customers
-    out["managers_by_hours"] = out["hours_total"] / cfg.capacity_h
+    out["managers_by_hours"] = out[HOURS] / cfg.capacity_h
     out["managers_by_group_ratio"] = group / cfg.group_clients_per_manager
     out["managers_by_vip_ratio"] = vip / cfg.vip_per_manager
     out["managers_by_phone_ratio"] = phone_customers / cfg.phone_customers_per_manager
@@ -473,7 +479,7 @@ def grid_workload(grids: pd.DataFrame, config: WorkloadConfig | None = None) -> 
 
 def suggest_headcount(
     hours: pd.Series,
-    capacity_h: float = 160.0 * 0.8,
+    capacity_h: float = DEFAULT_CAPACITY_H,
     by: pd.Series | None = None,
     *,
     ratios: pd.DataFrame | Mapping[str, pd.Series] | None = None,
@@ -510,7 +516,7 @@ def suggest_headcount(
         exact = total / capacity_h
         managers = math.ceil(exact - 1e-9) if total > 0 else 0
         r: dict[str, float] = {
-            "hours_total": total,
+            HOURS: total,
             "capacity_h": float(capacity_h),
             "managers_exact": exact,
             "managers": managers,

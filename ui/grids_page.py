@@ -273,7 +273,7 @@ shapes = grid_shapes(plan)
 with left:
     colour = st.selectbox(
         t("grids.colour"),
-        ["grid_type", "population", "customers", "spend", "hours_total", "manager"],
+        ["grid_type", "population", "customers", "spend", HOURS, "manager"],
         format_func=lambda c: COLUMN_LABELS.get(c, c),
         key="grids_colour",
     )
@@ -283,7 +283,7 @@ with left:
         shapes,
         colour,
         selected=sel,
-        tooltip=("grid_id", "grid_type", "population", "customers", "hours_total", "manager"),
+        tooltip=("grid_id", "grid_type", "population", "customers", HOURS, "manager"),
         settings=MapSettings(tiles=st.session_state.get("tiles", "OpenStreetMap")),
     )
     can_draw = add_draw(m)

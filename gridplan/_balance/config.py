@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from gridplan.workload import DEFAULT_CAPACITY_H, HOURS
+
 __all__ = ["BalanceConfig", "Objective"]
 
 Objective = Literal["cut_edges", "compactness", "both"]
@@ -27,9 +29,9 @@ class BalanceConfig:
 
     tolerance: float = 0.03
     objective: Objective = "cut_edges"
-    weight_column: str = "hours_total"
+    weight_column: str = HOURS
     n_managers: int | None = None
-    capacity_h: float = 128.0
+    capacity_h: float = DEFAULT_CAPACITY_H
     move_penalty: float | None = None
     max_moved: int | None = None
     max_moved_weight: float | None = None

@@ -25,6 +25,7 @@ from gridplan._maps.base import (
 from gridplan._maps.layers import APP_GRIDS, polygon_layer
 from gridplan._maps.palette import manager_colours
 from gridplan.layers.crs import WGS84
+from gridplan.workload import HOURS
 
 __all__ = ["CATEGORICAL", "category_colours", "grids_wgs84", "plan_grid_map"]
 
@@ -110,7 +111,7 @@ def plan_grid_map(
     *,
     selected: Iterable[str] = (),
     highlight: Iterable[str] = (),
-    tooltip: Sequence[str] = ("grid_id", "manager", "hours_total"),
+    tooltip: Sequence[str] = ("grid_id", "manager", HOURS),
     settings: MapSettings | None = None,
     homes: pd.DataFrame | None = None,
 ) -> folium.Map:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from gridplan.workload import HOURS
+
 Language = Literal["en", "zh"]
 LANGUAGES: tuple[str, ...] = ("en", "zh")
 
@@ -20,7 +22,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "spend": ("Spend (CNY/month)", "消费 (元/月)"),
     "coverage": ("Coverage (0-1)", "覆盖 (0-1)"),
     "area_km2": ("Area (km²)", "面积 (km²)"),
-    "hours_total": ("Workload (h/month)", "工作量 (小时/月)"),
+    HOURS: ("Workload (h/month)", "工作量 (小时/月)"),
     "hours": ("Workload (h/month)", "工作量 (小时/月)"),
     "target_h": ("Target (h/month)", "目标 (小时/月)"),
     "deviation": ("Deviation from target", "偏离目标"),

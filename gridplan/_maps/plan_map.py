@@ -50,11 +50,12 @@ from gridplan.layers.crs import WGS84
 from gridplan.plan.model import Plan
 from gridplan.plan.privacy import NO_PRIVACY, PrivacySettings
 from gridplan.plan.tables import export_data
+from gridplan.workload import HOURS
 
 CLUSTER_PACKAGE = "xstatic.pkg.leaflet_markercluster"
 
 #: Units of figures coloured on the map (legend captions).
-_UNITS_EN = {"hours_total": "h/month", "hours": "h/month", "target_h": "h/month"}
+_UNITS_EN = {HOURS: "h/month", "hours": "h/month", "target_h": "h/month"}
 
 
 def markercluster_files() -> dict[str, Path]:
@@ -237,7 +238,7 @@ def _caption(column: str, language: str) -> str:
 #: Grid columns shown in the grids' tooltips and popups.
 _GRID_FIELDS = [
     "grid_id", "district", "grid_type", "manager", "area", "population", "customers",
-    "spend", "coverage", "area_km2", "hours_total",
+    "spend", "coverage", "area_km2", HOURS,
 ]  # fmt: skip
 _TERRITORY_FIELDS = ["manager", "area", "hours", "target_h", "deviation", "n_grids", "customers"]
 
@@ -334,7 +335,7 @@ def _outline_layers(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], language
 
 def plan_map(
     plan: Plan,
-    column: str = "hours_total",
+    column: str = HOURS,
     *,
     language: str = "en",
     settings: MapSettings = OFFLINE,

@@ -17,6 +17,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from gridplan.workload import HOURS
+
 MAX_FIELD = 10
 
 _WORDS = {
@@ -64,7 +66,7 @@ _WORDS = {
 
 #: Readable short names for the best-known long columns.
 KNOWN: dict[str, str] = {
-    "hours_total": "hours",
+    HOURS: "hours",
     "suppressed": "suppressed",
     "contiguous": "contiguous",
     "n_managers": "n_managers",

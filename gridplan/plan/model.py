@@ -38,6 +38,7 @@ import pandas as pd
 
 from gridplan.atomic import atomic_path
 from gridplan.errors import InputError, Problem
+from gridplan.workload import HOURS as WORKLOAD_HOURS
 
 __all__ = [
     "PLAN_LAYERS",
@@ -63,7 +64,7 @@ PLAN_LAYERS: tuple[str, ...] = (
 )
 
 #: The workload column of ``grids`` (hours/month).
-HOURS = "hours_total"
+HOURS = WORKLOAD_HOURS  # the workload column of grids (gridplan.workload.HOURS)
 
 
 @dataclass(frozen=True, eq=False)
