@@ -42,6 +42,20 @@ STRINGS: dict[str, tuple[str, str]] = {
         "请释放磁盘空间或检查工作区文件夹是否可写，然后再次点击保存（或将 GRIDPLAN_WORKSPACE "
         "设为另一个文件）。",
     ),
+    "ws.tidy": ("Name and tidy versions", "命名与整理版本"),
+    "ws.tag_version": ("Version to name", "要命名的版本"),
+    "ws.tag": ("Name (kept when tidying; empty removes it)", "名称（整理时保留；留空则删除名称）"),
+    "ws.tag_save": ("Name this version", "命名此版本"),
+    "ws.tagged": (
+        "{plan} version {version} is named “{tag}”",
+        "{plan} 第 {version} 版已命名为“{tag}”",
+    ),
+    "ws.keep_last": ("Keep the last N versions", "保留最近 N 个版本"),
+    "ws.prune": ("Delete older unnamed versions", "删除更早的未命名版本"),
+    "ws.pruned": (
+        "Deleted {n} older versions of {plan}; the last {keep} and every named one are kept",
+        "已删除 {plan} 的 {n} 个旧版本；保留最近 {keep} 个及所有已命名版本",
+    ),
     "ws.open_select": ("Saved plans", "已保存的方案"),
     "ws.open": ("Open", "打开"),
     "ws.opened": ("Opened {plan} version {version}", "已打开 {plan} 第 {version} 版"),

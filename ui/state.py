@@ -192,6 +192,25 @@ def _save_version(ws: Workspace, plan: Any, name: str, author: str, comment: str
         )
 
 
+def _tidy_versions(ws: Workspace, plan: str, versions: list[int]) -> None:
+    """Name a version (named versions are always kept) and keep only the last N."""
+    with st.sidebar.expander(t("ws.tidy")):
+        ver = st.selectbox(t("ws.tag_version"), versions, key="ws_tag_version")
+        tag = st.text_input(t("ws.tag"), key="ws_tag")
+        tagged = st.button(t("ws.tag_save"), key="ws_tag_save") and run_safely(
+            lambda: ws.tag(plan, int(ver), tag) or True
+        )
+        if tagged:
+            st.session_state["flash"] = t("ws.tagged", plan=plan, version=ver, tag=tag)
+            st.rerun()
+        keep = st.number_input(t("ws.keep_last"), 1, 10_000, 20, key="ws_keep_last")
+        if st.button(t("ws.prune"), key="ws_prune"):
+            removed = run_safely(lambda: ws.prune(plan, int(keep)))
+            if removed is not None:
+                st.session_state["flash"] = t("ws.pruned", n=removed, plan=plan, keep=keep)
+                st.rerun()
+
+
 def workspace_panel() -> None:
     """Save the current plan as a new version; open a saved plan (sidebar)."""
     ws = workspace()
@@ -218,6 +237,7 @@ def workspace_panel() -> None:
                 history().reset(loaded, f"opened {pick} v{ver}")
                 st.session_state["flash"] = t("ws.opened", plan=pick, version=ver)
                 st.rerun()
+        _tidy_versions(ws, pick, versions)
     else:
         st.sidebar.caption(t("ws.none"))
     st.sidebar.caption(t("ws.path", path=str(ws.path)))

@@ -18,6 +18,8 @@ from gridplan.cli.common import (
     print_warnings,
     write_layer,
 )
+from gridplan.cli.layer_options import add_layer_options, cli_words, layer_sources
+from gridplan.errors import GridplanError
 
 __all__ = ["add_parser", "run", "write_cells"]
 
@@ -49,6 +51,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="customers: points with customer_id, segment, spend (CNY/month)",
     )
     p.add_argument("--barriers", help="lines (rivers, highways) that cut cell adjacency")
+    add_layer_options(p)
     add_cells_options(p)
     p.add_argument("--out", required=True, help="output GeoPackage (.gpkg), layer 'cells'")
     p.set_defaults(func=run)
@@ -66,15 +69,11 @@ def run(args: argparse.Namespace) -> int:
     check_output(args.out, "--out")
     config = cells_config(args)  # the settings are checked before any layer is read
     report = ValidationReport()
-    layers = load_layers(
-        boundary=args.boundary,
-        population=args.population,
-        districts=args.districts,
-        sites=args.sites,
-        customers=args.customers,
-        barriers=args.barriers,
-        report=report,
-    )
+    sources, columns = layer_sources(args)
+    try:
+        layers = load_layers(**sources, columns=columns, report=report)
+    except GridplanError as err:
+        raise cli_words(err, args) from None
     print_warnings(report.warnings)
     cellset = build_cells(layers, config, progress=progress)
     out = write_cells(cellset, args.out)

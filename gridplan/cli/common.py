@@ -45,6 +45,7 @@ EXIT_INTERRUPTED = 130
 #: engine parameter name -> the command-line flag that sets it (for error messages)
 FLAGS: Mapping[str, str] = {
     "format": "--format",
+    "layer": "--layer",
     "fmt": "--format",
     "out": "--out",
     "by": "--by",

@@ -15,6 +15,7 @@ from gridplan._balance.graph import (
 )
 from gridplan.balance import balance_arrays, group_into_areas
 from gridplan.errors import InfeasibleError
+from tests.conftest import assert_regions_valid
 
 
 def lattice(r: int, c: int) -> tuple[np.ndarray, np.ndarray]:
@@ -49,6 +50,7 @@ def assert_valid(res, ip, ix, w, k, tol):
     assert res.report.contiguous
     assert res.report.within_tolerance
     assert res.report.max_deviation <= tol + 1e-9
+    assert_regions_valid(lab, edge_array(ip, ix))  # the shared invariant check agrees
 
 
 @pytest.mark.parametrize(("r", "c", "k", "best"), [(2, 4, 2, 2), (4, 4, 4, 8), (3, 3, 3, 6)])

@@ -184,3 +184,33 @@ def test_cells_prints_the_loaders_warnings(world, tmp_path, capsys):
     )  # fmt: skip
     assert status == 0, err
     assert "warning: pop.gpkg" in err and "repaired" in err
+
+
+def test_reading_fixes_name_the_commands_own_options(world, tmp_path, capsys):
+    """The engine says layer=/columns=/lon=; the CLI says --layer/--columns (issue 13)."""
+    two = tmp_path / "two-layers.gpkg"
+    pop = gpd.read_file(world["population"])
+    pop.to_file(two, layer="tracts")
+    pop.to_file(two, layer="blocks")
+    renamed = tmp_path / "renamed.gpkg"
+    pop.rename(columns={"population": "POP2020"}).to_file(renamed)
+    city = ["--boundary", str(world["boundary"]), "--lattice", "square", "--size", "250"]
+    out = ["--out", str(tmp_path / "c.gpkg")]
+    status, err = _run(["cells", *city, "--population", str(two), *out], capsys)
+    assert status == 2 and "--layer population=NAME" in err and "layer='" not in err, err
+    status, err = _run(["cells", *city, "--population", str(renamed), *out], capsys)
+    assert status == 2 and "--columns" in err and "columns={" not in err, err
+    assert "population: {population: POP2020}" in err
+    # and the options do what the fixes say
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("population: {population: POP2020}\n", encoding="utf-8")
+    status, err = _run(
+        ["cells", *city, "--population", str(renamed), "--columns", str(mapping), *out], capsys
+    )
+    assert status == 0, err
+    status, err = _run(
+        ["cells", *city, "--population", str(two), "--layer", "population=blocks", *out], capsys
+    )
+    assert status == 0, err
+    status, err = _run(["cells", *city, "--population", str(two), "--layer", "x=y", *out], capsys)
+    assert status == 2 and "KIND=VALUE" in err

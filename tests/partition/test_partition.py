@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from shapely.geometry import box
 
 from gridplan.errors import InfeasibleError, InputError
+from gridplan.graph import edge_array
 from gridplan.partition import (
     GridTypeRule,
     GridTypeRules,
@@ -25,6 +26,7 @@ from gridplan.partition import (
     partition_cells,
     select_cells,
 )
+from tests.conftest import assert_regions_valid
 
 
 # ----------------------------------------------------------------- helpers
@@ -73,6 +75,10 @@ def check_valid(res, ip, ix, values, floor, *, islands_ok=True) -> None:
     assert np.all(sums >= floor - 1e-9)
     if not res.island_joins:
         assert regions_contiguous(ip, ix, lab)
+        # the shared invariant check (tests/conftest.py) agrees
+        assert_regions_valid(
+            lab, edge_array(ip, ix), values={"v": values}, floors={"v": floor - 1e-9}
+        )
     else:
         assert islands_ok
 

@@ -23,8 +23,9 @@ def _far_pair(plan):
     return ids[0], ids[-1]
 
 
-def test_balanced_plan_holds_every_rule(balanced):
+def test_balanced_plan_holds_every_rule(balanced, check_plan_invariants):
     plan, edges = balanced
+    check_plan_invariants(plan, edges, floors=FLOORS, tolerance=plan.tolerance)
     rep = check_plan(plan, edges, floors=FLOORS)
     assert rep.ok, rep.violations[:3]
     assert (grid_pieces(plan, edges) == 1).all()
@@ -43,7 +44,7 @@ def test_edits_never_change_their_input(balanced):
     assert plan.grids[["grid_id", "manager"]].equals(grids_before)
 
 
-def test_merge_far_grids_breaks_contiguity_and_reconnect_repairs(balanced):
+def test_merge_far_grids_breaks_contiguity_and_reconnect_repairs(balanced, check_plan_invariants):
     plan, edges = balanced
     a, b = _far_pair(plan)
     merged = edits.merge_grids(plan, [a, b])
@@ -57,12 +58,15 @@ def test_merge_far_grids_breaks_contiguity_and_reconnect_repairs(balanced):
     assert rep.by_rule("grid_contiguity")[0].repair == "reconnect"
     fixed = edits.reconnect_islands(merged, edges, [a])
     assert not check_plan(fixed, edges, floors=FLOORS).by_rule("grid_contiguity")
+    check_plan_invariants(fixed, edges)
+    with pytest.raises(AssertionError, match="several pieces"):
+        check_plan_invariants(merged, edges)
     # every cell still in exactly one grid, population kept
     assert set(fixed.cells["grid_id"]) == set(fixed.grids["grid_id"])
     assert fixed.grids["population"].sum() == pytest.approx(plan.grids["population"].sum())
 
 
-def test_split_gives_two_contiguous_grids_with_the_same_manager(balanced):
+def test_split_gives_two_contiguous_grids_with_the_same_manager(balanced, check_plan_invariants):
     plan, edges = balanced
     big = plan.grids.sort_values("n_cells").iloc[-1]
     out = edits.split_grid(plan, big["grid_id"], edges)
@@ -73,6 +77,7 @@ def test_split_gives_two_contiguous_grids_with_the_same_manager(balanced):
     assert g.at[new, "n_cells"] + g.at[big["grid_id"], "n_cells"] == big["n_cells"]
     pieces = grid_pieces(out, edges)
     assert pieces[new] == 1 and pieces[big["grid_id"]] == 1
+    check_plan_invariants(out, edges)
     assert g["hours_total"].sum() == pytest.approx(plan.grids["hours_total"].sum(), rel=0.02)
 
 
@@ -101,7 +106,7 @@ def test_move_cells_into_a_new_grid_and_back(balanced):
     )
 
 
-def test_floor_violation_and_merge_into_neighbour(balanced):
+def test_floor_violation_and_merge_into_neighbour(balanced, check_plan_invariants):
     plan, edges = balanced
     small = plan.grids.sort_values("population")["grid_id"].iloc[0]
     floors = {"population": float(plan.grids["population"].min()) + 1.0}
@@ -109,6 +114,7 @@ def test_floor_violation_and_merge_into_neighbour(balanced):
     assert [v.ids[0] for v in rep.by_rule("floor")] == [small]
     fixed = edits.merge_into_neighbour(plan, small, edges)
     assert not check_plan(fixed, edges, floors=floors).by_rule("floor")
+    check_plan_invariants(fixed, edges, floors=floors)
     assert len(fixed.grids) == len(plan.grids) - 1
 
 

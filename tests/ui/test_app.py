@@ -136,11 +136,16 @@ def test_grids_page_new_grid_from_rectangle_of_cells(app):
     assert int(_num(_metric(at, "Grids"))) == n  # the whole grid moved into a new one
 
 
-def test_territories_balance_reassign_lock_rebalance_save_reopen(app, workspace_env):
+def test_territories_balance_reassign_lock_rebalance_save_reopen(
+    app, workspace_env, check_plan_invariants
+):
+    from gridplan.plan.rules import cell_edges
+
     at = _balanced_seoul(app)
     assert _metric(at, "Managers") == "12"
     plan = _plan(at)
     assert (plan.grids["manager"] != "").all()
+    check_plan_invariants(plan, cell_edges(plan.cells))  # cells once, contiguous
     gid = plan.grids["grid_id"].iloc[0]
     old = plan.grids["manager"].iloc[0]
     new = next(m for m in plan.managers["manager"] if m != old)

@@ -76,3 +76,19 @@ def test_a_failed_save_is_explained_and_loses_nothing(workspace_path, monkeypatc
     assert errors and "disk is full" in errors[0]
     assert ("Nothing was lost" if language == "en" else "没有丢失") in errors[0]
     assert at.session_state["history"].current is plan_before  # the open plan is kept
+
+
+def test_name_a_version_and_tidy_the_others(workspace_path):
+    at = _partitioned(workspace_path)
+    for _ in range(4):
+        _ok(_save(at, "Li"))
+    ws = Workspace(workspace_path)
+    (name,) = ws.plans()
+    at.selectbox(key="ws_tag_version").select(2)
+    at.text_input(key="ws_tag").input("approved")
+    _ok(at.button(key="ws_tag_save").click().run())
+    at.number_input(key="ws_keep_last").set_value(1)
+    _ok(at.button(key="ws_prune").click().run())
+    trail = ws.versions(name)
+    assert trail["version"].tolist() == [4, 2]
+    assert trail["tag"].tolist() == ["", "approved"]
