@@ -42,6 +42,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "请释放磁盘空间或检查工作区文件夹是否可写，然后再次点击保存（或将 GRIDPLAN_WORKSPACE "
         "设为另一个文件）。",
     ),
+    "error.fix": ("Fix", "解决办法"),
     "ws.tidy": ("Name and tidy versions", "命名与整理版本"),
     "ws.tag_version": ("Version to name", "要命名的版本"),
     "ws.tag": ("Name (kept when tidying; empty removes it)", "名称（整理时保留；留空则删除名称）"),

@@ -110,19 +110,52 @@ def workspace() -> Workspace:
     return ws
 
 
+#: engine parameter → the app's field label (i18n key) that sets it
+_FIELDS = {
+    "respect_districts": "grids.districts",
+    "max_population": "grids.max_pop",
+    "max_area_km2": "grids.max_area",
+    "homogeneity": "grids.homog",
+    "seed": "grids.seed",
+    "tolerance": "terr.tolerance",
+    "time_limit": "terr.time",
+    "capacity_h": "terr.capacity",
+    "n_managers": "terr.team_size",
+    "lattice": "data.lattice",
+}
+
+
+def in_app_words(text: str) -> str:
+    """The engine's parameter names (``respect_districts=False``, ``time_limit`` …) as
+    the app's field labels, in the interface language ("“Grids stay inside districts”")."""
+    import re
+
+    names = "|".join(map(re.escape, _FIELDS))
+
+    def label(m: re.Match[str]) -> str:
+        return f"“{t(_FIELDS[m.group(1)])}”"
+
+    return re.sub(rf"\b({names})\b(?:=(?:'[^']*'|[\w.]+))?", label, text)
+
+
 def show_error(err: BaseException) -> None:
     """An error a planner can act on: every problem with where and the fix, or the
-    engine's explanation with its numbers and choices — never a traceback."""
+    engine's explanation with its numbers and choices — never a traceback. Parameter
+    names become the app's field labels; the frame words follow the interface language."""
     if isinstance(err, InputError):
-        lines = [f"- **{p.what}** — {p.where}. Fix: {p.fix}" for p in err.problems]
+        fix = t("error.fix")
+        lines = [
+            f"- **{in_app_words(p.what)}** — {in_app_words(p.where)}. {fix}: {in_app_words(p.fix)}"
+            for p in err.problems
+        ]
         st.error("\n".join(lines))
     elif isinstance(err, InfeasibleError):
         first = str(err).split("\nChoices:")[0]
-        st.error(first)
+        st.error(in_app_words(first))
         if err.suggestions:
-            st.info("\n".join(f"- {s}" for s in err.suggestions))
+            st.info("\n".join(f"- {in_app_words(s)}" for s in err.suggestions))
     else:
-        st.error(str(err))
+        st.error(in_app_words(str(err)))
 
 
 def run_safely(fn: Callable[[], Any]) -> Any:
