@@ -262,10 +262,12 @@ def _flag_text(text: str) -> str:
     """``by='area'`` → ``--by area`` for every parameter of :data:`FLAGS`."""
 
     def sub(m: re.Match[str]) -> str:
+        if m.group(1) == "respect_districts":  # a switch: False means --cross-districts
+            return "--cross-districts" if m.group(3) == "False" else "no --cross-districts"
         return f"{FLAGS[m.group(1)]} {m.group(3)}"
 
     names = "|".join(map(re.escape, FLAGS))
-    return re.sub(rf"\b({names})=(['\"]?)([^'\"\s]*)\2", sub, text)
+    return re.sub(rf"\b({names})=(['\"]?)([^'\"\s),;]*)\2", sub, text)
 
 
 def _flag_where(where: str) -> str:
