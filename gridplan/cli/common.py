@@ -211,9 +211,9 @@ def check_output(
         raise InputError(
             Problem(f"{p} is a folder", where, f"give {option} a file path, e.g. {p / 'out'}")
         )
-    if p.exists() and kind == "folder" and not p.is_dir():
+    if p.exists() and kind == "folder" and not p.is_dir():  # kind "any": file or folder
         raise InputError(Problem(f"{p} is a file, not a folder", where, f"give {option} a folder"))
-    parent = p if (kind == "folder" and p.exists()) else p.parent
+    parent = p if (kind != "file" and p.is_dir()) else p.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not parent.is_dir():

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gridplan.cli.common import LazyHelpStore, StderrProgress
+from gridplan.cli.common import LazyHelpStore, StderrProgress, check_output
 from gridplan.errors import InputError, Problem
 
 
@@ -139,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
 
     fmt = str(args.format).lower()
     _check_options(args, fmt)
+    check_output(args.out, "--out", kind="any")  # a file or a folder, per the format
     progress = StderrProgress(args.quiet)
     plan = load_plan(args.plan)
     previous = load_plan(args.previous) if args.previous else None

@@ -214,3 +214,30 @@ def test_reading_fixes_name_the_commands_own_options(world, tmp_path, capsys):
     assert status == 0, err
     status, err = _run(["cells", *city, "--population", str(two), "--layer", "x=y", *out], capsys)
     assert status == 2 and "KIND=VALUE" in err
+
+
+def test_a_read_only_output_folder_is_refused_before_any_work(tmp_path, monkeypatch, capsys):
+    import os
+
+    from gridplan.cli import common
+
+    locked = tmp_path / "read-only"
+    locked.mkdir()
+    real = os.access
+    monkeypatch.setattr(
+        common.os, "access", lambda p, mode: False if Path(p) == locked else real(p, mode)
+    )  # root ignores file modes: the check is what we test
+    for argv in (
+        ["demo", "--out", str(locked / "demo")],
+        ["demo-data", "--city", "seoul", "--out-dir", str(locked)],
+        [
+            "export",
+            "--plan",
+            str(save_plan(tiny_plan(), tmp_path / "p.gpkg")),
+            "--out",
+            str(locked / "e"),
+        ],
+    ):
+        status, err = _run(argv, capsys)
+        assert status == 2 and "no permission to write into" in err, (argv, err)
+    assert list(locked.iterdir()) == []
