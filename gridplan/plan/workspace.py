@@ -383,8 +383,9 @@ class Workspace:
 
     @staticmethod
     def _rebuild(name: str, manifest: dict[str, Any], frames: dict[str, pd.DataFrame]) -> Plan:
-        cells = frames["cells"].merge(frames["cells_grid"], on="cell_id", how="left", sort=False)
-        grids = frames["grids"].merge(frames["grids_manager"], on="grid_id", how="left")
+        # the parts of one table come from the same rows in the same order: join by row
+        cells = frames["cells"].assign(grid_id=frames["cells_grid"]["grid_id"].to_numpy())
+        grids = frames["grids"].assign(manager=frames["grids_manager"]["manager"].to_numpy())
         cells = cells[manifest["cells_columns"]]
         grids = grids[manifest["grids_columns"]]
         grids["manager"] = grids["manager"].fillna("").astype(str)
