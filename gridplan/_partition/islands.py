@@ -163,6 +163,6 @@ def island_notes(island_joins: tuple[IslandJoin, ...]) -> list[str]:
         n_cells = sum(len(j.cells) for j in rest)
         notes.append(
             f"{len(rest)} more pieces ({n_cells:,} cells) too small for the floors joined "
-            f"their nearest grid (all listed in island_joins)"
+            "their nearest grid (each listed in the partition report under island joins)"
         )
     return notes
