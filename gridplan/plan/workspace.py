@@ -258,16 +258,30 @@ class Workspace:
         self.path = Path(path) if path is not None else default_workspace_path()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect(write=True) as con:
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        con.execute(statement)
-                have = {row[1] for row in con.execute("PRAGMA table_info(versions)")}
-                for col, kind in _NEW_COLUMNS.items():
-                    if col not in have:
-                        con.execute(f"ALTER TABLE versions ADD COLUMN {col} {kind}")
+            if not self._schema_is_current():
+                self._create_schema()
         except (sqlite3.Error, OSError) as exc:
             raise _storage_error("open", self.path, exc, "no plan was changed") from None
+
+    def _schema_is_current(self) -> bool:
+        """True when the tables and every column exist (opening then writes nothing)."""
+        if not self.path.exists():
+            return False
+        with self._connect() as con:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+            have = {row[1] for row in con.execute("PRAGMA table_info(versions)")}
+        return {"versions", "parts"} <= tables and set(_NEW_COLUMNS) <= have
+
+    def _create_schema(self) -> None:
+        """Create the tables, or add the columns a first-release workspace lacks."""
+        with self._connect(write=True) as con:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    con.execute(statement)
+            have = {row[1] for row in con.execute("PRAGMA table_info(versions)")}
+            for col, kind in _NEW_COLUMNS.items():
+                if col not in have:
+                    con.execute(f"ALTER TABLE versions ADD COLUMN {col} {kind}")
 
     @contextlib.contextmanager
     def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
