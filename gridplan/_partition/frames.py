@@ -19,31 +19,20 @@ import shapely
 from gridplan._partition.core import (
     ArrayPartition,
     FrozenMap,
-    IslandJoin,
     default_workers,
     partition_arrays,
 )
 from gridplan._partition.grid_types import (
     DEFAULT_GRID_TYPES,
-    GridTypeRule,
     GridTypeRules,
     classify_grids,
-    grid_figures,
 )
 from gridplan.errors import InputError, Problem
 from gridplan.progress import ProgressCallback, no_progress, scaled
 
 __all__ = [
-    "ArrayPartition",
-    "GridTypeRule",
-    "GridTypeRules",
-    "IslandJoin",
     "PartitionConfig",
     "PartitionResult",
-    "classify_grids",
-    "default_workers",
-    "grid_figures",
-    "partition_arrays",
     "partition_batch",
     "partition_cells",
     "select_cells",
