@@ -231,6 +231,8 @@ class _Run:
                 repair(best_st, rng)
                 if best_st.violation() > 0:
                     chain_repair(best_st, rng, deadline=self.deadline, clock=self.clock)
+            if not _caps_ok(inp, best_st.lab):  # the caps are hard: start within them
+                best_st = self.new_state(lab if _caps_ok(inp, lab) else list(inp.previous))
         else:
             kinds = [("spectral", 0.0), ("grow", 1.0), ("spectral", 1.0), ("grow", 1.0)]
             if self.n * k > 200_000:
@@ -244,8 +246,11 @@ class _Run:
                 if self.clock() > self.t0 + 0.25 * self.time_limit:
                     break
         assert best_st is not None
+        before = list(best_st.lab)
         if best_st.violation() == 0:
             descent(best_st, rng, max_passes=5)
+            if not _caps_ok(inp, best_st.lab):
+                best_st = self.new_state(before)
         self.best_lab = list(best_st.lab)
         self.best_key = _key(best_st)
         self.report(0.05, f"start plan: cut edges {best_st.cut_edges()}")

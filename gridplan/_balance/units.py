@@ -35,6 +35,8 @@ def balance_units_table(
     *,
     objective: Objective = "cut_edges",
     workers: int | None = None,
+    max_moved: int | None = None,
+    max_moved_weight: float | None = None,
 ) -> pd.DataFrame:
     """Balance generic units; returns a table ``unit_id, manager``.
 
@@ -42,7 +44,9 @@ def balance_units_table(
     Delaunay triangulation of the coordinates (said through ``progress`` and in
     ``result.attrs['notes']``). ``previous`` / ``locks``: tables ``unit_id, manager`` (or
     mappings). Managers are named by the labels found in previous/locks, the others
-    0, 1, 2 … (the lowest unused whole numbers). The report is in ``result.attrs['report']``.
+    0, 1, 2 … (the lowest unused whole numbers). ``max_moved`` / ``max_moved_weight`` cap
+    the units (and their weight) that change manager from ``previous``. The report is in
+    ``result.attrs['report']``.
     """
     for col in [id_col, weight_col]:
         if col not in units.columns:
@@ -109,7 +113,7 @@ def balance_units_table(
     res = balance_arrays(
         w, ip, ix, K, tolerance=tolerance, x=xs, y=ys, objective=objective, locks=lk,
         previous=prev, seed=seed, time_limit=time_limit, workers=workers, progress=progress,
-        ids=list(ids), names=names,
+        ids=list(ids), names=names, max_moved=max_moved, max_moved_weight=max_moved_weight,
     )  # fmt: skip
     out = pd.DataFrame(
         {"unit_id": units[id_col].to_numpy(), "manager": [names[d] for d in res.labels]}

@@ -155,6 +155,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="grids are neighbours when they share an edge (rook, default) or a corner too",
     )
     p.add_argument("--previous", default=None, help="CSV unit_id,manager of the previous plan")
+    p.add_argument(
+        "--max-moved",
+        type=int,
+        default=None,
+        help="with --previous: at most this many units/grids change manager",
+    )
+    p.add_argument(
+        "--max-moved-hours",
+        type=float,
+        default=None,
+        help="with --previous: at most this much workload (hours/month, or --weight units) "
+        "changes manager",
+    )
     p.add_argument("--locks", default=None, help="CSV unit_id,manager of units fixed to a manager")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same plan)")
     p.add_argument(
@@ -505,6 +518,11 @@ def _check_options(args: argparse.Namespace) -> None:
         if 1 <= args.tolerance < 100:
             fix += f" ({args.tolerance:g} % is {args.tolerance / 100:g})"
         problems.append(Problem(f"tolerance {args.tolerance:g}", "--tolerance", fix))
+    caps = (("--max-moved", args.max_moved), ("--max-moved-hours", args.max_moved_hours))
+    for option, value in caps:
+        if value is not None and (value < 0 or not args.previous):
+            fix = "give 0 or more" if value < 0 else "give --previous previous.csv with it"
+            problems.append(Problem(f"{option} {value:g}", option, fix))
     if not 0 <= args.area_tolerance < 1:
         problems.append(
             Problem(
@@ -609,7 +627,7 @@ def _run_units(args: argparse.Namespace, progress: Callable[[float, str], None])
         table, id_col, args.x, args.y, args.weight, args.managers, tolerance=args.tolerance,
         edges=edge_ids, previous=previous, locks=locks, seed=args.seed, time_limit=t_main,
         progress=_main_progress(progress, t_areas), objective=args.objective,
-        workers=args.workers,
+        workers=args.workers, max_moved=args.max_moved, max_moved_weight=args.max_moved_hours,
     )  # fmt: skip
     report = out.attrs["report"]
     notes += list(out.attrs.get("notes", []))
@@ -802,7 +820,8 @@ def _run_grids(args: argparse.Namespace, progress: Callable[[float, str], None])
     cfg = BalanceConfig(
         tolerance=args.tolerance, objective=args.objective, weight_column=weight,
         n_managers=len(names), seed=args.seed, time_limit=t_main, workers=args.workers,
-        adjacency=args.contiguity,
+        adjacency=args.contiguity, max_moved=args.max_moved,
+        max_moved_weight=args.max_moved_hours,
     )  # fmt: skip
     res = balance_grids(
         table,

@@ -362,3 +362,30 @@ def test_failed_csv_write_leaves_no_file(tmp_path, monkeypatch, capsys):
     assert code == 2
     assert "Permission denied" in capsys.readouterr().err
     assert list(out_dir.iterdir()) == []
+
+
+def test_max_moved_caps_the_changes_from_the_previous_plan(tmp_path, capsys):
+    units = _units(30, 1)
+    e = [(i, i + 1) for i in range(29)]
+    pd.DataFrame({"a": [f"T{a:03d}" for a, _ in e], "b": [f"T{b:03d}" for _, b in e]}).to_csv(
+        tmp_path / "edges.csv", index=False
+    )
+    units.to_csv(tmp_path / "units.csv", index=False)
+    # a previous plan whose boundaries sit a few units off a balanced cut
+    prev = ["west"] * 12 + ["mid"] * 8 + ["east"] * 10
+    pd.DataFrame({"unit_id": units["tract"], "manager": prev}).to_csv(
+        tmp_path / "previous.csv", index=False
+    )
+    common = [
+        "--units", str(tmp_path / "units.csv"), "--id", "tract", "--weight", "population",
+        "--managers", "3", "--tolerance", "0.1", "--edges", str(tmp_path / "edges.csv"),
+        "--previous", str(tmp_path / "previous.csv"), "--time-limit", "2",
+    ]  # fmt: skip
+    for cap in (0, 1, 3):
+        out = tmp_path / f"capped{cap}.csv"
+        assert _balance(*common, "--max-moved", str(cap), "--out", str(out)) == 0
+        report = json.loads(out.with_suffix(".json").read_text())
+        moved = int((pd.read_csv(out)["manager"].to_numpy() != np.array(prev)).sum())
+        assert moved == report["moved_units"] <= cap, (cap, moved)
+    assert _balance(*common[:-4], "--max-moved", "2", "--out", str(tmp_path / "x.csv")) == 2
+    assert "--previous" in capsys.readouterr().err
