@@ -4,9 +4,6 @@ layer onto them; writes a GeoPackage (layer ``cells``, the work CRS in metres)."
 from __future__ import annotations
 
 import argparse
-import os
-from pathlib import Path
-from typing import Any
 
 from gridplan.cli.common import (
     StderrProgress,
@@ -21,7 +18,7 @@ from gridplan.cli.common import (
 from gridplan.cli.layer_options import add_layer_options, cli_words, layer_sources
 from gridplan.errors import GridplanError
 
-__all__ = ["add_parser", "run", "write_cells"]
+__all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -65,8 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from gridplan.layers.validate import ValidationReport
 
     progress = StderrProgress(args.quiet)
-    gpkg_out(args.out, _GPKG_FIX)
-    check_output(args.out, "--out")
+    out = check_output(gpkg_out(args.out, _GPKG_FIX), "--out")  # before any work
     config = cells_config(args)  # the settings are checked before any layer is read
     report = ValidationReport()
     sources, columns = layer_sources(args)
@@ -76,16 +72,10 @@ def run(args: argparse.Namespace) -> int:
         raise cli_words(err, args) from None
     print_warnings(report.warnings)
     cellset = build_cells(layers, config, progress=progress)
-    out = write_cells(cellset, args.out)
+    write_layer(cellset.cells, out, "cells")  # layer "cells", work CRS (metres), atomic
     print_notes(cellset.notes)
     print(f"wrote {len(cellset.cells):,} cells to {out}")
     return 0
 
 
 _GPKG_FIX = "give a path ending in .gpkg (other formats come with `gridplan export`)"
-
-
-def write_cells(cellset: Any, out: str | os.PathLike[str]) -> Path:
-    """Write cells to a GeoPackage (layer ``cells``, the work CRS in metres), atomically."""
-    path = gpkg_out(out, _GPKG_FIX)
-    return write_layer(cellset.cells, path, "cells")
