@@ -19,6 +19,7 @@ from typing import Any
 from gridplan.errors import GridplanError, InputError, Problem
 
 __all__ = [
+    "CONTIGUITY_HELP",
     "EXIT_BAD_INPUT",
     "EXIT_INTERNAL",
     "EXIT_INTERRUPTED",
@@ -39,6 +40,21 @@ __all__ = [
 ]
 
 EXIT_BAD_INPUT = 2
+
+#: metres of shared boundary above which two polygons are rook neighbours (kept equal to
+#: ``gridplan.cells.polygon_graph.DEFAULT_MIN_SHARED_M``, not imported: ``--help`` stays light)
+MIN_SHARED_M = 1.0
+
+
+def contiguity_help(what: str) -> str:
+    """The ``--contiguity`` help: the adjacency rule in metres."""
+    return (
+        f"{what} are neighbours when they share more than {MIN_SHARED_M:g} m of boundary "
+        "(rook, default) or also when they touch at a corner (queen)"
+    )
+
+
+CONTIGUITY_HELP = contiguity_help("cells")
 EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
 
@@ -176,7 +192,7 @@ def add_cells_options(p: argparse.ArgumentParser) -> None:
         "--contiguity",
         choices=["rook", "queen"],
         default="rook",
-        help="cells are neighbours when they share an edge (rook, default) or a corner too",
+        help=CONTIGUITY_HELP,
     )
 
 

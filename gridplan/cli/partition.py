@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from gridplan.cli.common import (
+    CONTIGUITY_HELP,
     StderrProgress,
     check_output,
     gpkg_out,
@@ -61,7 +62,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         action="store_true",
         help="let grids cross district boundaries (default: never)",
     )
-    p.add_argument("--contiguity", choices=["rook", "queen"], default="rook")
+    p.add_argument("--contiguity", choices=["rook", "queen"], default="rook", help=CONTIGUITY_HELP)
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same grids)")
     p.add_argument("--time-limit", type=float, default=30.0, help="seconds (default 30)")
     p.add_argument("--out", required=True, help="output GeoPackage of grids (.gpkg)")

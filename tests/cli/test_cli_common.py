@@ -75,3 +75,11 @@ def test_floors_parse_and_complain_once():
     with pytest.raises(InputError) as info:
         parse_floors(["population", "=4"])
     assert len(info.value.problems) == 2
+
+
+def test_contiguity_help_states_the_engine_rule_in_metres():
+    from gridplan.cells.polygon_graph import DEFAULT_MIN_SHARED_M
+    from gridplan.cli.common import MIN_SHARED_M, contiguity_help
+
+    assert MIN_SHARED_M == DEFAULT_MIN_SHARED_M
+    assert f"more than {DEFAULT_MIN_SHARED_M:g} m of boundary" in contiguity_help("grids")
