@@ -1,10 +1,12 @@
 """The app in a real browser: Debian's chromium driven by Playwright against
 ``streamlit run app.py`` on localhost.
 
-Load the Seoul demo, run the partition and the balance, click a grid on the map and
+Load the Seoul demo, run the partition and the balance with the defaults (timed; the
+live checks must hold and every territory be within the tolerance), click a grid on the map and
 reassign it with the grid and manager boxes, check the workload table changed, save,
 reload the page, reopen the plan from the workspace. Writes a screenshot to the test's
-tmp folder and the click-to-reassign time to ``benchmarks/results/browser.json``.
+tmp folder and the Run partition, Balance and click-to-reassign times to
+``benchmarks/results/browser.json``.
 """
 
 from __future__ import annotations
@@ -151,6 +153,12 @@ def _draw_rectangle(page) -> None:
     page.mouse.up()
 
 
+def _metric(page, label: str) -> str:
+    """The value of the metric whose label is ``label``."""
+    box = page.get_by_test_id("stMetric").filter(has_text=label).first
+    return box.get_by_test_id("stMetricValue").inner_text().strip()
+
+
 def _involved_text(page) -> str:
     return page.get_by_test_id("stTable").first.inner_text()
 
@@ -179,21 +187,40 @@ def _flow(p, server, tmp_path) -> None:
         sync_api.expect.set_options(timeout=60_000)
         page.goto(server)
         page.get_by_text("Cells", exact=True).first.wait_for()
+        _idle(page)
+        nyc_cells = page.get_by_test_id("stMetricValue").first.inner_text()
         _select(page, "Demo city", "Seoul")
-        sync_api.expect(page.get_by_test_id("stMetricValue").first).to_have_text("1,325")
+        sync_api.expect(page.get_by_test_id("stMetricValue").first).not_to_have_text(nyc_cells)
+        _idle(page)
+        n_cells = int(page.get_by_test_id("stMetricValue").first.inner_text().replace(",", ""))
 
+        # the default flow, timed from the click to the end of the app's run
         _nav(page, "Grids")
+        _idle(page)
+        t0 = time.perf_counter()
         page.get_by_role("button", name="Run partition").click()
         page.get_by_text("Live checks").wait_for()
+        _idle(page)
+        partition_s = time.perf_counter() - t0
+        sync_api.expect(page.get_by_text("All rules hold.").first).to_be_visible()
+        n_grids = int(page.get_by_test_id("stMetricValue").first.inner_text().replace(",", ""))
         _draw_rectangle(page)
         sync_api.expect(page.get_by_text("cells in the drawn polygon")).to_be_visible()
         page.screenshot(path=str(tmp_path / "grids_drawn.png"))
 
         _nav(page, "Territories")
-        page.get_by_label("Time limit (s)").fill("3")
-        page.get_by_label("Time limit (s)").press("Enter")
+        _idle(page)
+        t0 = time.perf_counter()
         page.get_by_role("button", name="Balance", exact=True).click()
         page.get_by_text("Workload of the managers involved").wait_for()
+        _idle(page)
+        balance_s = time.perf_counter() - t0
+        sync_api.expect(page.get_by_text("All rules hold.").first).to_be_visible()
+        within = _metric(page, "Within tolerance")
+        n_in, n_managers = (int(x) for x in within.split("/"))
+        assert n_in == n_managers > 1, f"every territory within the tolerance: {within}"
+        max_dev = _metric(page, "Max deviation")
+        assert float(max_dev.rstrip("%")) <= 3.0, max_dev
 
         # click a grid on the map (centre of the map): it becomes the selected grid
         before_grid = page.get_by_text(" h/month · ").first.inner_text()
@@ -246,7 +273,12 @@ def _flow(p, server, tmp_path) -> None:
         json.dumps(
             {
                 "city": "seoul",
-                "cells": 1325,
+                "cells": n_cells,
+                "grids": n_grids,
+                "managers": n_managers,
+                "run_partition_s": round(partition_s, 3),
+                "balance_s": round(balance_s, 3),
+                "balance_max_deviation": max_dev,
                 "click_to_workload_table_s": round(click_to_table, 3),
                 "click_to_run_finished_s": round(click_to_idle, 3),
                 "map_clicked_grid": clicked.replace("\n", " ")[:80],
