@@ -34,3 +34,45 @@ def test_partition_benchmark_runs_and_writes_json(tmp_path: Path) -> None:
     assert 1 <= g["p"] <= 12 and g["meeting_floor"] == g["p"] == g["contiguous"]
     assert g["seconds"] > 0 and g["cpu_seconds"] > 0
     assert "lattice 10x10" in done.stdout
+
+
+def _tiny_shared_set(folder: Path) -> None:
+    """A 4×4 lattice in the shared-set layout: k = 2, population 1 a unit, L = U = 8;
+    the best split is a straight cut (4 cut edges); the shipped plan cuts 6."""
+    inst = folder / "TINY_tract"
+    inst.mkdir(parents=True)
+    rows = ["unit_id,x,y,population"] + [f"{10 + i},{i % 4},{i // 4},1" for i in range(16)]
+    (inst / "units.csv").write_text("\n".join(rows) + "\n")
+    edges = ["a,b"]
+    for i in range(16):
+        if i % 4 < 3:
+            edges.append(f"{10 + i},{11 + i}")
+        if i < 12:
+            edges.append(f"{10 + i},{14 + i}")
+    (inst / "edges.csv").write_text("\n".join(edges) + "\n")
+    meta = [{"name": "TINY_tract", "k": 2, "L": 8, "U": 8, "best_cut_edges": 4,
+             "plan_file": "witness_plan.csv", "plan_cut_edges": 6}]  # fmt: skip
+    (folder / "instances.json").write_text(json.dumps(meta))
+
+
+def test_districting_benchmark_reads_the_shared_layout(tmp_path: Path) -> None:
+    _tiny_shared_set(tmp_path / "set")
+    out = tmp_path / "d.json"
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "bench_districting.py"),
+           "--shared", str(tmp_path / "set"), "--time-limit", "5", "--out", str(out)]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    got = json.loads(out.read_text())
+    (rec,) = got["instances"]
+    assert rec["feasible"] and (rec["L"], rec["U"]) == (8, 8)
+    assert rec["cut_edges"] == 4 and rec["gap"] == 0.0
+    assert rec["gap_to_reference"] == round((4 - 6) / 6, 4)
+    assert got["at_or_below_best_known"] == 1
+
+
+def test_districting_benchmark_skips_a_missing_set(tmp_path: Path) -> None:
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "bench_districting.py"),
+           "--shared", str(tmp_path / "absent"), "--out", str(tmp_path / "d.json")]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "nothing run" in done.stdout
+    assert not (tmp_path / "d.json").exists()
