@@ -159,6 +159,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "terr.time": ("Time limit (s)", "时间上限（秒）"),
     "terr.balance": ("Balance", "均衡分配"),
     "terr.rebalance": ("Re-balance with minimum disruption", "最小变动重新均衡"),
+    "terr.max_moved": ("Max grids moved", "最多变动网格数"),
+    "terr.max_moved_h": ("Max hours moved (h/month)", "最多变动工时（小时/月）"),
+    "terr.max_moved_help": (
+        "Re-balance only: at most this many grids / hours per month change manager (0 = no cap)",
+        "仅用于重新均衡：最多有这么多网格 / 每月工时更换经理（0 = 不限）",
+    ),
     "terr.grid": ("Grid", "网格"),
     "terr.manager": ("Manager", "经理"),
     "terr.reassign": ("Reassign", "重新分配"),

@@ -171,6 +171,13 @@ tol_pct = c1.slider(t("terr.tolerance"), 1, 25, 3, key="tol")
 tlim = c2.number_input(t("terr.time"), 1.0, 600.0, 10.0, 1.0, key="bal_time")
 do_balance = c3.button(t("terr.balance"), type="primary", key="balance")
 do_rebalance = c4.button(t("terr.rebalance"), key="rebalance")
+# the re-balance's disruption caps (0 = no cap)
+cap_moved = c4.number_input(
+    t("terr.max_moved"), 0, 100_000, 0, 1, key="rb_max_moved", help=t("terr.max_moved_help")
+)
+cap_hours = c4.number_input(
+    t("terr.max_moved_h"), 0.0, 1e7, 0.0, 10.0, key="rb_max_hours", help=t("terr.max_moved_help")
+)
 if do_balance or do_rebalance:
     bar = st.progress(0.0, text=t("terr.balancing"))
     cfg = BalanceConfig(tolerance=tol_pct / 100.0, time_limit=float(tlim))
@@ -187,6 +194,8 @@ if do_balance or do_rebalance:
             previous=previous,
             managers_per_area=0 if do_rebalance else 5,
             progress=progress_callback(bar),
+            max_moved=int(cap_moved or 0) or None if do_rebalance else None,
+            max_moved_hours=float(cap_hours or 0) or None if do_rebalance else None,
         )
         push(plan, "re-balance (minimum disruption)" if do_rebalance else "balance")
         bar.progress(

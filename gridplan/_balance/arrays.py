@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from gridplan._balance.components import solve_component, solve_components
-from gridplan._balance.config import Objective
+from gridplan._balance.config import BalanceConfig, Objective
 from gridplan._balance.feasibility import check_feasibility
 from gridplan._balance.inputs import (
     _coords_ok,
@@ -51,13 +51,15 @@ def balance_arrays(
     ids: Any = None,
     names: list[Any] | None = None,
     work_limit: float | None = None,
+    home_weight: float | None = None,
 ) -> BalanceResult:
     """Assign ``n`` units to ``K`` managers (see the module docstring for the model).
 
     ``weights`` (n,) workload per unit (e.g. hours/month, >= 0); ``indptr``/``indices``
     a symmetric CSR adjacency; ``capacities`` (K,) relative shares or hours/month
     (target_k = capacity_k / sum(capacity) * total weight); ``x``/``y`` unit coordinates
-    (any metric CRS) and ``home`` (K, 2) home bases for compactness; ``locks`` (n,) -1
+    (any metric CRS) and ``home`` (K, 2) home bases (NaN rows: no home), weighted by
+    ``home_weight`` under ``cut_edges`` (default :class:`BalanceConfig`'s); ``locks`` (n,) -1
     for free else the manager index; ``previous`` (n,) manager index or -1;
     ``move_penalty`` in cut-edge units per moved unit (``None``: disruption first);
     ``time_limit`` seconds; ``workers`` parallel searches (default 2). ``ids``/``names``
@@ -81,6 +83,7 @@ def balance_arrays(
     hi_f = targets * (1 + tolerance)
     lk, prev = check_labels(locks, previous, n, K)
     home_a = check_home(home, K, coords, objective)
+    hw = BalanceConfig().home_weight if home_weight is None else float(home_weight)
 
     comp = components(ip, ix)
     m_per = check_feasibility(w, ip, ix, comp, lo_f, hi_f, K, lk, ids, names)
@@ -94,16 +97,18 @@ def balance_arrays(
             objective, lk, prev, move_penalty, max_moved, max_moved_weight, seed,
             time_limit - (time.monotonic() - t_start), workers, progress,
             interchangeable=capacities is None and home_a is None, work=work_limit,
+            home_weight=hw,
         )  # fmt: skip
     else:
         labels, stats = solve_components(
             w, ip, ix, comp, m_per, targets, tolerance, coords, home_a, objective, lk, prev,
             move_penalty, max_moved, max_moved_weight, seed,
             time_limit - (time.monotonic() - t_start), workers, progress, capacities, notes,
-            work=work_limit,
+            work=work_limit, home_weight=hw,
         )  # fmt: skip
+    full_home = home_a if home_a is not None and np.isfinite(home_a).all() else None
     report = make_report(
-        w, ip, ix, labels, K, targets, tolerance, objective, coords, home_a, lk, prev,
+        w, ip, ix, labels, K, targets, tolerance, objective, coords, full_home, lk, prev,
         time.monotonic() - t_start, stats, notes, names,
     )  # fmt: skip
     return BalanceResult(labels=labels, report=report)

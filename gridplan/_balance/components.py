@@ -15,7 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from gridplan._balance.costs import _centres, _cost_no_penalty, _kmeans_labels, _median_edge_length
+from gridplan._balance.costs import (
+    _centres_with_home,
+    _cost_no_penalty,
+    _home_costs,
+    _kmeans_labels,
+    _median_edge_length,
+)
 from gridplan._balance.engine import EngineInput, optimise_parallel
 from gridplan.errors import InfeasibleError
 from gridplan.graph import csr_from_edges, edge_array
@@ -47,7 +53,7 @@ def _bands(
 def solve_components(
     w, ip, ix, comp, m_per, targets, tolerance, coords, home_a, objective, lk, prev,
     move_penalty, max_moved, max_moved_weight, seed, time_left, workers, progress,
-    capacities, notes, *, work=None,
+    capacities, notes, *, work=None, home_weight=0.0,
 ):  # fmt: skip
     """Disconnected graph: give each part a whole number of managers and solve apart."""
     n = w.size
@@ -127,7 +133,7 @@ def solve_components(
                 max_moved_weight, seed + c, budget, workers,
                 scaled(progress, done, done + frac),
                 interchangeable=capacities is None and home_a is None,
-                work=None if work is None else max(0.05, work * frac),
+                work=None if work is None else max(0.05, work * frac), home_weight=home_weight,
             )  # fmt: skip
             labels[nodes] = np.asarray(mgrs)[lab]
             stats_all["parts"].append({"units": int(nodes.size), "managers": len(mgrs), **st})
@@ -155,6 +161,8 @@ class _Costs:
     pen: str | float | None
     lex_pen: float
     both_scale: list[float] = field(default_factory=lambda: [1.0])
+    home_a: np.ndarray | None = None  # (K, 2) homes, NaN rows for managers without one
+    home_cost: np.ndarray | None = None  # (n, K) home term of cut_edges (cut-edge units)
 
     def build(self, labels: list[int] | None) -> list[list[int]] | None:
         """The cost matrix for a plan (its centres), or ``None`` when there are no costs."""
@@ -167,10 +175,13 @@ class _Costs:
                 cc = base
             else:
                 lab = np.asarray(labels) if labels is not None else np.full(n, -1)
-                cc = fn(_centres(self.coords, self.w, lab, K))
+                cc = fn(_centres_with_home(self.coords, self.w, lab, K, self.home_a))
             if self.objective == "both":
                 cc = cc * self.both_scale[0]
             c += cc * _UNIT
+            used = True
+        if self.home_cost is not None:
+            c += self.home_cost * _UNIT
             used = True
         if self.pen is not None:
             p = self.lex_pen if self.pen == "lex" else self.pen * _UNIT
@@ -195,7 +206,8 @@ def _compactness_costs(w, coords, home_a, edges: np.ndarray):
         d2 = (xs[:, None] - centres[None, :, 0]) ** 2 + (ys[:, None] - centres[None, :, 1]) ** 2
         return w[:, None] * d2 / norm
 
-    base = comp_costs(home_a) if home_a is not None else None
+    full = home_a is not None and bool(np.isfinite(home_a).all())
+    base = comp_costs(home_a) if full else None
     return comp_costs, base
 
 
@@ -210,9 +222,7 @@ def _calibrate(costs: _Costs, edges: np.ndarray, home_a, seed: int) -> list[int]
     if start is None:
         start = _kmeans_labels(coords, w, K, seed)
     if costs.objective == "both":
-        cc = comp_cost[0](
-            home_a if home_a is not None else _centres(coords, w, np.asarray(start), K)
-        )
+        cc = comp_cost[0](_centres_with_home(coords, w, np.asarray(start), K, home_a))
         inertia = float(cc[np.arange(n), np.asarray(start)].sum())
         cut0 = int(
             np.count_nonzero(np.asarray(start)[edges[:, 0]] != np.asarray(start)[edges[:, 1]])
@@ -230,9 +240,10 @@ def _calibrate(costs: _Costs, edges: np.ndarray, home_a, seed: int) -> list[int]
 def solve_component(
     w, ip, ix, nodes, mgr_idx, targets, tolerance, coords, home_a, objective, lk, prev,
     move_penalty, max_moved, max_moved_weight, seed, time_left, workers, progress,
-    *, interchangeable, work=None,
+    *, interchangeable, work=None, home_weight=0.0,
 ):  # fmt: skip
-    """One connected graph: integerise, build costs and run the engine."""
+    """One connected graph: integerise, build costs and run the engine (``home_weight``:
+    the home-base term of ``cut_edges``, see :class:`BalanceConfig`)."""
     n = w.size
     K = len(mgr_idx)
     if K == 1:
@@ -242,8 +253,11 @@ def solve_component(
     tgt_int = [round(t * scale) for t in targets]
     edges = edge_array(ip, ix)
     adj = [ix[ip[i] : ip[i + 1]].tolist() for i in range(n)]
+    home_cost = None
+    if objective == "cut_edges":
+        home_cost = _home_costs(coords, home_a, edges, home_weight)
     cut_scale = 1
-    if objective != "cut_edges" or prev is not None:
+    if objective != "cut_edges" or prev is not None or home_cost is not None:
         cut_scale = _UNIT if objective != "compactness" else 0
     comp_cost = None
     if objective in ("compactness", "both"):
@@ -252,13 +266,16 @@ def solve_component(
     pen = None
     if prev is not None:
         pen = "lex" if move_penalty is None else float(move_penalty)
+    home_span = 0.0 if home_cost is None else float(np.ptp(home_cost, axis=1).sum())
     costs = _Costs(
-        w, K, coords, objective, prev, comp_cost, pen, lex_pen=float(_UNIT * (len(edges) + 1))
-    )
+        w, K, coords, objective, prev, comp_cost, pen,
+        lex_pen=float(_UNIT * (len(edges) + 1) + _UNIT * home_span + 1),
+        home_a=home_a, home_cost=home_cost,
+    )  # fmt: skip
     cost = None
     if comp_cost is not None:
         cost = costs.build(_calibrate(costs, edges, home_a, seed))
-    elif pen is not None:
+    elif pen is not None or home_cost is not None:
         cost = costs.build(None)
     dynamic = comp_cost is not None and comp_cost[1] is None
     inp = EngineInput(

@@ -24,7 +24,13 @@ class BalanceConfig:
     (default 2); ``adjacency``: "rook" (shared boundary length > 0) or "queen"
     (any touch) when it is built from the geometry; ``link_islands``: join a grid
     group that touches no other (an island) to its nearest grid so territories can
-    stay whole.
+    stay whole; ``home_weight``: under ``cut_edges``, cut edges per grid per grid
+    spacing (the median distance between adjacent grid centres, metres) that a grid
+    lies from its manager's home base: a second term that places every territory
+    around its home and breaks ties, small so cut edges stay the first goal (a grid
+    20 spacings nearer home is worth one cut edge at the default 0.05); 0 ignores
+    homes; managers without a home are unaffected. ``compactness``/``both`` use the
+    home as the territory's centre instead.
     """
 
     tolerance: float = 0.03
@@ -41,3 +47,4 @@ class BalanceConfig:
     adjacency: Literal["rook", "queen"] = "rook"
     link_islands: bool = True
     work_limit: float | None = None  # deterministic work budget (default time_limit)
+    home_weight: float = 0.05

@@ -71,3 +71,64 @@ def _kmeans_labels(coords, w: np.ndarray, K: int, seed: int, iters: int = 20) ->
             if m.any():
                 c[d] = (pts[m] * ww[m, None]).sum(0) / ww[m].sum()
     return lab.tolist()
+
+
+def _home_costs(
+    coords, home_a: np.ndarray, edges: np.ndarray, home_weight: float
+) -> np.ndarray | None:
+    """(n, K) home-base term of ``cut_edges`` in cut-edge units: ``home_weight`` x the
+    distance from each unit to each manager's home (metres) over the median edge length
+    (the grid spacing); 0 for a manager without a home (NaN row). ``None`` when no
+    manager has a home or the weight is 0."""
+    if home_a is None or home_weight <= 0 or coords is None:
+        return None
+    has = np.isfinite(home_a).all(axis=1)
+    if not has.any():
+        return None
+    xs, ys = coords
+    ell = _median_edge_length(xs, ys, edges)
+    hx = np.where(has, home_a[:, 0], 0.0)
+    hy = np.where(has, home_a[:, 1], 0.0)
+    dist = np.hypot(xs[:, None] - hx[None, :], ys[:, None] - hy[None, :])
+    return np.where(has[None, :], float(home_weight) * dist / ell, 0.0)
+
+
+def _centres_with_home(coords, w, lab: np.ndarray, K: int, home_a) -> np.ndarray:
+    """Each territory's workload centre, replaced by its manager's home where known."""
+    c = _centres(coords, w, lab, K)
+    if home_a is not None:
+        has = np.isfinite(home_a).all(axis=1)
+        c[has] = home_a[has]
+    return c
+
+
+def _best_relabel(
+    lab: list[int], cost: list[list[int]], w: list[int], lo: list[int], hi: list[int],
+    locked: list[int],
+) -> list[int]:  # fmt: skip
+    """The plan with its territories handed to the managers whose assignment costs (home
+    bases) are least: a linear assignment of territories to managers where a territory
+    may only go to a manager whose band it fits no worse than its own, and a territory
+    with locked units stays. Shapes are unchanged; returns ``lab`` when nothing is
+    gained."""
+    from scipy.optimize import linear_sum_assignment
+
+    k = len(lo)
+    la = np.asarray(lab, dtype=np.int64)
+    c = np.asarray(cost, dtype=np.int64)
+    tw = np.bincount(la, weights=np.asarray(w, dtype=float), minlength=k)
+    lo_a, hi_a = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    viol = np.maximum(0.0, lo_a[None, :] - tw[:, None]) + np.maximum(0.0, tw[:, None] - hi_a)
+    m = np.zeros((k, k))
+    np.add.at(m, la, c)  # m[t, d] = cost of giving territory t to manager d
+    ok = viol <= np.diag(viol)[:, None] + 1e-9
+    for t in {int(la[i]) for i, v in enumerate(locked) if v >= 0}:
+        ok[t, :] = False
+        ok[t, t] = True
+    big = float(np.abs(m).sum() + 1.0)
+    rows, cols = linear_sum_assignment(np.where(ok, m, big))
+    new = np.empty(k, dtype=np.int64)
+    new[rows] = cols
+    if not ok[rows, cols].all() or m[rows, cols].sum() >= np.trace(m):
+        return list(lab)
+    return new[la].tolist()

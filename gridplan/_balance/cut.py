@@ -56,6 +56,14 @@ def _cut_count(edges: np.ndarray, lab: list[int]) -> int:
     return int(np.count_nonzero(la[edges[:, 0]] != la[edges[:, 1]]))
 
 
+def _plan_value(edges: np.ndarray, lab: list[int], cost, cut_scale: int) -> int:
+    """The objective of a plan: cut edges, or ``cut_scale`` x cut edges + assignment
+    costs when ``cost`` is given."""
+    if cost is None:
+        return _cut_count(edges, lab)
+    return int(cut_scale) * _cut_count(edges, lab) + sum(cost[i][d] for i, d in enumerate(lab))
+
+
 def _options(n: int, k: int, hint: list[int], free: list[bool], allowed) -> list[list[int]]:
     """Territories each node may take: its own when fixed, else ``allowed`` or all."""
     opts: list[list[int]] = []
@@ -198,7 +206,7 @@ def _separators(adj, lab: list[int], w: list[int], k: int, cuts: list) -> int:
 
 def _cut_model(
     opts, adj, edge_list, w, lo, hi, cuts, best, best_cut: int, *, piece_cuts: bool,
-    use_hint: bool,
+    use_hint: bool, cost=None, cut_scale: int = 1,
 ):  # fmt: skip
     """One lazy round's model: ``(model, x)``, or ``None`` for an infeasible band."""
     m = cp_model.CpModel()
@@ -213,6 +221,19 @@ def _cut_model(
             continue
         m.Add(x[a][d] + x[b][d] - 1 <= sum(x[c].get(d, 0) for c in sep))
     obj = sum(ys)
+    if cost is not None:  # assignment costs (home bases) next to the cut edges
+        const = 0
+        terms = []
+        for i, row in enumerate(x):
+            for d, v in row.items():
+                c = int(cost[i][d])
+                if c == 0:
+                    continue
+                if isinstance(v, int):
+                    const += c * v
+                else:
+                    terms.append(v * c)
+        obj = int(cut_scale) * obj + sum(terms) + const
     m.Add(obj <= best_cut - 1)
     m.Minimize(obj)
     for i in range(len(x) if use_hint else 0):
@@ -252,6 +273,8 @@ def solve_cut(
     incumbent: int | None = None,
     use_hint: bool = True,
     piece_cuts: bool = True,
+    cost: list[list[int]] | None = None,
+    cut_scale: int = 1,
 ) -> tuple[list[int] | None, dict]:
     """Improve the contiguous, balanced plan ``hint`` (cut edges) by CP-SAT.
 
@@ -260,7 +283,9 @@ def solve_cut(
     ``incumbent`` (cut edges of the best known plan) the hint may be any labelling
     (e.g. a plan off the bands): only plans below ``incumbent`` are sought. Returns
     (the best contiguous plan found if it has fewer cut edges than ``hint``, else None;
-    stats). ``dtime`` is the total deterministic budget over the lazy rounds.
+    stats). ``dtime`` is the total deterministic budget over the lazy rounds. With
+    ``cost`` (n, k integer assignment costs, e.g. home bases) the objective is
+    ``cut_scale`` x cut edges + costs (``incumbent`` and the stats in those units).
     """
     import time
 
@@ -275,10 +300,10 @@ def solve_cut(
     w = weight
     opts = _options(n, k, hint, free, allowed)
     relabel = list(range(k))
-    if symmetric and all(free):
+    if symmetric and all(free) and cost is None:
         hint, relabel = _heaviest_first(opts, hint, w, k)
     best = list(hint)
-    best_cut = _cut_count(edges, best) if incumbent is None else int(incumbent)
+    best_cut = _plan_value(edges, best, cost, cut_scale) if incumbent is None else int(incumbent)
     stats["start"] = best_cut
     cuts: list[tuple[int, int, list[int], int]] = []  # (a, b, separator, d)
     spent = 0.0
@@ -290,7 +315,7 @@ def solve_cut(
             break
         built = _cut_model(
             opts, adj, edge_list, w, lo, hi, cuts, best, best_cut, piece_cuts=piece_cuts,
-            use_hint=use_hint,
+            use_hint=use_hint, cost=cost, cut_scale=cut_scale,
         )  # fmt: skip
         if built is None:
             stats["status"] = "infeasible band"
@@ -307,7 +332,7 @@ def solve_cut(
         new_cuts = _separators(adj, lab, w, k, cuts)
         stats["cuts"] += new_cuts
         if new_cuts == 0:
-            cut = _cut_count(edges, lab)
+            cut = _plan_value(edges, lab, cost, cut_scale)
             if cut < best_cut:
                 best, best_cut = lab, cut
                 improved = True
@@ -363,10 +388,13 @@ def polish(
     deadline: float | None = None,
     clock=None,
     max_free: int = 2000,
+    cost: list[list[int]] | None = None,
+    cut_scale: int = 1,
 ) -> tuple[list[int], dict]:
     """Re-solve the union of every ``size`` adjacent territories exactly (the rest of
-    the plan fixed) with :func:`solve_cut` until none improves or the budget is spent.
-    Returns the (possibly unchanged) plan and stats."""
+    the plan fixed) with :func:`solve_cut` until none improves or the budget is spent
+    (``cost``/``cut_scale``: as in :func:`solve_cut`). Returns the (possibly unchanged)
+    plan and stats."""
     import time
 
     clock = clock or time.monotonic
@@ -398,7 +426,7 @@ def polish(
             out, st = solve_cut(
                 adj, edges, weight, lo, hi, lab, free=free, allowed=[list(s)] * n,
                 time_limit=min(left, 10.0), dtime=min(call_dtime, dtime - spent),
-                seed=seed + stats["calls"], clock=clock,
+                seed=seed + stats["calls"], clock=clock, cost=cost, cut_scale=cut_scale,
             )  # fmt: skip
             spent += st.get("dtime", 0.0)
             stats["calls"] += 1

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gridplan._balance.costs import _best_relabel
 from gridplan._balance.cut import polish
 from gridplan._balance.lns import LnsContext, run_lns
 from gridplan._balance.model import SubProblem, solve_subproblem
@@ -174,6 +175,8 @@ class _Run:
         else:
             lab = construct(adj, w, inp.lo, inp.hi, inp.target, fixed=inp.locked, rng=r)
         lab = fix_contiguity(adj, lab, w, self.k, self.locked_b)
+        if inp.cost is not None and inp.previous is None and inp.refresh_costs is None:
+            lab = _best_relabel(lab, inp.cost, w, inp.lo, inp.hi, inp.locked)  # home bases
         st = self.new_state(lab)
         repair(st, r, deadline=self.deadline, clock=self.clock)
         if st.violation() > 0:
@@ -206,6 +209,7 @@ class _Run:
             self.adj, self.edges_np, self.w, inp.lo, inp.hi, lab, locked=self.locked_b,
             size=size, dtime=dt, call_dtime=max(0.2, dt / 2),
             seed=int(self.rng.integers(1 << 30)), deadline=self.deadline, clock=self.clock,
+            cost=inp.cost, cut_scale=inp.cut_scale,
         )  # fmt: skip
         es = self.stats["exact_lns"]
         es["calls"] += info["calls"]
@@ -403,10 +407,9 @@ def optimise(
         run.stats["stopped_by"] = "convergence"
         run.report(1.0, "the previous plan meets the tolerance: nothing to move")
         return run.result()
-    # exact re-solves of 2-3 adjacent territories (plain cut-edge objective)
+    # exact re-solves of 2-3 adjacent territories (cut edges, + fixed costs: home bases)
     run.cut_exact = (
-        inp.cost is None
-        and inp.refresh_costs is None
+        inp.refresh_costs is None
         and inp.previous is None
         and inp.cut_scale > 0
         and 2 <= run.k <= 8  # districting-like: few territories (large k: the LNS of step 4)

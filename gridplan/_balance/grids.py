@@ -90,6 +90,7 @@ def balance_grids(
         ids=list(ids),
         names=names,
         work_limit=cfg.work_limit,
+        home_weight=cfg.home_weight,
     )
     if notes:
         res.report = replace(res.report, notes=tuple(notes) + res.report.notes)
@@ -143,8 +144,9 @@ def _manager_table(
             .to_numpy(float)
         )
     home = None
-    if {"home_x", "home_y"} <= set(managers.columns) and managers["home_x"].notna().all():
-        home = managers[["home_x", "home_y"]].to_numpy(float)
+    if {"home_x", "home_y"} <= set(managers.columns) and managers["home_x"].notna().any():
+        home = managers[["home_x", "home_y"]].apply(pd.to_numeric, errors="coerce")
+        home = home.to_numpy(float)  # NaN rows: managers without a home
     return names, capacities, home
 
 

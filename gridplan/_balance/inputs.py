@@ -101,13 +101,22 @@ def check_labels(locks: Any, previous: Any, n: int, K: int) -> tuple[np.ndarray,
 
 
 def check_home(home: Any, K: int, coords: Any, objective: str) -> np.ndarray | None:
-    """(K, 2) home bases (same CRS as the unit coordinates) or ``None``; the objectives
-    other than ``cut_edges`` need coordinates."""
+    """(K, 2) home bases (same CRS as the unit coordinates; a NaN row = no home) or
+    ``None`` (no home at all); the objectives other than ``cut_edges`` need coordinates."""
     home_a = None
     if home is not None:
         home_a = np.asarray(home, dtype=float)
         if home_a.shape != (K, 2):
             raise _problem("home must be (K, 2)", "balance_arrays", "one (x, y) per manager")
+        nan = np.isnan(home_a)
+        if np.any(nan[:, 0] != nan[:, 1]) or np.any(np.isinf(home_a)):
+            raise _problem(
+                "a home base with one coordinate missing or infinite",
+                "balance_arrays",
+                "give both x and y of a home (metres), or neither",
+            )
+        if nan.all():
+            return check_home(None, K, coords, objective)
         if coords is None:
             raise _problem(
                 "home bases need unit coordinates x and y", "balance_arrays", "pass x and y"

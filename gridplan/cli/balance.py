@@ -132,6 +132,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "headcount the workload needs at --capacity)",
     )
     p.add_argument(
+        "--team",
+        default=None,
+        help="with --grids: team CSV/XLSX with columns manager, capacity_h (hours/month, "
+        "blank = --capacity), home_lon, home_lat (home base, degrees EPSG:4326, optional): "
+        "one territory per row, named after it, sized by capacity, placed around the home",
+    )
+    p.add_argument(
         "--capacity",
         type=float,
         default=None,
@@ -507,6 +514,14 @@ def _output_paths(args: argparse.Namespace) -> _Paths:
 
 def _check_options(args: argparse.Namespace) -> None:
     problems = []
+    if args.units and args.team:
+        problems.append(
+            Problem(
+                "--team with --units",
+                "--team",
+                "give the grids as --grids grids.gpkg (or --managers K with --units)",
+            )
+        )
     if args.units and args.managers is None:
         problems.append(Problem("no number of managers", "--managers", "give --managers K"))
     if args.managers is not None and args.managers < 1:
@@ -786,6 +801,51 @@ def _team(
     return names, notes
 
 
+def _team_file(
+    args: argparse.Namespace, crs: Any, named: Sequence[str]
+) -> tuple[pd.DataFrame, list[str]]:
+    """The managers of ``--team`` (:func:`gridplan.layers.team.read_team`) as the
+    balance table ``name, capacity_h, home_x, home_y`` (capacities in hours/month, blank =
+    ``--capacity``; homes from degrees to the grids' CRS, metres) and the notes. K is the
+    number of rows; ``--managers`` must agree and --previous/--locks name only them."""
+    from pyproj import Transformer
+
+    from gridplan.layers.team import read_team
+
+    team = read_team(args.team)
+    where = f"--team {args.team}"
+    if team.empty:
+        raise _problem("the team table has no rows", where, "give one row per manager")
+    k = len(team)
+    if args.managers is not None and args.managers != k:
+        raise _problem(
+            f"--managers {args.managers} but the team table lists {k} managers",
+            "--managers / --team",
+            f"drop --managers (K = the {k} rows) or give --managers {k}",
+        )
+    names = team["manager"].astype(str).tolist()
+    unknown = sorted({str(m) for m in named} - set(names))
+    if unknown:
+        raise _problem(
+            f"manager(s) {', '.join(unknown[:5])} of --previous/--locks are not in the team",
+            where,
+            "add them to the team table or use the team's names",
+        )
+    cap = team["capacity_h"].fillna(_capacity(args)).to_numpy(float)
+    out = pd.DataFrame({"name": names, "capacity_h": cap})
+    has = team["home_lon"].notna() & team["home_lat"].notna()
+    notes = [f"{k} managers from {args.team}"]
+    if has.any():
+        tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        x, y = tr.transform(
+            team["home_lon"].fillna(0).to_numpy(float), team["home_lat"].fillna(0).to_numpy(float)
+        )
+        out["home_x"] = np.where(has, x, np.nan)
+        out["home_y"] = np.where(has, y, np.nan)
+        notes[0] += f", {int(has.sum())} with a home base"
+    return out, notes
+
+
 def _areas_layer(territories: Any, grids: Any, area_of: dict[str, str]) -> Any:
     """The ``areas`` layer: the grids (workload in column ``HOURS``) dissolved by the area
     of their manager (:func:`gridplan.plan.model.areas`) with ``workload``, ``n_grids``
@@ -812,7 +872,13 @@ def _run_grids(args: argparse.Namespace, progress: Callable[[float, str], None])
     known = {str(v) for v in ids}
     previous = _plan_table(args.previous, "--previous", id_col, known) if args.previous else None
     locks = _plan_table(args.locks, "--locks", id_col, known) if args.locks else None
-    names, more = _team(args, w, weight, [*(previous or {}).values(), *(locks or {}).values()])
+    named = [*(previous or {}).values(), *(locks or {}).values()]
+    if args.team:
+        managers, more = _team_file(args, grids.crs, named)
+        names = managers["name"].tolist()
+    else:
+        names, more = _team(args, w, weight, named)
+        managers = pd.DataFrame({"name": names})
     notes += more
     table = grids.drop(columns=["grid_id"], errors="ignore").assign(grid_id=ids.astype(str))
     table[weight] = w
@@ -827,7 +893,7 @@ def _run_grids(args: argparse.Namespace, progress: Callable[[float, str], None])
         table,
         csr_from_edges(len(grids), edges),
         cfg,
-        managers=pd.DataFrame({"name": names}),
+        managers=managers,
         locks=locks,
         previous=previous,
         progress=_main_progress(progress, t_areas),

@@ -17,7 +17,7 @@ from gridplan.cells.build import CellsConfig, CellSet, build_cells
 from gridplan.layers.model import Layers
 from gridplan.partition import PartitionConfig, PartitionResult, partition_cells
 from gridplan.plan.model import HOURS, Plan
-from gridplan.plan.steps import balance_plan, default_team, plan_from_partition
+from gridplan.plan.steps import balance_plan, default_team, plan_from_partition, team_with_homes
 from gridplan.progress import ProgressCallback, no_progress, scaled
 from gridplan.workload import WorkloadConfig, default_workload_config
 
@@ -99,7 +99,10 @@ def plan_from_grids(
     if settings.n_managers:
         cap = (settings.workload or default_workload_config()).capacity_h
         hours = float(plan.grids[HOURS].sum())
-        plan = plan.with_(managers=default_team(hours, cap, settings.n_managers))
+        team = team_with_homes(
+            default_team(hours, cap, settings.n_managers), layers.home_bases, plan.crs
+        )
+        plan = plan.with_(managers=team)
     progress(0.0, f"balancing {len(plan.grids):,} grids among {len(plan.managers)} managers")
     plan, report = balance_plan(
         plan,

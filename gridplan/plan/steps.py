@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -90,7 +91,9 @@ def plan_from_partition(
         "crs": cells.crs.to_string() if cells.crs is not None else "",
         "floors": ";".join(f"{k}={v:g}" for k, v in dict(floors or {}).items()),
     }
-    team = default_team(float(grids[HOURS].sum()), wcfg.capacity_h)
+    team = team_with_homes(
+        default_team(float(grids[HOURS].sum()), wcfg.capacity_h), layers.home_bases, cells.crs
+    )
     return Plan(
         name=name,
         cells=cells,
@@ -116,11 +119,48 @@ def plan_floors(plan: Plan) -> dict[str, float]:
     return out
 
 
+def team_with_homes(team: pd.DataFrame, home_bases: Any, crs: Any) -> pd.DataFrame:
+    """The team with the home bases of the uploaded layer (points with ``manager``) in
+    ``crs`` (the work CRS, metres) as ``home_x``/``home_y``: a manager of the team gets
+    the home of the same name; the layer's other managers take the places of the
+    default names (CM01 …) in order, then join the team (default capacity). A team
+    manager without a point keeps their home (or none)."""
+    if home_bases is None or len(home_bases) == 0 or "manager" not in home_bases.columns:
+        return team
+    pts = home_bases.to_crs(crs) if crs is not None and home_bases.crs is not None else home_bases
+    pts = pts[pts.geometry.notna() & ~pts.geometry.is_empty]
+    homes = {
+        str(m).strip(): (float(g.x), float(g.y))
+        for m, g in zip(pts["manager"], pts.geometry, strict=True)
+        if str(m).strip()
+    }
+    team = team.reset_index(drop=True).copy()
+    names = team["manager"].astype(str).tolist()
+    new = [m for m in homes if m not in names]
+    default = [
+        i for i, m in enumerate(names) if m.startswith("CM") and m[2:].isdigit() and m not in homes
+    ]
+    for i, m in zip(default, new, strict=False):
+        team.loc[i, "manager"] = m
+    extra = new[len(default) :]
+    if extra:
+        cap = float(team["capacity_h"].median()) if len(team) else default_capacity_h()
+        more = pd.DataFrame({"manager": extra, "capacity_h": cap, "area": ""})
+        team = pd.concat([team, more], ignore_index=True)
+    for col in ("home_x", "home_y"):
+        if col not in team.columns:
+            team[col] = np.nan
+    for i, m in enumerate(team["manager"].astype(str)):
+        if m in homes:
+            team.loc[i, ["home_x", "home_y"]] = list(homes[m])
+    return team
+
+
 def _team_for_balance(team: pd.DataFrame) -> pd.DataFrame:
     t = team.rename(columns={"manager": "name"})
     cols = ["name", "capacity_h"]
-    if {"home_x", "home_y"} <= set(t.columns) and t[["home_x", "home_y"]].notna().all().all():
-        cols += ["home_x", "home_y"]
+    if {"home_x", "home_y"} <= set(t.columns) and t[["home_x", "home_y"]].notna().any().all():
+        cols += ["home_x", "home_y"]  # managers without a home: NaN
     return t[[c for c in cols if c in t.columns]].reset_index(drop=True)
 
 
@@ -134,14 +174,18 @@ def balance_plan(
     grid_ids: Iterable[str] | None = None,
     managers_per_area: int = 5,
     progress: ProgressCallback = no_progress,
+    max_moved: int | None = None,
+    max_moved_hours: float | None = None,
 ) -> tuple[Plan, BalanceReport]:
     """Share the plan's grids among its team (``plan.managers``) within
     ``config.tolerance``; ``edges`` are the cells' adjacency pairs.
 
     ``locks``: grid id → manager kept; ``previous``: grid id → manager for a
     minimum-disruption re-balance; ``grid_ids``: only these grids may move (every other
-    grid is locked to its present manager). Areas are regrouped when the whole plan is
-    balanced. The plan's tolerance becomes ``config.tolerance``."""
+    grid is locked to its present manager); ``max_moved`` / ``max_moved_hours``: with
+    ``previous``, at most this many grids / hours per month change manager (``None`` or
+    0 = no cap, as in the app's number inputs). Areas are regrouped when the whole plan
+    is balanced. The plan's tolerance becomes ``config.tolerance``."""
     team = plan.managers.copy()
     if team.empty:
         raise ValueError("the team is empty")
@@ -157,6 +201,12 @@ def balance_plan(
             if gid not in free and man:
                 lk.setdefault(gid, man)
     prev = {str(k): str(v) for k, v in dict(previous or {}).items() if str(v)} or None
+    if prev is not None and (max_moved or max_moved_hours):
+        config = replace(
+            config,
+            max_moved=int(max_moved) if max_moved else config.max_moved,
+            max_moved_weight=float(max_moved_hours) if max_moved_hours else config.max_moved_weight,
+        )
     res = balance_grids(
         grids,
         adjacency=adj,
@@ -239,7 +289,7 @@ def headcount_note(hours_total: float, capacity_h: float) -> dict[str, Any]:
     return {"managers": max(1, math.ceil(exact - 1e-9)), "exact": exact}
 
 
-__all__ += ["headcount_note", "plan_floors"]
+__all__ += ["headcount_note", "plan_floors", "team_with_homes"]
 
 
 def _homes_from_lonlat(plan: Plan, lon: pd.Series, lat: pd.Series) -> tuple[Any, Any]:
