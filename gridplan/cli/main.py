@@ -4,9 +4,8 @@ Every command prints a plain message and exits non-zero on bad input or an
 infeasible setting; no traceback reaches the user (set GRIDPLAN_DEBUG=1 to see one).
 Each command is one module (:mod:`~gridplan.cli.cells`, :mod:`~gridplan.cli.partition`,
 :mod:`~gridplan.cli.balance`, :mod:`~gridplan.cli.export`, :mod:`~gridplan.cli.run`,
-:mod:`~gridplan.cli.demo`)
-with ``add_parser(subparsers)`` and a run function; :mod:`~gridplan.cli.common` holds
-what they share.
+:mod:`~gridplan.cli.demo`) with ``add_parser(subparsers)`` and a run function;
+:mod:`~gridplan.cli.common` holds what they share.
 """
 
 from __future__ import annotations

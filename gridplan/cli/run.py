@@ -64,7 +64,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     g.add_argument("--customers", help="customers: points with customer_id, segment, spend")
     g.add_argument("--barriers", help="lines (rivers, highways) that cut cell adjacency")
-    g.add_argument("--name", help="the plan's name, in file names of the exports (default: the --out folder's name)")
+    g.add_argument(
+        "--name",
+        help="the plan's name, in file names of the exports (default: the --out folder's name)",
+    )
     add_layer_options(p)
     add_cells_options(p)
     _add_grid_options(p)

@@ -44,9 +44,13 @@ def city(tmp_path_factory):
     ]
     pop = rng.integers(100, 600, len(blocks)).astype(float)
     gpd.GeoDataFrame({"population": pop}, geometry=blocks, crs=CRS).to_file(d / "population.gpkg")
+    centres = _lonlat([b.centroid.coords[0] for b in blocks])  # the same, as points (CSV)
+    pd.DataFrame({"population": pop, "longitude": centres.x, "latitude": centres.y}).to_csv(
+        d / "population_points.csv", index=False
+    )
     n = 400
-    xy = list(zip(rng.uniform(X0 + 10, X0 + 3990, n), rng.uniform(Y0 + 10, Y0 + 1990, n)))
-    pts = _lonlat(xy)
+    cx, cy = rng.uniform(X0 + 10, X0 + 3990, n), rng.uniform(Y0 + 10, Y0 + 1990, n)
+    pts = _lonlat(list(zip(cx, cy, strict=True)))
     pd.DataFrame(
         {
             "customer_id": [f"c{i}" for i in range(n)],
@@ -56,7 +60,8 @@ def city(tmp_path_factory):
             "latitude": pts.y,
         }
     ).to_csv(d / "customers.csv", index=False)
-    sites = _lonlat(list(zip(rng.uniform(X0, X0 + 4000, 12), rng.uniform(Y0, Y0 + 2000, 12))))
+    sx, sy = rng.uniform(X0, X0 + 4000, 12), rng.uniform(Y0, Y0 + 2000, 12)
+    sites = _lonlat(list(zip(sx, sy, strict=True)))
     pd.DataFrame(
         {
             "site_id": [f"s{i}" for i in range(12)],
@@ -146,13 +151,17 @@ def test_run_makes_a_plan_the_app_and_export_open(made, capsys, tmp_path):
     assert written and "grids" in gpd.list_layers(written[0])["name"].tolist()
 
 
-def test_run_without_a_team_takes_the_headcount(city, tmp_path, capsys):
-    out = tmp_path / "head"
-    status = main(_args(city, out, "--tolerance", "0.2", "--skip-exports", team=False))
-    assert status == 0, capsys.readouterr().err
+def test_run_on_population_points_without_a_team_takes_the_headcount(city, tmp_path, capsys):
     from gridplan.plan.model import HOURS, load_plan
 
+    out = tmp_path / "head"
+    args = _args(city, out, "--tolerance", "0.2", "--skip-exports", team=False)
+    args[args.index("--population") + 1] = str(city / "population_points.csv")
+    assert main(args) == 0, capsys.readouterr().err
     plan = load_plan(out / "plan.gpkg")
+    total = pd.read_csv(city / "population_points.csv")["population"].sum()
+    assert plan.cells["population"].sum() == pytest.approx(total)
+    assert (plan.grids["population"] >= FLOOR).all()
     k = int(np.ceil(plan.grids[HOURS].sum() / 128.0 - 1e-9))
     assert len(plan.managers) == k
     assert plan.managers["capacity_h"].eq(128.0).all()
@@ -229,3 +238,16 @@ def test_run_ends_with_every_export(city, tmp_path, capsys):
     suffixes = {p.suffix for p in out.rglob("*") if p.is_file()}
     assert {".pdf", ".kml", ".xlsx", ".gpkg"} <= suffixes
     assert len(FORMATS) >= 4
+
+
+def test_help_states_the_flow_units_and_the_tolerance_switch(capsys):
+    from gridplan.cli.common import REQUIRE_TOLERANCE_HELP
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--help"])
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for option in ("--boundary", "--team", "--floor", "--balance-time", "--skip-exports"):
+        assert option in text
+    assert "hours/month" in text and "metres" in text
+    assert " ".join(REQUIRE_TOLERANCE_HELP.split()) in text
