@@ -282,10 +282,9 @@ def run(args: argparse.Namespace) -> int:
     progress = StderrProgress(args.quiet)
     floors = _check_options(args)
     out_dir = check_output(args.out, "--out", kind="folder")
-    cells_config(args)  # the lattice settings, before any layer is read
     team = _read_team(args.team) if args.team else None
     name = args.name or Path(args.out).resolve().name or "plan"
-    settings = _settings(args, floors, team, name)
+    settings = _settings(args, floors, team, name)  # the lattice too, before any layer is read
     report = ValidationReport()
     sources, columns = layer_sources(args)
     progress(0.0, "reading the layers")
