@@ -23,18 +23,24 @@ __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_INTERNAL",
     "EXIT_INTERRUPTED",
+    "EXIT_TOLERANCE_MISSED",
     "FLAGS",
+    "REQUIRE_TOLERANCE_HELP",
     "LazyHelpStore",
     "StderrProgress",
     "add_cells_options",
+    "add_require_tolerance",
     "cells_config",
     "check_output",
+    "check_share",
     "execute",
     "gpkg_out",
     "parse_floors",
     "positive",
     "print_notes",
     "print_warnings",
+    "reachable_tolerance",
+    "tolerance_verdict",
     "with_flags",
     "write_layer",
 ]
@@ -326,3 +332,62 @@ def execute(command: str, func: Callable[[argparse.Namespace], int], args: Any) 
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+
+
+#: The help of ``--require-tolerance`` (``gridplan run``, ``gridplan balance``).
+REQUIRE_TOLERANCE_HELP = (
+    "exit with status 1 when a territory misses --tolerance (default: exit 0; the "
+    "missed tolerance is the last line printed either way)"
+)
+
+EXIT_TOLERANCE_MISSED = 1
+
+
+def add_require_tolerance(p: argparse.ArgumentParser) -> None:
+    """The ``--require-tolerance`` switch (see :data:`REQUIRE_TOLERANCE_HELP`)."""
+    p.add_argument("--require-tolerance", action="store_true", help=REQUIRE_TOLERANCE_HELP)
+
+
+def check_share(value: float, option: str, what: str = "tolerance") -> Problem | None:
+    """The problem with a share option (``--tolerance 3`` meant as 3 %), or ``None``
+    when ``value`` is in [0, 1)."""
+    if 0 <= value < 1:
+        return None
+    fix = "give a share between 0 and 1, e.g. 0.03 for ±3 %"
+    if 1 <= value < 100:
+        fix += f" ({value:g} % is {value / 100:g})"
+    return Problem(f"{what} {value:g}", option, fix)
+
+
+def reachable_tolerance(balance: Mapping[str, Any]) -> float | None:
+    """The smallest tolerance the grids allow, when the balance report gives one
+    (``reachable_tolerance``, at the top or in its ``stats``)."""
+    for where in (balance, balance.get("stats") or {}):
+        value = where.get("reachable_tolerance") if isinstance(where, Mapping) else None
+        if isinstance(value, int | float) and value == value:
+            return float(value)
+    return None
+
+
+def tolerance_verdict(
+    balance: Mapping[str, Any], require: bool, time_option: str = "--time-limit"
+) -> int:
+    """Print the missed tolerance of a balance report (its ``to_dict()``) as the last line
+    on stdout, with the reachable tolerance when the report has it (else the advice to
+    give more seconds with ``time_option``); returns the exit status:
+    :data:`EXIT_TOLERANCE_MISSED` when missed and ``require``, else 0."""
+    if balance.get("within_tolerance", True):
+        return 0
+    tol, dev = float(balance["tolerance"]), float(balance["max_deviation"])
+    line = f"tolerance missed: max deviation {dev:.2%} > ±{tol:.2%}"
+    reach = reachable_tolerance(balance)
+    if reach is not None and reach > tol:
+        line += (
+            f"; the grids allow ±{reach:.2%} at best: give --tolerance {reach:.3g} or split "
+            "the heaviest grids (a lower --floor)"
+        )
+    else:
+        line += f"; give the search more seconds ({time_option}) or a wider --tolerance"
+    sys.stderr.flush()
+    print(line, flush=True)
+    return EXIT_TOLERANCE_MISSED if require else 0

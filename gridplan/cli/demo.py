@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ from gridplan.cli.common import (
     print_notes,
 )
 from gridplan.errors import InputError, Problem
+from gridplan.progress import ProgressCallback, no_progress
 
-__all__ = ["add_data_parser", "add_parser", "run", "run_data"]
+__all__ = ["add_data_parser", "add_parser", "print_summary", "run", "run_data", "write_outputs"]
 
 #: tooltip fields of the demo's maps (besides the coloured column)
 _FIELDS = ["district", "population", "customers", "spend", "coverage"]
@@ -67,15 +69,14 @@ def add_data_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
 
 
 def _write_tables(plan: Any, report: dict[str, Any], out_dir: Path) -> list[Path]:
-    """The plan, its cells and grids (GeoPackages), cells.csv, managers.csv, report.json."""
+    """The plan's cells and grids (GeoPackages), cells.csv, managers.csv, report.json."""
     import json
 
     from gridplan.atomic import atomic_path, write_text_atomic
     from gridplan.cli.common import write_layer
-    from gridplan.plan.model import manager_table, save_plan
+    from gridplan.plan.model import manager_table
 
-    written = [save_plan(plan, out_dir / "plan.gpkg")]
-    written.append(write_layer(plan.cells, out_dir / "cells.gpkg", "cells"))
+    written = [write_layer(plan.cells, out_dir / "cells.gpkg", "cells")]
     written.append(write_layer(plan.grids, out_dir / "grids.gpkg", "grids"))
     with atomic_path(out_dir / "cells.csv") as tmp:
         plan.cells[["cell_id", "grid_id"]].to_csv(tmp, index=False)
@@ -121,15 +122,40 @@ def _write_maps(plan: Any, districts: Any, out_dir: Path) -> list[Path]:
     return written
 
 
-def _print_summary(n_cells: int, report: dict[str, Any]) -> None:
-    from gridplan.plan.pipeline import DEMO_FLOORS
+def write_outputs(
+    plan: Any,
+    report: dict[str, Any],
+    out_dir: Path,
+    *,
+    districts: Any = None,
+    exports: bool = True,
+    progress: ProgressCallback = no_progress,
+) -> list[Path]:
+    """Write a made plan into the folder ``out_dir`` (created): cells.gpkg, grids.gpkg,
+    cells.csv, managers.csv, report.json, the three maps (HTML), every export format
+    unless ``exports`` is false, and ``plan.gpkg`` (what the app saves) last, so that a
+    plan.gpkg of the run is only there when everything else is. Each file is written to
+    a temporary beside it and renamed. Returns the paths, plan.gpkg first."""
+    from gridplan.plan.model import save_plan
 
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = _write_tables(plan, report, out_dir)
+    written += _write_maps(plan, districts, out_dir)
+    if exports:
+        from gridplan.export.formats import export_all
+
+        written += export_all(plan, out_dir, progress=progress)
+    return [save_plan(plan, out_dir / "plan.gpkg"), *written]
+
+
+def print_summary(n_cells: int, report: dict[str, Any], floors: Mapping[str, float]) -> None:
+    """The two summary lines of a made plan (grids and floors; managers and balance)."""
     summary = report["partition"]["summary"]
     bal = report["balance"]
     print(
         f"{n_cells:,} cells, "
         f"{summary['n_grids']:,} grids, {summary['n_meeting_all_floors']:,} meet every floor "
-        f"({', '.join(f'{k} ≥ {v:,.0f}' for k, v in DEMO_FLOORS.items())})"
+        f"({', '.join(f'{k} ≥ {v:,.0f}' for k, v in floors.items())})"
     )
     print(
         f"{bal['n_managers']} managers for {bal['total_weight']:,.0f} hours/month: "
@@ -158,14 +184,16 @@ def run(args: argparse.Namespace) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     progress(0.0, f"loaded demo city {args.city} (sites and customers are SYNTHETIC)")
     plan, report = make_plan(layers, settings, progress=progress)
-    written = _write_tables(plan, report, out_dir)
-    written += _write_maps(plan, layers.districts, out_dir)
-    _print_summary(len(plan.cells), report)
+    print_summary(len(plan.cells), report, settings.partition.floors)
     print_notes(report["cells"]["notes"])
-    if not args.skip_exports:
-        from gridplan.export.formats import export_all
-
-        written += export_all(plan, out_dir, progress=progress)
+    written = write_outputs(
+        plan,
+        report,
+        out_dir,
+        districts=layers.districts,
+        exports=not args.skip_exports,
+        progress=progress,
+    )
     for path in written:
         print(f"wrote {path}")
     return 0

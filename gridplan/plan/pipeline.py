@@ -11,13 +11,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from gridplan.balance import BalanceConfig, BalanceReport
 from gridplan.cells.build import CellsConfig, CellSet, build_cells
+from gridplan.errors import GridplanError
 from gridplan.layers.model import Layers
 from gridplan.partition import PartitionConfig, PartitionResult, partition_cells
 from gridplan.plan.model import HOURS, Plan
-from gridplan.plan.steps import balance_plan, default_team, plan_from_partition, team_with_homes
+from gridplan.plan.steps import (
+    apply_team,
+    balance_plan,
+    default_team,
+    plan_from_partition,
+    team_with_homes,
+)
 from gridplan.progress import ProgressCallback, no_progress, scaled
 from gridplan.workload import WorkloadConfig, default_workload_config
 
@@ -37,9 +45,12 @@ __all__ = [
 class PlanSettings:
     """Settings of a whole run.
 
-    ``n_managers``: team size (``None`` = the headcount the workload needs at
-    ``workload.capacity_h`` hours/month); ``managers_per_area``: territories per area
-    (区域) for the area managers (0 = no areas); ``name``: the plan's name.
+    ``team``: the team table (:func:`gridplan.layers.team.read_team`: ``manager``,
+    ``capacity_h`` hours/month, blank = ``workload.capacity_h``; ``home_lon`` /
+    ``home_lat`` degrees, EPSG:4326, kept in the work CRS); else ``n_managers``: team size
+    (``None`` = the headcount the workload needs at ``workload.capacity_h``
+    hours/month); ``managers_per_area``: territories per area (区域) for the area
+    managers (0 = no areas); ``name``: the plan's name.
     """
 
     cells: CellsConfig = field(default_factory=lambda: CellsConfig(target_cells=2000))
@@ -47,6 +58,7 @@ class PlanSettings:
     workload: WorkloadConfig | None = None
     balance: BalanceConfig = field(default_factory=lambda: BalanceConfig(time_limit=20.0))
     n_managers: int | None = None
+    team: pd.DataFrame | None = field(default=None, compare=False)
     managers_per_area: int = 5
     name: str = "plan"
 
@@ -76,6 +88,21 @@ def grid_edges(adjacency: Any, cell_grid: np.ndarray) -> np.ndarray:
     return np.unique(g, axis=0) if len(g) else g.reshape(0, 2)
 
 
+def _team_table(team: pd.DataFrame, capacity_h: float) -> pd.DataFrame:
+    """A read team table as :func:`~gridplan.plan.steps.apply_team` takes it: blank
+    capacities at ``capacity_h`` hours/month, no area yet, homes in lon/lat."""
+    if team.empty:
+        raise GridplanError("the team table has no manager: give one row per manager")
+    out = pd.DataFrame({"manager": team["manager"].astype(str).to_numpy()})
+    blank = pd.Series(np.nan, index=team.index)
+    cap = pd.to_numeric(team["capacity_h"], errors="coerce") if "capacity_h" in team else blank
+    out["capacity_h"] = cap.fillna(capacity_h).to_numpy(float)
+    out["area"] = ""
+    for col in ("home_lon", "home_lat"):
+        out[col] = pd.to_numeric(team[col], errors="coerce").to_numpy() if col in team else np.nan
+    return out
+
+
 def plan_from_grids(
     cellset: CellSet,
     part: PartitionResult,
@@ -96,8 +123,10 @@ def plan_from_grids(
         floors=settings.partition.floors,
         workload=settings.workload,
     )
-    if settings.n_managers:
-        cap = (settings.workload or default_workload_config()).capacity_h
+    cap = (settings.workload or default_workload_config()).capacity_h
+    if settings.team is not None:
+        plan = apply_team(plan, _team_table(settings.team, cap))
+    elif settings.n_managers:
         hours = float(plan.grids[HOURS].sum())
         team = team_with_homes(
             default_team(hours, cap, settings.n_managers), layers.home_bases, plan.crs
