@@ -87,7 +87,7 @@ from gridplan._partition.stats import (
     region_diameters,
     region_stats,
 )
-from gridplan.cells.detached import DetachedConfig, Proximity
+from gridplan.cells.detached import DEFAULT_DETACHED, DetachedConfig, Proximity
 from gridplan.errors import InputError, Problem
 from gridplan.progress import ProgressCallback, no_progress
 
@@ -448,7 +448,7 @@ def partition_arrays(
     join_islands: bool = True,
     population: np.ndarray | None = None,
     proximity: Proximity | None = None,
-    detached: DetachedConfig = DetachedConfig(),
+    detached: DetachedConfig = DEFAULT_DETACHED,
     cell_ids: Sequence[Any] | np.ndarray | None = None,
     seed: int = 0,
     time_limit: float = 30.0,
@@ -568,8 +568,16 @@ def _partition(
     p = n_regions
     labels, rank = _renumber(labels, p)
     locked_map = {k: int(rank[v]) for k, v in locked_tmp.items()}
+    pop = None if det is None else det.population
     island_joins = tuple(
-        IslandJoin(tuple(int(i) for i in cells), int(rank[r]), d, reason, kind)
+        IslandJoin(
+            tuple(int(i) for i in cells),
+            int(rank[r]),
+            d,
+            reason,
+            kind,
+            None if pop is None else float(pop[cells].sum()),
+        )
         for cells, r, d, reason, kind in joins
     )
     notes = island_notes(island_joins, None if det is None else det.cell_ids)

@@ -87,7 +87,7 @@ class PartitionConfig:
     workers: int | None = None
     join_islands: bool = True
     grid_types: GridTypeRules = DEFAULT_GRID_TYPES
-    detached: DetachedConfig = DetachedConfig()
+    detached: DetachedConfig = field(default_factory=DetachedConfig)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "floors", _frozen_map(self.floors))

@@ -29,11 +29,15 @@ import scipy.sparse
 
 from gridplan._partition.checks import Inputs, _fmt
 from gridplan._partition.results import IslandJoin
-from gridplan.cells.detached import DetachedConfig, Proximity
+from gridplan.cells.detached import DEFAULT_DETACHED, DetachedConfig, Proximity, classify_pieces
 from gridplan.errors import InfeasibleError
+from gridplan.graph import edge_array
 
 #: Islands named one by one in the summary note (the rest are counted).
 MAX_ISLAND_NOTES = 8
+
+_ISLAND = "island (no land neighbour in its district) joined the nearest grid of its district"
+_SLIVER = "empty sliver joined the grid it touches"
 
 #: One join before renumbering: (cells, region, distance in metres or None, reason, kind).
 Join = tuple[np.ndarray, int, float | None, str, str]
@@ -47,7 +51,7 @@ class DetachedInputs:
 
     population: np.ndarray | None = None
     proximity: Proximity | None = None
-    config: DetachedConfig = DetachedConfig()
+    config: DetachedConfig = DEFAULT_DETACHED
     cell_ids: np.ndarray | None = None
 
 
@@ -180,7 +184,46 @@ def join_small_components(
     _island_pass(jn, rest, joins, infeasible)
     if infeasible:
         _raise_infeasible(infeasible, inp.group is not None)
-    return joins
+    return _kinds_by_rule(jn, adj, joins)
+
+
+def _kinds_by_rule(jn: _Joiner, adj: scipy.sparse.csr_array, joins: list[Join]) -> list[Join]:
+    """The joins with the kind the shared rule (:func:`classify_pieces`, the one the
+    plan checks apply) gives the piece each ends in: ``adjacent`` when it is part of
+    its grid's body; the engine's own kind when the rule would call it a violation
+    (a graph cut the engine was not told about)."""
+    if not any(kind != "adjacent" for *_, kind in joins):
+        return joins
+    prox = jn.det.proximity
+    edges = edge_array(np.asarray(adj.indptr), np.asarray(adj.indices))
+    if prox is not None and len(prox.pairs):
+        edges = np.concatenate([edges, prox.pairs[prox.shares_edge]])
+    xy = None if jn.inp.x is None or jn.inp.y is None else np.column_stack([jn.inp.x, jn.inp.y])
+    pieces = classify_pieces(
+        jn.labels,
+        edges,
+        group=jn.gcodes,
+        population=jn.det.population,
+        xy=xy,
+        proximity=prox,
+        config=jn.det.config,
+    )
+    kind_of = np.full(len(jn.labels), "adjacent", dtype=object)
+    gap_of = np.full(len(jn.labels), np.nan)
+    for p in pieces:
+        kind_of[p.cells] = p.kind
+        gap_of[p.cells] = p.distance_m
+    out: list[Join] = []
+    for cells, r, dist, why, kind in joins:
+        rule = str(kind_of[cells[0]])
+        if rule == "violation":
+            rule = kind
+        elif rule != kind:
+            why = {"island": _ISLAND, "sliver": _SLIVER}.get(rule, "joined the grid it touches")
+            g = float(gap_of[cells[0]])
+            dist = g if np.isfinite(g) else dist
+        out.append((cells, r, dist, why, rule))
+    return out
 
 
 def _touch_pass(jn: _Joiner, pending: list[np.ndarray], joins: list[Join]) -> list[np.ndarray]:
@@ -195,7 +238,7 @@ def _touch_pass(jn: _Joiner, pending: list[np.ndarray], joins: list[Join]) -> li
                 continue
             r, gap, kind = hit
             jn.assign(cells, r)
-            why = "joined the grid it touches" if kind == "adjacent" else "empty sliver"
+            why = "joined the grid it touches" if kind == "adjacent" else _SLIVER
             joins.append((cells, r, gap, why, kind))
         if len(left) == len(pending):
             return left
@@ -206,8 +249,11 @@ def _touch_pass(jn: _Joiner, pending: list[np.ndarray], joins: list[Join]) -> li
 def _island_pass(
     jn: _Joiner, comps: list[np.ndarray], joins: list[Join], infeasible: list[str]
 ) -> None:
-    """Join every component to the nearest region of its district (or note it infeasible)."""
-    for cells in comps:
+    """Join every component to the nearest region of its district (or note it
+    infeasible); after each join, the components that now touch a region join it."""
+    comps = list(comps)
+    while comps:
+        cells = comps.pop(0)
         hit = jn.nearest(cells) if jn.inp.join_islands and jn.n_regions > 0 else None
         if hit is None:
             where, what = describe(jn.inp, cells, jn.det.cell_ids)
@@ -215,7 +261,8 @@ def _island_pass(
             continue
         r, dist = hit
         jn.assign(cells, r)
-        joins.append((cells, r, dist, "island joined the nearest grid of its district", "island"))
+        joins.append((cells, r, dist, _ISLAND, "island"))
+        comps = _touch_pass(jn, comps, joins)
 
 
 def describe(inp: Inputs, cells: np.ndarray, cell_ids: np.ndarray | None = None) -> tuple[str, str]:
@@ -259,6 +306,7 @@ def _raise_infeasible(infeasible: list[str], has_groups: bool) -> None:
 def island_notes(
     island_joins: tuple[IslandJoin, ...],
     cell_ids: Sequence[object] | np.ndarray | None = None,
+    empty_population: float = DetachedConfig.max_population,
 ) -> list[str]:
     """Summary notes of the joins: one for the islands (the first
     :data:`MAX_ISLAND_NOTES` named with their grid, cells and distance), one for the
@@ -268,18 +316,24 @@ def island_notes(
     notes: list[str] = []
     islands = [j for j in island_joins if j.kind == "island"]
     if islands:
+        pop = [0.0 if j.population is None else j.population for j in islands]
+        order = sorted(range(len(islands)), key=lambda k: (-pop[k], -len(islands[k].cells)))
         items = [
-            f"grid {j.region} (cells {cell_names(np.asarray(j.cells), ids)}"
-            + (f", {j.distance_m:,.0f} m" if j.distance_m is not None else "")
+            f"grid {islands[k].region} (cells {cell_names(np.asarray(islands[k].cells), ids)}"
+            + (f", {islands[k].distance_m:,.0f} m" if islands[k].distance_m is not None else "")
             + ")"
-            for j in islands[:MAX_ISLAND_NOTES]
+            for k in order[:MAX_ISLAND_NOTES]
         ]
         more = len(islands) - len(items)
         n = len(islands)
+        n_empty = sum(
+            1 for j in islands if j.population is not None and j.population <= empty_population
+        )
         notes.append(
             f"{n} island{'s' if n != 1 else ''} too small for the floors "
-            f"({sum(len(j.cells) for j in islands):,} cells) joined the nearest grid of "
-            f"{'their' if n != 1 else 'its'} district: "
+            f"({_cells(islands)}"
+            + (f"; {n_empty} with nobody living there" if n_empty else "")
+            + f") joined the nearest grid of {'their' if n != 1 else 'its'} district: "
             + "; ".join(items)
             + (f"; and {more} more" if more else "")
             + " — accepted exceptions to contiguity, listed under the live checks"
@@ -288,15 +342,20 @@ def island_notes(
     if slivers:
         n = len(slivers)
         notes.append(
-            f"{n} empty sliver{'s' if n != 1 else ''} ({sum(len(j.cells) for j in slivers):,} "
-            "cells, nobody living there) joined the grid they touch"
+            f"{n} empty sliver{'s' if n != 1 else ''} ({_cells(slivers)}, nobody living "
+            f"there) joined the grid {'they touch' if n != 1 else 'it touches'}"
         )
     touching = [j for j in island_joins if j.kind == "adjacent"]
     if touching:
         n = len(touching)
         notes.append(
             f"{n} piece{'s' if n != 1 else ''} too small for the floors "
-            f"({sum(len(j.cells) for j in touching):,} cells) joined the grid they touch "
+            f"({_cells(touching)}) joined the grid {'they touch' if n != 1 else 'it touches'} "
             "(a locked grid, or one across a barrier)"
         )
     return notes
+
+
+def _cells(joins: Sequence[IslandJoin]) -> str:
+    k = sum(len(j.cells) for j in joins)
+    return f"{k:,} cell{'s' if k != 1 else ''}"

@@ -37,7 +37,8 @@ class IslandJoin:
     region or no coordinates were given), ``reason`` a sentence, ``kind`` the rule of
     :mod:`gridplan.cells.detached` it falls under: ``island`` (no land neighbour in
     its district), ``sliver`` (empty, near the grid) — both accepted exceptions to
-    contiguity — or ``adjacent`` (it shares a boundary with the region: contiguous).
+    contiguity — or ``adjacent`` (it shares a boundary with the region: contiguous);
+    ``population`` the persons in it (``None`` when not given).
     """
 
     cells: tuple[int, ...]
@@ -45,6 +46,7 @@ class IslandJoin:
     distance_m: float | None
     reason: str
     kind: str = "island"
+    population: float | None = None
 
     @property
     def accepted_exception(self) -> bool:

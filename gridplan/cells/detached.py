@@ -33,6 +33,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 __all__ = [
+    "DEFAULT_DETACHED",
     "DetachedConfig",
     "DetachedPiece",
     "Kind",
@@ -57,6 +58,10 @@ class DetachedConfig:
 
     max_population: float = 0.5
     max_gap_m: float = 50.0
+
+
+#: The default thresholds (one frozen instance, for argument defaults).
+DEFAULT_DETACHED = DetachedConfig()
 
 
 @dataclass(frozen=True, eq=False)
@@ -208,7 +213,7 @@ def classify_pieces(
     population: np.ndarray | None = None,
     xy: np.ndarray | None = None,
     proximity: Proximity | None = None,
-    config: DetachedConfig = DetachedConfig(),
+    config: DetachedConfig = DEFAULT_DETACHED,
 ) -> list[DetachedPiece]:
     """The detached pieces of every label in several pieces, each with its kind.
 
