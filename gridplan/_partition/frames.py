@@ -628,6 +628,7 @@ def _summary(
             "n_not_contiguous": int((~arr.contiguous).sum()),
             "n_locked": n_locked,
             "n_island_joins": len(arr.island_joins),
+            "n_accepted_exceptions": len(arr.exceptions),
             "population_min": pmin,
             "population_median": pmed,
             "population_max": pmax,
