@@ -358,6 +358,23 @@ with right:
                 key=f"repair_{i}",
                 disabled=not v.repair,
             )
+    if report.exceptions:
+        with st.expander(t("checks.exceptions", n=len(report.exceptions))):
+            st.caption(t("checks.exceptions_help"))
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        t("checks.exc.grid"): [x.id for x in report.exceptions],
+                        t("checks.exc.kind"): [
+                            t(f"checks.kind.{x.kind}") for x in report.exceptions
+                        ],
+                        t("checks.exc.cells"): [", ".join(x.cells) for x in report.exceptions],
+                        t("checks.exc.distance"): [round(x.distance_m) for x in report.exceptions],
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+            )
 
 cols = [c for c in TABLE_COLUMNS if c in g.columns]
 st.dataframe(

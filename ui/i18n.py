@@ -118,6 +118,23 @@ STRINGS: dict[str, tuple[str, str]] = {
     "grids.move_into": ("Move into grid", "并入网格"),
     "grids.checks": ("Live checks", "实时检查"),
     "grids.all_ok": ("All rules hold.", "所有规则均满足。"),
+    "checks.exceptions": (
+        "Accepted exceptions to contiguity ({n})",
+        "已接受的连通性例外（{n} 处）",
+    ),
+    "checks.exceptions_help": (
+        "These detached pieces are accepted, not violations: an island has no land "
+        "neighbour in its district it could join, so it joins the nearest grid; an empty "
+        "sliver (nobody lives there) lies within a few metres of its grid.",
+        "以下分离部分被接受，不算违规：岛屿在本区内没有可并入的陆地相邻单元，因此并入最近的网格；"
+        "空碎片（无人居住）距其网格仅几米。",
+    ),
+    "checks.exc.grid": ("Grid / manager", "网格 / 经理"),
+    "checks.exc.kind": ("Kind", "类型"),
+    "checks.exc.cells": ("Cells", "单元"),
+    "checks.exc.distance": ("Distance to the rest (m)", "距其余部分（米）"),
+    "checks.kind.island": ("island", "岛屿"),
+    "checks.kind.sliver": ("empty sliver", "空碎片"),
     "repair": ("Repair", "修复"),
     "grids.colour": ("Colour by", "着色依据"),
     "grids.hours": ("Hours/month", "工时/月"),

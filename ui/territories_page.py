@@ -317,6 +317,11 @@ with right:
                 )
             else:
                 st.caption(v.message)
+    if report.exceptions:
+        with st.expander(t("checks.exceptions", n=len(report.exceptions))):
+            st.caption(t("checks.exceptions_help"))
+            for x in report.exceptions:
+                st.caption(x.message)
 
 st.subheader(t("terr.workload"))
 st.altair_chart(_workload_chart(table, plan.tolerance), width="stretch")

@@ -31,10 +31,12 @@ How the work is split:
 3. A component whose total is below a floor cannot hold a region of its own:
 
    - if it touches a locked region, it joins that region (contiguously);
-   - else, with ``join_islands`` (default), it joins the region whose centroid is
-     nearest to its own centroid *within the same group* (district): the one
-     documented case where a region is not contiguous, listed in
-     ``ArrayPartition.island_joins`` and the notes;
+   - else, if it shares a boundary the caller removed (a barrier) with a region,
+     or it is empty and lies near one (``proximity``), it joins that region;
+   - else, with ``join_islands`` (default), it joins the region of its group
+     (district) with the nearest cell: the documented case where a region is not
+     contiguous (the shared rule of :mod:`gridplan.cells.detached`), listed in
+     ``ArrayPartition.island_joins`` with its kind and summed up in the notes;
    - else (no region in its group, or ``join_islands=False``) the run fails with
      :class:`~gridplan.errors.InfeasibleError` naming the component, its group,
      its total, the floor and the choices.
@@ -59,7 +61,12 @@ import numpy as np
 
 from gridplan._partition.checks import Inputs, check_inputs
 from gridplan._partition.components import build_tasks, free_components, normalise, symmetric_csr
-from gridplan._partition.islands import MAX_ISLAND_NOTES, island_notes, join_small_components
+from gridplan._partition.islands import (
+    MAX_ISLAND_NOTES,
+    DetachedInputs,
+    island_notes,
+    join_small_components,
+)
 from gridplan._partition.results import ArrayPartition, FrozenMap, IslandJoin, empty_result
 from gridplan._partition.solver import (
     ComponentResult,
@@ -80,6 +87,8 @@ from gridplan._partition.stats import (
     region_diameters,
     region_stats,
 )
+from gridplan.cells.detached import DEFAULT_DETACHED, DetachedConfig, Proximity
+from gridplan.errors import InputError, Problem
 from gridplan.progress import ProgressCallback, no_progress
 
 __all__ = [
@@ -437,6 +446,10 @@ def partition_arrays(
     floor_names: Sequence[str] | None = None,
     ceil_names: Sequence[str] | None = None,
     join_islands: bool = True,
+    population: np.ndarray | None = None,
+    proximity: Proximity | None = None,
+    detached: DetachedConfig = DEFAULT_DETACHED,
+    cell_ids: Sequence[Any] | np.ndarray | None = None,
     seed: int = 0,
     time_limit: float = 30.0,
     constructions: int = 8,
@@ -466,6 +479,10 @@ def partition_arrays(
     - ``floor_names``, ``ceil_names``: column names for messages;
     - ``join_islands``: join components below a floor to the nearest region of
       their group (True) or fail (False);
+    - ``population`` ``(n,)``: persons per cell (empty slivers, ``detached``
+      thresholds); ``proximity``: cells within ``detached.max_gap_m`` metres of each
+      other and the edges removed for barriers (:class:`~gridplan.cells.detached.Proximity`);
+    - ``cell_ids``: cell names for messages (default: row positions);
     - ``seed``: same inputs + seed → same labels (also with several workers);
     - ``time_limit``: seconds; a safety net — the search stops early and the
       result says so (``hit_time_limit``);
@@ -505,10 +522,30 @@ def partition_arrays(
     )
     if inp.n == 0:
         return empty_result(inp.n_floors, inp.n_ceils, seed)
-    return _partition(inp, t_start, progress)
+    det = DetachedInputs(
+        None if population is None else _per_cell(population, inp.n, "population"),
+        proximity,
+        detached,
+        None if cell_ids is None else np.asarray(cell_ids, dtype=object),
+    )
+    if det.cell_ids is not None and len(det.cell_ids) != inp.n:
+        raise InputError(Problem(f"cell_ids needs {inp.n} values", "cell_ids", "one per cell"))
+    return _partition(inp, t_start, progress, det)
 
 
-def _partition(inp: Inputs, t_start: float, progress: ProgressCallback) -> ArrayPartition:
+def _per_cell(v: Any, n: int, what: str) -> np.ndarray:
+    a = np.asarray(v, dtype=float).reshape(-1)
+    if len(a) != n:
+        raise InputError(Problem(f"{what} needs {n} values, got {len(a)}", what, "one per cell"))
+    return a
+
+
+def _partition(
+    inp: Inputs,
+    t_start: float,
+    progress: ProgressCallback,
+    det: DetachedInputs | None = None,
+) -> ArrayPartition:
     """The phases of :func:`partition_arrays` on checked inputs (``inp.n > 0``)."""
     n = inp.n
     deadline = t_start + float(inp.time_limit)
@@ -524,18 +561,26 @@ def _partition(inp: Inputs, t_start: float, progress: ProgressCallback) -> Array
     solve_s = time.monotonic() - t_solve
     labels, n_regions, locked_tmp = _merge(n, task_cells, results, inp.locked)
     joins = join_small_components(
-        inp, adj, labels, n_regions, set(locked_tmp.values()), small_comps, norm.area
+        inp, adj, labels, n_regions, set(locked_tmp.values()), small_comps, norm.area, det
     )
     if np.any(labels < 0):  # pragma: no cover - guarded by the logic above
         raise RuntimeError("internal error: a cell was left without a region")
     p = n_regions
     labels, rank = _renumber(labels, p)
     locked_map = {k: int(rank[v]) for k, v in locked_tmp.items()}
+    pop = None if det is None else det.population
     island_joins = tuple(
-        IslandJoin(tuple(int(i) for i in cells), int(rank[r]), d, reason)
-        for cells, r, d, reason in joins
+        IslandJoin(
+            tuple(int(i) for i in cells),
+            int(rank[r]),
+            d,
+            reason,
+            kind,
+            None if pop is None else float(pop[cells].sum()),
+        )
+        for cells, r, d, reason, kind in joins
     )
-    notes = island_notes(island_joins)
+    notes = island_notes(island_joins, None if det is None else det.cell_ids)
     st = partition_stats(inp, adj, labels, p, norm.homog, norm.area, locked_map, notes)
     hit = any(r.hit_deadline for r in results)
     if hit:

@@ -27,6 +27,7 @@ from gridplan._partition.grid_types import (
     GridTypeRules,
     classify_grids,
 )
+from gridplan.cells.detached import DetachedConfig, Proximity, proximity_pairs
 from gridplan.errors import InputError, Problem
 from gridplan.progress import ProgressCallback, no_progress, scaled
 
@@ -65,7 +66,10 @@ class PartitionConfig:
     - ``workers``: processes (``None`` = ``min(2, cpu)`` when the input is large);
     - ``join_islands``: a piece too small for the floors (an island) joins the
       nearest grid of its district (reported) instead of failing the run;
-    - ``grid_types``: rules of the grid type labels.
+    - ``grid_types``: rules of the grid type labels;
+    - ``detached``: the thresholds of the rule of legitimate detached parts
+      (:mod:`gridplan.cells.detached`): empty slivers within ``max_gap_m`` metres
+      join the grid they touch.
     """
 
     floors: Mapping[str, float] = field(default_factory=lambda: FrozenMap({"population": 5000.0}))
@@ -83,6 +87,7 @@ class PartitionConfig:
     workers: int | None = None
     join_islands: bool = True
     grid_types: GridTypeRules = DEFAULT_GRID_TYPES
+    detached: DetachedConfig = field(default_factory=DetachedConfig)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "floors", _frozen_map(self.floors))
@@ -253,6 +258,52 @@ def _kept_adjacency(
     return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), indices[keep]
 
 
+def _cell_ids(cells: gpd.GeoDataFrame) -> np.ndarray:
+    """The cells' names in messages: the ``cell_id`` column, else the index labels."""
+    if "cell_id" in cells.columns:
+        return cells["cell_id"].astype(str).to_numpy(dtype=object)
+    return np.asarray([str(i) for i in cells.index], dtype=object)
+
+
+def _proximity(
+    adjacency: Any,
+    cells: gpd.GeoDataFrame,
+    config: PartitionConfig,
+    kept: tuple[np.ndarray, np.ndarray],
+    population: np.ndarray | None,
+) -> Proximity | None:
+    """What the island step needs beyond the kept graph: the edges removed only for
+    barriers (shared boundaries), and the cells within ``config.detached.max_gap_m``
+    metres of the cells of every empty part of the kept graph (slivers)."""
+    import scipy.sparse
+    import scipy.sparse.csgraph
+
+    n = len(cells)
+    out = Proximity.empty()
+    cut = getattr(adjacency, "cut_by_barrier", None)
+    if config.respect_barriers and cut is not None and np.asarray(cut, dtype=bool).any():
+        ip = np.asarray(adjacency.indptr, dtype=np.int64)
+        ix = np.asarray(adjacency.indices, dtype=np.int64)
+        rows = np.repeat(np.arange(n), np.diff(ip))
+        sel = np.asarray(cut, dtype=bool) & (rows < ix)
+        if config.respect_districts and "district" in cells.columns:
+            d = cells["district"].astype(str).to_numpy()
+            sel &= d[rows] == d[ix]
+        pairs = np.stack([rows[sel], ix[sel]], axis=1)
+        out = Proximity(pairs, np.zeros(len(pairs)), np.ones(len(pairs), dtype=bool))
+    if population is None or n == 0 or cells.geometry is None:
+        return out
+    ip, ix = kept
+    graph = scipy.sparse.csr_array((np.ones(len(ix)), ix, ip), shape=(n, n))
+    _, comp = scipy.sparse.csgraph.connected_components(graph, directed=False)
+    empty = np.bincount(comp, population) <= config.detached.max_population
+    rows = np.flatnonzero(empty[comp])
+    if len(rows):
+        geoms = np.asarray(cells.geometry.values, dtype=object)
+        out = out.concat(proximity_pairs(geoms, rows, config.detached.max_gap_m))
+    return out
+
+
 def _numeric_columns(
     cells: gpd.GeoDataFrame, names: Sequence[str], what: str, problems: list[Problem]
 ) -> None:
@@ -359,6 +410,10 @@ def partition_cells(
         floor_names=cols.floors,
         ceil_names=cols.ceilings,
         join_islands=config.join_islands,
+        population=a.population,
+        proximity=_proximity(adjacency, cells, config, (indptr, indices), a.population),
+        detached=config.detached,
+        cell_ids=_cell_ids(cells),
         seed=config.seed,
         time_limit=config.time_limit_s,
         constructions=config.constructions,
@@ -513,6 +568,7 @@ class _CellArrays:
     y: np.ndarray
     area_km2: np.ndarray
     district: np.ndarray | None
+    population: np.ndarray | None = None
 
 
 def _cell_arrays(cells: gpd.GeoDataFrame, config: PartitionConfig, cols: _Columns) -> _CellArrays:
@@ -542,7 +598,10 @@ def _cell_arrays(cells: gpd.GeoDataFrame, config: PartitionConfig, cols: _Column
     else:
         area_km2 = cells.geometry.area.to_numpy() / 1e6
     district = cells["district"].astype(str).to_numpy() if "district" in cells.columns else None
-    return _CellArrays(fv, fmin, cv, cm, hz, hw, xs, ys, area_km2, district)
+    pop = None
+    if "population" in cells.columns and pd.api.types.is_numeric_dtype(cells["population"]):
+        pop = cells["population"].fillna(0.0).to_numpy(dtype=float)
+    return _CellArrays(fv, fmin, cv, cm, hz, hw, xs, ys, area_km2, district, pop)
 
 
 def _mmm(v: np.ndarray) -> tuple[float, float, float]:
@@ -569,6 +628,7 @@ def _summary(
             "n_not_contiguous": int((~arr.contiguous).sum()),
             "n_locked": n_locked,
             "n_island_joins": len(arr.island_joins),
+            "n_accepted_exceptions": len(arr.exceptions),
             "population_min": pmin,
             "population_median": pmed,
             "population_max": pmax,

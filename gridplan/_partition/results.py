@@ -32,14 +32,26 @@ class IslandJoin:
     """A free component too small for any floor, joined to an existing region.
 
     ``cells`` are input cell indices, ``region`` the output label it joined,
-    ``distance_m`` the centroid distance in metres (``None`` when it joined an
-    adjacent locked region or no coordinates were given), ``reason`` a sentence.
+    ``distance_m`` metres to that region (between the nearest cell centroids for an
+    island, the polygon gap for a sliver; ``None`` when it joined an adjacent locked
+    region or no coordinates were given), ``reason`` a sentence, ``kind`` the rule of
+    :mod:`gridplan.cells.detached` it falls under: ``island`` (no land neighbour in
+    its district), ``sliver`` (empty, near the grid) — both accepted exceptions to
+    contiguity — or ``adjacent`` (it shares a boundary with the region: contiguous);
+    ``population`` the persons in it (``None`` when not given).
     """
 
     cells: tuple[int, ...]
     region: int
     distance_m: float | None
     reason: str
+    kind: str = "island"
+    population: float | None = None
+
+    @property
+    def accepted_exception(self) -> bool:
+        """The join leaves its region in pieces, as the shared rule allows."""
+        return self.kind in ("island", "sliver")
 
 
 @dataclass(frozen=True)
@@ -57,7 +69,8 @@ class ArrayPartition:
     - ``region_heterogeneity``, ``region_compactness`` (``kappa``),
       ``region_floor_sums`` ``(p, f)``, ``region_ceil_sums`` ``(p, c)``,
       ``meets_floors``, ``meets_ceilings``, ``contiguous``: per region;
-    - ``island_joins``: the components joined under the island rule;
+    - ``island_joins``: the components joined under the island rule (with their
+      kind; :attr:`exceptions` are those that leave a region in pieces);
     - ``locked_labels``: input locked label → output label;
     - ``notes``: sentences for the planner (island joins, regions that miss a
       floor or a ceiling and why, time limit reached …);
@@ -84,6 +97,11 @@ class ArrayPartition:
     hit_time_limit: bool
     seed: int = 0
     construction_p: tuple[tuple[int, ...], ...] = field(default=())
+
+    @property
+    def exceptions(self) -> tuple[IslandJoin, ...]:
+        """The accepted exceptions to contiguity: islands and empty slivers joined."""
+        return tuple(j for j in self.island_joins if j.accepted_exception)
 
 
 def empty_result(f: int, c: int, seed: int) -> ArrayPartition:

@@ -60,8 +60,8 @@ as well as for roads running along the planner's block edges.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -80,6 +80,7 @@ from gridplan.cells.aggregate import (
     point_xy,
     sum_by_cell,
 )
+from gridplan.cells.clipping import merge_targets
 from gridplan.cells.coverage import CoverageConfig, coverage_scores
 from gridplan.cells.lattice import (
     Lattice,
@@ -137,6 +138,9 @@ class CellsConfig:
       reported rather than snapped (None: always snap).
     - ``use_barriers``: flag edges cut by the barrier layer.
     - ``max_cells``: refuse settings that would make more cells than this.
+    - ``min_cell_area_m2``: clipped cells smaller than this (m²) are merged into the
+      neighbour sharing the longest boundary with them (else the nearest cell),
+      rather than carried as cells of their own (0 = keep every clipped cell).
     """
 
     lattice: Literal["h3", "square", "polygons"] = "h3"
@@ -154,6 +158,7 @@ class CellsConfig:
     max_snap_m: float | None = None
     use_barriers: bool = True
     max_cells: int = 2_000_000
+    min_cell_area_m2: float = 1.0
 
     def __post_init__(self) -> None:
         problems = []
@@ -182,6 +187,8 @@ class CellsConfig:
             problems.append(
                 Problem("min_shared_m and snap_tolerance_m must be >= 0", where, "e.g. 1 and 0.01")
             )
+        if not (math.isfinite(self.min_cell_area_m2) and self.min_cell_area_m2 >= 0):
+            problems.append(Problem("min_cell_area_m2 must be >= 0", where, "e.g. 1 m²"))
         if self.max_snap_m is not None and self.max_snap_m < 0:
             problems.append(Problem("max_snap_m must be >= 0 or None", where, "e.g. 2000 m"))
         if problems:
@@ -376,6 +383,72 @@ def _choose_lattice(
 
 
 # ------------------------------------------------------------------ phases
+@dataclass(frozen=True, eq=False)
+class _RemapLocator:
+    """A lattice locator whose rows were renumbered after merging cells (picklable)."""
+
+    inner: Any
+    new_row: np.ndarray
+
+    def __call__(self, xy: np.ndarray) -> np.ndarray:
+        out = np.asarray(self.inner(xy), dtype=np.int64).copy()
+        ok = out >= 0
+        out[ok] = self.new_row[out[ok]]
+        return out
+
+
+def _merge_small_cells(lat: Lattice, min_area_m2: float, notes: list[str]) -> Lattice:
+    """The lattice with its clipped cells under ``min_area_m2`` (m²) merged into their
+    neighbour (:func:`~gridplan.cells.clipping.merge_targets`), noting how many."""
+    if min_area_m2 <= 0 or not lat.clipped.any():
+        return lat
+    small = lat.clipped & (shapely.area(lat.geometry) < min_area_m2)
+    if not small.any() or small.all():
+        return lat
+    target = merge_targets(lat.geometry, small)
+    keep = ~small
+    newpos = np.cumsum(keep) - 1
+    new_row = np.where(keep, newpos, newpos[np.maximum(target, 0)])
+    geoms = lat.geometry.copy()
+    receivers = np.unique(target[small])
+    for r in receivers.tolist():
+        geoms[r] = polygonal(shapely.union_all(np.r_[geoms[r : r + 1], geoms[target == r]]))
+    recv = np.zeros(lat.n, dtype=bool)
+    recv[receivers] = True
+    pairs = new_row[lat.candidate_pairs] if len(lat.candidate_pairs) else lat.candidate_pairs
+    verify = np.asarray(lat.verify, dtype=bool)
+    if len(pairs):
+        touched = recv[lat.candidate_pairs].any(axis=1) | small[lat.candidate_pairs].any(axis=1)
+        pairs = np.sort(pairs, axis=1)
+        ok = pairs[:, 0] != pairs[:, 1]
+        pairs, verify = pairs[ok], (verify | touched)[ok]
+        pairs, idx = np.unique(pairs, axis=0, return_index=True)
+        verify = verify[idx]
+    border = lat.border.copy()
+    np.logical_or.at(border, target[small], lat.border[small])
+    convex, clipped = lat.convex.copy(), lat.clipped.copy()
+    convex[receivers] = False
+    clipped[receivers] = True
+    k = int(small.sum())
+    notes.append(
+        f"{k:,} clipped cell{'s' if k != 1 else ''} smaller than {min_area_m2:g} m² "
+        f"{'were' if k != 1 else 'was'} merged into the neighbouring cell sharing the "
+        "longest boundary (else the nearest cell)"
+    )
+    return replace(
+        lat,
+        cell_id=lat.cell_id[keep],
+        geometry=geoms[keep],
+        clipped=clipped[keep],
+        candidate_pairs=pairs.astype(np.int64),
+        verify=verify,
+        vertices=lat.vertices[keep],
+        convex=convex[keep],
+        border=border[keep],
+        locate=None if lat.locate is None else _RemapLocator(lat.locate, new_row),
+    )
+
+
 def _require_metric(crs: pyproj.CRS) -> None:
     """Refuse a work CRS that is not projected in metres."""
     if not is_metric(crs):
@@ -741,6 +814,7 @@ def build_cells(
 
     lat = _choose_lattice(layers, config, boundary, polygons, scaled(progress, 0.0, 0.35))
     notes.extend(lat.notes)
+    lat = _merge_small_cells(lat, config.min_cell_area_m2, notes)
     cells = _prepare_cells(lat, config)
     progress(0.35, "linking neighbouring cells")
     pairs = _neighbour_pairs(lat, config)

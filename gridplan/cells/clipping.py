@@ -94,3 +94,34 @@ def intersect_with(small: np.ndarray, big: shapely.Geometry) -> np.ndarray:
     """``small[k] ∩ big`` for every k, tiling ``big`` when it is detailed."""
     small = np.asarray(small, dtype=object)
     return intersect_pairs(small, np.array([big], dtype=object), np.zeros(len(small), np.int64))
+
+
+def merge_targets(geoms: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """The cell each ``small`` cell merges into (``-1`` for the others): the cell that
+    is not small sharing the longest boundary with it, else the nearest one (work CRS,
+    metres). ``small`` is a boolean mask; at least one cell must not be small."""
+    geoms = np.asarray(geoms, dtype=object)
+    small = np.asarray(small, dtype=bool)
+    target = np.full(len(geoms), -1, dtype=np.int64)
+    rows, big = np.flatnonzero(small), np.flatnonzero(~small)
+    if not len(rows) or not len(big):
+        return target
+    tree = shapely.STRtree(geoms[big])
+    qi, ti = tree.query(geoms[rows], predicate="intersects")
+    if len(qi):
+        shared = shapely.length(
+            shapely.intersection(
+                shapely.boundary(geoms[rows[qi]]), shapely.boundary(geoms[big[ti]])
+            )
+        )
+        ok = shared > 0
+        qi, ti, shared = qi[ok], ti[ok], shared[ok]
+        order = np.lexsort((-shared, qi))  # per small cell, the longest shared boundary first
+        qi, ti = qi[order], ti[order]
+        first = np.r_[True, qi[1:] != qi[:-1]] if len(qi) else np.zeros(0, dtype=bool)
+        target[rows[qi[first]]] = big[ti[first]]
+    rest = rows[target[rows] < 0]
+    if len(rest):
+        qn, tn = tree.query_nearest(geoms[rest], all_matches=False)
+        target[rest[qn]] = big[tn]
+    return target

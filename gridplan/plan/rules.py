@@ -4,6 +4,11 @@ Rules: every grid is one connected piece of cells; every territory (a manager's 
 is one connected piece of grids; every grid reaches the floors; every manager's
 workload is within the plan's tolerance; locked grids keep their manager.
 
+A grid (or territory) in several pieces is checked piece by piece with the rule the
+partition uses too (:mod:`gridplan.cells.detached`): a piece with no land neighbour
+(an island, or a district exclave) and an empty sliver near its grid are *accepted
+exceptions* (:attr:`CheckReport.exceptions`), not violations.
+
 Graphs are given as edge arrays ``(m, 2)`` of row positions (cells or grids);
 :func:`cell_edges` builds the cells' graph from geometry when a plan comes from a file.
 """
@@ -19,9 +24,17 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from gridplan.cells.detached import (
+    DEFAULT_DETACHED,
+    DetachedConfig,
+    DetachedPiece,
+    classify_pieces,
+    proximity_pairs,
+)
 from gridplan.plan.model import HOURS, Plan, manager_table
 
 __all__ = [
+    "AcceptedException",
     "CheckReport",
     "Violation",
     "cell_edges",
@@ -49,11 +62,29 @@ class Violation:
 
 
 @dataclass(frozen=True)
+class AcceptedException:
+    """A detached piece the rules accept: which contiguity ``rule``, the grid id (or
+    manager) ``id``, its ``kind`` (``island``: no land neighbour in its district;
+    ``sliver``: nobody lives there and it lies within a few metres of its grid), the
+    ``cells`` (cell ids; grid ids for a territory), ``distance_m`` metres to the rest
+    of its grid (NaN when unknown) and a sentence."""
+
+    rule: Rule
+    id: str
+    kind: str
+    cells: tuple[str, ...]
+    distance_m: float
+    message: str
+
+
+@dataclass(frozen=True)
 class CheckReport:
-    """All violations of a plan; ``ok`` when there is none."""
+    """All violations of a plan (``ok`` when there is none) and the accepted
+    exceptions to contiguity (islands, empty slivers)."""
 
     violations: tuple[Violation, ...] = ()
     stats: Mapping[str, Any] = field(default_factory=dict)
+    exceptions: tuple[AcceptedException, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -134,6 +165,8 @@ def check_plan(
     floors: Mapping[str, float] | None = None,
     locks: Mapping[str, str] | None = None,
     territories: bool = True,
+    respect_districts: bool | None = None,
+    detached: DetachedConfig = DEFAULT_DETACHED,
 ) -> CheckReport:
     """Check every rule of ``plan`` (see the module docstring).
 
@@ -141,19 +174,26 @@ def check_plan(
     minimum per grid (e.g. ``{"population": 5000}`` persons); ``locks``: grid id →
     manager that must be kept (default: the grids whose ``locked`` column is true keep
     their present manager, so only ``locks`` given explicitly can be broken);
-    ``territories``: check territories and workloads too (off before balancing).
+    ``territories``: check territories and workloads too (off before balancing);
+    ``respect_districts``: grids may not cross districts, so a district exclave
+    counts as an island (default: when every grid lies in one district);
+    ``detached``: the thresholds of the shared rule of detached pieces.
     """
     out: list[Violation] = []
     stats: dict[str, Any] = {}
+    exceptions: list[AcceptedException] = []
     pieces = grid_pieces(plan, edges)
     broken = pieces[pieces > 1]
-    stats["grids_not_contiguous"] = len(broken)
-    for gid, k in broken.items():
+    bad = _grid_contiguity(plan, edges, broken, respect_districts, detached, exceptions)
+    stats["grids_not_contiguous"] = len(bad)
+    for gid, (k, wrong) in bad.items():
         out.append(
             Violation(
                 "grid_contiguity",
                 (str(gid),),
-                f"grid {gid} is in {int(k)} separate pieces",
+                f"grid {gid} is in {int(k)} separate pieces; "
+                + "; ".join(wrong)
+                + " could join a neighbouring grid",
                 "reconnect",
             )
         )
@@ -176,14 +216,16 @@ def check_plan(
     assigned = plan.grids["manager"].fillna("").astype(str) != ""
     if territories and assigned.any():
         tp = territory_pieces(plan, edges)
-        split = tp[tp > 1]
+        split = _territory_contiguity(plan, edges, tp[tp > 1], exceptions)
         stats["territories_not_contiguous"] = len(split)
-        for man, k in split.items():
+        for man, (k, wrong) in split.items():
             out.append(
                 Violation(
                     "territory_contiguity",
                     (str(man),),
-                    f"territory of {man} is in {int(k)} separate pieces",
+                    f"territory of {man} is in {int(k)} separate pieces; "
+                    + "; ".join(wrong)
+                    + " could join the rest of it",
                     "rebalance",
                 )
             )
@@ -219,7 +261,116 @@ def check_plan(
         if HOURS in plan.grids.columns
         else 0.0
     )
-    return CheckReport(tuple(out), stats)
+    stats["accepted_exceptions"] = len(exceptions)
+    return CheckReport(tuple(out), stats, tuple(exceptions))
+
+
+def _respects_districts(plan: Plan) -> bool:
+    """Every grid lies in one district (the partition respected districts)."""
+    cells = plan.cells
+    if "district" not in cells.columns or not len(cells):
+        return False
+    per = cells.groupby(cells["grid_id"].astype(str))["district"].nunique()
+    return bool((per <= 1).all())
+
+
+def _xy(frame: Any) -> np.ndarray | None:
+    """Centroids ``(n, 2)`` in metres: the ``x``/``y`` columns, else the geometry."""
+    if {"x", "y"} <= set(frame.columns):
+        return frame[["x", "y"]].to_numpy(dtype=float)
+    geom = getattr(frame, "geometry", None)
+    if geom is None:
+        return None
+    c = geom.centroid
+    return np.column_stack([c.x.to_numpy(), c.y.to_numpy()])
+
+
+def _describe_pieces(pieces: list[DetachedPiece], names: np.ndarray) -> dict[Any, list[str]]:
+    """Per label, a phrase for every piece of kind violation (its first names)."""
+    out: dict[Any, list[str]] = {}
+    for p in pieces:
+        if p.kind == "violation":
+            first = ", ".join(str(names[i]) for i in p.cells[:3])
+            more = f" … ({len(p.cells)} in all)" if len(p.cells) > 3 else ""
+            out.setdefault(p.grid, []).append(f"the piece of {first}{more}")
+    return out
+
+
+def _grid_contiguity(
+    plan: Plan,
+    edges: np.ndarray,
+    broken: pd.Series,
+    respect_districts: bool | None,
+    config: DetachedConfig,
+    exceptions: list[AcceptedException],
+) -> dict[Any, tuple[int, list[str]]]:
+    """Grids in several pieces with a piece the shared rule does not accept:
+    ``grid → (pieces, phrases)``; the accepted pieces are added to ``exceptions``."""
+    if broken.empty:
+        return {}
+    cells = plan.cells
+    lab = cells["grid_id"].astype(str).to_numpy(dtype=object)
+    rows = np.flatnonzero(np.isin(lab, broken.index.astype(str).to_numpy()))
+    if respect_districts is None:
+        respect_districts = _respects_districts(plan)
+    group = cells["district"].astype(str).to_numpy() if respect_districts else None
+    pop = (
+        pd.to_numeric(cells["population"], errors="coerce").fillna(0.0).to_numpy()
+        if "population" in cells.columns
+        else None
+    )
+    prox = None
+    if getattr(cells, "geometry", None) is not None and len(rows):
+        prox = proximity_pairs(
+            np.asarray(cells.geometry.values, dtype=object), rows, config.max_gap_m
+        )
+    sub = np.where(np.isin(np.arange(len(lab)), rows), lab, "")
+    pieces = classify_pieces(
+        sub, edges, group=group, population=pop, xy=_xy(cells), proximity=prox, config=config
+    )
+    names = (
+        cells["cell_id"].astype(str).to_numpy()
+        if "cell_id" in cells.columns
+        else np.asarray([str(i) for i in cells.index])
+    )
+    for p in pieces:
+        if p.accepted:
+            exceptions.append(_exception("grid_contiguity", p, names, "cell"))
+    wrong = _describe_pieces(pieces, names)
+    return {g: (int(broken[g]), wrong[g]) for g in broken.index if g in wrong}
+
+
+def _territory_contiguity(
+    plan: Plan, edges: np.ndarray, split: pd.Series, exceptions: list[AcceptedException]
+) -> dict[Any, tuple[int, list[str]]]:
+    """Territories in several pieces with a piece that is not an island of grids (a
+    grid group with no neighbouring grid at all): ``manager → (pieces, phrases)``."""
+    if split.empty:
+        return {}
+    grids = plan.grids
+    man = grids["manager"].fillna("").astype(str).to_numpy(dtype=object)
+    man = np.where(np.isin(man, split.index.astype(str).to_numpy()), man, "")
+    pieces = classify_pieces(man, grid_edge_pairs(plan, edges), xy=_xy(grids))
+    names = grids["grid_id"].astype(str).to_numpy()
+    for p in pieces:
+        if p.accepted:
+            exceptions.append(_exception("territory_contiguity", p, names, "grid"))
+    wrong = _describe_pieces(pieces, names)
+    return {m: (int(split[m]), wrong[m]) for m in split.index if m in wrong}
+
+
+def _exception(rule: Rule, p: DetachedPiece, names: np.ndarray, unit: str) -> AcceptedException:
+    ids = tuple(str(names[i]) for i in p.cells)
+    what = {"island": "an island (no land neighbour it could join)", "sliver": "an empty sliver"}
+    owner = f"grid {p.grid}" if rule == "grid_contiguity" else f"territory of {p.grid}"
+    dist = "" if not np.isfinite(p.distance_m) else f", {p.distance_m:,.0f} m from the rest"
+    first = ", ".join(ids[:3]) + (f" … ({len(ids)} in all)" if len(ids) > 3 else "")
+    verb = "are" if len(ids) != 1 else "is"
+    msg = (
+        f"{owner}: {len(ids)} {unit}{'s' if len(ids) != 1 else ''} ({first}) {verb} "
+        f"{what.get(p.kind, p.kind)}{dist} — accepted"
+    )
+    return AcceptedException(rule, str(p.grid), p.kind, ids, float(p.distance_m), msg)
 
 
 def summary_line(report: CheckReport) -> str:
