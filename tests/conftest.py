@@ -66,9 +66,11 @@ def assert_plan_valid(
     tolerance: float | None = None,
     accepted_grids: Iterable[str] = (),
     territories: bool = True,
+    accepted_territories: Iterable[str] = (),
 ) -> None:
     """The plan invariants (see the module docstring); ``edges`` are cell index pairs.
-    ``territories=False`` checks the grids only (e.g. after a hand edit of grids)."""
+    ``territories=False`` checks the grids only (e.g. after a hand edit of grids);
+    ``accepted_grids`` / ``accepted_territories`` may be in several pieces (islands)."""
     cells, grids = plan.cells, plan.grids
     assert cells["grid_id"].notna().all(), "cells without a grid"
     assert cells["cell_id"].is_unique, "a cell listed twice"
@@ -89,7 +91,8 @@ def assert_plan_valid(
     ge = ge[ge[:, 0] != ge[:, 1]]
     owner = managers.get_indexer(grids["manager"])
     split = pieces(len(grids), ge, owner)
-    broken = [managers[i] for i in np.flatnonzero(split.to_numpy() > 1)]
+    ok_split = {str(m) for m in accepted_territories}
+    broken = [m for i in np.flatnonzero(split.to_numpy() > 1) if (m := managers[i]) not in ok_split]
     assert not broken, f"territories in several pieces: {broken[:10]}"
     if tolerance is not None:
         from gridplan.plan.model import HOURS, manager_targets

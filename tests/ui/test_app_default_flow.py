@@ -8,6 +8,8 @@ default tolerance, and the independent invariant check of ``tests/conftest.py`` 
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -52,6 +54,34 @@ def test_default_flow_ends_in_a_valid_balanced_plan(city, check_plan_invariants)
     assert len(table) == len(plan.managers) > 1
     assert table["deviation"].abs().max() <= tolerance + 1e-9
     assert bool(table["within"].all())
-    report = check_plan(plan, cell_edges(plan.cells), floors=plan_floors(plan))
+    edges = cell_edges(plan.cells)
+    report = check_plan(plan, edges, floors=plan_floors(plan))
     assert report.ok, [v.message for v in report.violations]
-    check_plan_invariants(plan)
+    _assert_exceptions_are_islands_or_slivers(plan, edges, report.exceptions)
+    check_plan_invariants(
+        plan,
+        edges,
+        floors=plan_floors(plan),
+        tolerance=tolerance,
+        accepted_grids=[e.id for e in report.exceptions if e.rule == "grid_contiguity"],
+        accepted_territories=[e.id for e in report.exceptions if e.rule != "grid_contiguity"],
+    )
+
+
+def _assert_exceptions_are_islands_or_slivers(plan, edges, exceptions) -> None:
+    """Independently of the rule's code: an accepted island has no edge to a cell of its
+    district outside it; an accepted sliver has nobody living in it."""
+    cells = plan.cells.reset_index(drop=True)
+    pos = pd.Series(np.arange(len(cells)), index=cells["cell_id"].astype(str))
+    district = cells["district"].astype(str).to_numpy()
+    e = np.asarray(edges).reshape(-1, 2)
+    for exc in (x for x in exceptions if x.rule == "grid_contiguity"):
+        inside = np.zeros(len(cells), dtype=bool)
+        inside[pos[list(exc.cells)].to_numpy()] = True
+        if exc.kind == "sliver":
+            assert cells.loc[inside, "population"].sum() <= 1.0, exc.message
+            continue
+        assert exc.kind == "island", exc.message
+        across = inside[e[:, 0]] != inside[e[:, 1]]
+        a, b = e[across, 0], e[across, 1]
+        assert not (district[a] == district[b]).any(), f"not an island: {exc.message}"
