@@ -19,6 +19,10 @@ Outputs (under ``--out``, default the repository's ``data/``), geometry EPSG:432
 - ``nyc/nyc_population_points.parquet``: the lot estimates summed on a 100 m
   square raster in EPSG:32618, one point per non-empty cell.
 - ``seoul/seoul.gpkg``: layers ``boundary``, ``districts`` (25 gu), ``dong`` (425).
+- ``<city>/<city>_synthetic_sites.parquet`` and ``..._customers.parquet``: the
+  SYNTHETIC network and customers, regenerated from the real layers just written
+  (:func:`gridplan.demo.synthetic.build_synthetic`, seed 2026; deterministic).
+  ``--synthetic-only`` regenerates only these (no source package needed).
 
 Polygons are cleaned into an exact coverage (``shapely.coverage_clean``) and
 simplified with ``shapely.coverage_simplify`` in the city's UTM zone so that
@@ -28,6 +32,7 @@ small areas still shares an edge afterwards.
 Usage::
 
     python scripts/build_demo_data.py [--source-dir DIR] [--out DATA_DIR] [--tolerance 10]
+    python scripts/build_demo_data.py --synthetic-only [--out DATA_DIR] [--seed 2026]
 """
 
 from __future__ import annotations
@@ -643,7 +648,17 @@ def main(argv: list[str] | None = None) -> int:
         "--tolerance", type=float, default=10.0, help="coverage simplification tolerance, metres"
     )
     parser.add_argument("--city", choices=("nyc", "seoul", "all"), default="all")
+    parser.add_argument(
+        "--synthetic-only",
+        action="store_true",
+        help="only regenerate the SYNTHETIC sites and customers from the real layers in --out",
+    )
+    parser.add_argument("--seed", type=int, default=2026, help="seed of the synthetic layers")
     args = parser.parse_args(argv)
+    cities = ("nyc", "seoul") if args.city == "all" else (args.city,)
+    if args.synthetic_only:
+        build_synthetic_layers(args.out, cities, args.seed)
+        return 0
 
     src = find_sources(args.source_dir)
     print("sources: " + ", ".join(f"{k} {v}" for k, v in src.versions.items()))
@@ -653,7 +668,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.city in ("seoul", "all"):
         sums |= build_seoul(src, args.out, args.tolerance)
     print(json.dumps(sums, indent=2))
+    build_synthetic_layers(args.out, cities, args.seed)
     return 0
+
+
+def build_synthetic_layers(out: Path, cities: tuple[str, ...], seed: int) -> None:
+    """Regenerate the SYNTHETIC sites and customers of ``cities`` under ``out``."""
+    repo = Path(__file__).resolve().parent.parent
+    if str(repo) not in sys.path:
+        sys.path.insert(0, str(repo))
+    from gridplan.demo.synthetic import build_synthetic
+
+    for city in cities:
+        for path in build_synthetic(city, out / city, seed=seed):
+            frame = gpd.read_parquet(path)
+            print(f"wrote {path} (SYNTHETIC, {len(frame):,} rows, {path.stat().st_size:,} bytes)")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from gridplan.cells.build import CellsConfig, build_cells
+from gridplan.cells.build import DEFAULT_H3_RESOLUTION, CellsConfig, build_cells
+from gridplan.cells.sizing import mean_cell_area_km2
 from gridplan.demo.cities import DEMO_CITIES, load_demo
 from gridplan.errors import GridplanError, InputError
 from gridplan.layers.model import LAYER_KINDS
@@ -19,6 +20,7 @@ from gridplan.layers.uploads import UploadLimits, store_upload
 from gridplan.layers.validate import ValidationReport, severity
 from gridplan.maps import MapSettings, cells_map
 from gridplan.plan.edits import assignment_from_territories, import_assignment
+from gridplan.plan.pipeline import demo_h3_resolution
 from ui.i18n import lang, t
 from ui.state import current_plan, push, show_error
 
@@ -54,6 +56,24 @@ def demo_cellset(city: str, lattice: str, resolution: int | None, size_m: float)
         square_size_m=size_m,
     )
     return layers, build_cells(layers, config)
+
+
+def cells_built_caption(cellset) -> str:
+    """The cells as built: count, lattice and their mean area (km², clipped cells
+    included), not the global H3 mean."""
+    area = mean_cell_area_km2(cellset.cells)
+    if cellset.h3_resolution is not None:
+        res = cellset.h3_resolution
+        return t("data.cells_built_h3", n=f"{cellset.n:,}", res=res, area=f"{area:.3f}")
+    return t("data.cells_built", n=f"{cellset.n:,}", area=f"{area:.3f}")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def demo_resolution(city: str) -> int:
+    """The demo run's H3 resolution for a demo city (about ``DEMO_TARGET_CELLS`` cells),
+    kept within the slider's 7..9."""
+    layers = load_demo(city, population="tracts", synthetic=False)
+    return min(9, max(7, demo_h3_resolution(float(layers.boundary.area.sum()) / 1e6)))
 
 
 def _keep_cells(key: tuple, build) -> None:
@@ -213,8 +233,9 @@ with st.expander(t("data.setup"), expanded=True):
     resolution = None
     size_m = 500.0
     if lattice == "h3":
+        default = demo_resolution(city) if source == "demo" else DEFAULT_H3_RESOLUTION
         resolution = st.slider(
-            t("data.h3res"), 7, 9, 8, help="8 ≈ 0.74 km², 9 ≈ 0.11 km²", key="h3res"
+            t("data.h3res"), 7, 9, default, help=t("data.h3res_help"), key="h3res"
         )
     elif lattice == "square":
         size_m = float(
@@ -275,6 +296,7 @@ if "customers" in cells.columns:
     c3.metric(t("data.customers"), f"{cells['customers'].sum():,.0f}")
 if "district" in cells.columns:
     c4.metric(t("data.districts"), f"{cells['district'].nunique():,}")
+st.caption(cells_built_caption(cellset))
 
 column = colour_by if colour_by in cells.columns else "population"
 m = cells_map(

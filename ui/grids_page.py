@@ -11,12 +11,14 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from gridplan.balance import BalanceConfig
+from gridplan.cells.sizing import estimate_grids, resolution_for_cells_per_grid
 from gridplan.errors import GridplanError
 from gridplan.layers.crs import WGS84
 from gridplan.maps import MapSettings, add_draw, plan_grid_map
 from gridplan.partition import PartitionConfig, partition_cells
 from gridplan.plan import edits
 from gridplan.plan.model import HOURS
+from gridplan.plan.pipeline import DEMO_FLOORS
 from gridplan.plan.rules import check_plan, summary_line
 from gridplan.plan.steps import (
     plan_floors,
@@ -84,8 +86,8 @@ def _config_from_inputs() -> PartitionConfig:
     :class:`PartitionConfig` default."""
     s = st.session_state
     d = PartitionConfig()
-    floors = {"population": float(s.get("f_pop", d.floors["population"]))}
-    if s.get("f_cust", 30.0) > 0:
+    floors = {"population": float(s.get("f_pop", DEMO_FLOORS["population"]))}
+    if s.get("f_cust", DEMO_FLOORS["customers"]) > 0:
         floors["customers"] = float(s["f_cust"])
     if s.get("f_spend", 0.0) > 0:
         floors["spend"] = float(s["f_spend"])
@@ -99,6 +101,43 @@ def _config_from_inputs() -> PartitionConfig:
         seed=int(s.get("p_seed", d.seed)),
         time_limit_s=float(s.get("p_time", d.time_limit_s)),
     )
+
+
+#: Cells per grid below which the partition has little to shape (issue 14: aim ≥ 8).
+MIN_CELLS_PER_GRID = 8
+
+
+def expected_grids_captions(cellset: Any, config: PartitionConfig) -> list[str]:
+    """Before running: the expected grids and cells per grid for the floors (an estimate,
+    :mod:`gridplan.cells.sizing`), and a finer resolution when cells per grid < 8."""
+    if cellset is None or not len(cellset.cells):
+        return []
+    cells = cellset.cells
+    floors = {k: v for k, v in config.floors.items() if k in cells.columns}
+    column = "district" if config.respect_districts else None
+    try:
+        est = estimate_grids(cells, floors, district_column=column)
+    except GridplanError:
+        return []
+    lines = [
+        t(
+            "grids.expected",
+            grids=f"{est.n_grids:,}",
+            cells=f"{est.n_cells:,}",
+            per=f"{est.cells_per_grid:.1f}",
+        )
+    ]
+    if est.cells_per_grid >= MIN_CELLS_PER_GRID:
+        return lines
+    res = cellset.h3_resolution
+    if res is None or res >= 15:
+        return [*lines, t("grids.suggest_finer", target=MIN_CELLS_PER_GRID)]
+    better, finer = resolution_for_cells_per_grid(
+        cells, res, floors, MIN_CELLS_PER_GRID, lowest=res + 1, district_column=column
+    )
+    key = "grids.suggest_res" if better <= 9 else "grids.suggest_res_cli"
+    per = f"{finer.cells_per_grid:.1f}"
+    return [*lines, t(key, target=MIN_CELLS_PER_GRID, res=better, per=per)]
 
 
 def _fail(err: GridplanError) -> None:
@@ -232,8 +271,9 @@ st.title(t("grids.title"))
 plan = current_plan()
 with st.expander(t("grids.rules"), expanded=plan is None):
     c1, c2, c3 = st.columns(3)
-    c1.number_input(t("grids.floor_pop"), 0.0, 1e7, 5000.0, 500.0, key="f_pop")
-    c1.number_input(t("grids.floor_cust"), 0.0, 1e6, 30.0, 5.0, key="f_cust")
+    pop_floor, cust_floor = DEMO_FLOORS["population"], DEMO_FLOORS["customers"]
+    c1.number_input(t("grids.floor_pop"), 0.0, 1e7, pop_floor, 500.0, key="f_pop")
+    c1.number_input(t("grids.floor_cust"), 0.0, 1e6, cust_floor, 5.0, key="f_cust")
     c1.number_input(t("grids.floor_spend"), 0.0, 1e9, 0.0, 1000.0, key="f_spend")
     c2.number_input(t("grids.max_pop"), 0.0, 1e8, 0.0, 1000.0, key="c_pop")
     c2.number_input(t("grids.max_area"), 0.0, 1e5, 0.0, 1.0, key="c_area")
@@ -241,6 +281,8 @@ with st.expander(t("grids.rules"), expanded=plan is None):
     c3.checkbox(t("grids.districts"), True, key="r_dist")
     c3.number_input(t("grids.seed"), 0, 10_000, 0, key="p_seed")
     c3.number_input(t("terr.time"), 1.0, 600.0, 30.0, 5.0, key="p_time")
+    for line in expected_grids_captions(st.session_state.get("cellset"), _config_from_inputs()):
+        st.caption(line)
     run = st.button(t("grids.run"), type="primary", key="run_partition")
     bar = st.empty()
     if run:

@@ -105,6 +105,32 @@ STRINGS: dict[str, tuple[str, str]] = {
     "grids.homog": ("Homogeneity in coverage (weight)", "覆盖均质性（权重）"),
     "grids.districts": ("Grids stay inside districts", "网格不跨行政区"),
     "grids.run": ("Run partition", "运行划分"),
+    "grids.expected": (
+        "Expected with these floors: about {grids} grids of {cells} cells, {per} cells per "
+        "grid (an estimate: per district, its total ÷ (floor + one mean cell) for every "
+        "floor, the smallest; usually within ±10 % of the partition).",
+        "按当前下限预计：约 {grids} 个网格（共 {cells} 个单元），每网格约 {per} 个单元"
+        "（估算：每个行政区按各下限取 总量 ÷（下限 + 一个平均单元），取最小值；"
+        "通常与实际划分相差 ±10 % 以内）。",
+    ),
+    "grids.suggest_res": (
+        "Fewer than {target} cells per grid leaves the partition little to shape: H3 "
+        "resolution {res} would give about {per} cells per grid (Data page), or lower the floors.",
+        "每网格少于 {target} 个单元时划分几乎无法调整形状："
+        "H3 分辨率 {res} 约可得每网格 {per} 个单元（在数据页设置），或降低下限。",
+    ),
+    "grids.suggest_res_cli": (
+        "Fewer than {target} cells per grid leaves the partition little to shape: H3 "
+        "resolution {res} would give about {per} cells per grid (the app offers 7–9: "
+        "`gridplan cells --resolution {res}`), or lower the floors.",
+        "每网格少于 {target} 个单元时划分几乎无法调整形状：H3 分辨率 {res} 约可得每网格 "
+        "{per} 个单元（应用提供 7–9：请用 `gridplan cells --resolution {res}`），或降低下限。",
+    ),
+    "grids.suggest_finer": (
+        "Fewer than {target} cells per grid leaves the partition little to shape: use smaller "
+        "cells (Data page) or lower the floors.",
+        "每网格少于 {target} 个单元时划分几乎无法调整形状：请使用更小的单元（数据页）或降低下限。",
+    ),
     "grids.count": ("Grids", "网格数"),
     "grids.edit": ("Edit by hand", "手工编辑"),
     "grids.selected": ("Selected grids", "已选网格"),
@@ -225,6 +251,21 @@ STRINGS: dict[str, tuple[str, str]] = {
     "data.lattice.square": ("Squares", "正方形"),
     "data.lattice.polygons": ("Census small areas", "人口普查小区"),
     "data.h3res": ("H3 resolution", "H3 分辨率"),
+    "data.h3res_help": (
+        "Global H3 means: 7 ≈ 5.2 km², 8 ≈ 0.74 km², 9 ≈ 0.11 km² per hexagon; the area of "
+        "the cells actually built is shown under the figures once they are built.",
+        "H3 全球平均：7 ≈ 5.2 km²，8 ≈ 0.74 km²，9 ≈ 0.11 km²/六边形；"
+        "生成后在统计数字下方显示实际单元的面积。",
+    ),
+    "data.cells_built_h3": (
+        "{n} cells at H3 resolution {res}: mean {area} km² per cell as built (clipped edge "
+        "cells included).",
+        "H3 分辨率 {res} 共 {n} 个单元：实际平均每单元 {area} km²（含边界裁剪单元）。",
+    ),
+    "data.cells_built": (
+        "{n} cells: mean {area} km² per cell as built (clipped edge cells included).",
+        "共 {n} 个单元：实际平均每单元 {area} km²（含边界裁剪单元）。",
+    ),
     "data.sq_size": ("Square size (m)", "正方形边长（米）"),
     "data.colour_by": ("Colour cells by", "单元着色依据"),
     "data.col.population": ("Population (persons)", "人口（人）"),

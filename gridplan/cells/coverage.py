@@ -14,6 +14,14 @@ other/unknown ``default_weight`` 0.5). With the default ``cap = 1`` a cell at a
 three-sector 5G site scores 1.0 ("fully covered"), halfway to its edge 0.5, and
 overlapping sites add up until the cap. ``raw`` is kept too (``coverage_raw``)
 so engines can tell "well covered" from "covered many times over".
+
+Choosing ``radius_m``: the contribution falls to 0 at ``r_s``, so for a contiguous
+network the radius must reach about the neighbouring sites. In a regular layout of
+inter-site distance D with ``r_s ≈ 0.8·D`` (the demo network, data/README.md) a
+point equidistant from three sites scores ≈ 3·(1 − 0.577/0.8)·w ≈ 0.84·w and a point
+midway between two ≈ 0.75·w; with ``r_s`` = the cell range of a three-sector layout
+(D / 1.5) those points score only ≈ 0.4·w and 0.5·w, and with ``r_s`` well below D
+(e.g. 250–600 m radii for ~1 km spacing) most of the city scores near 0.
 """
 
 from __future__ import annotations

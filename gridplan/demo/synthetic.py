@@ -6,6 +6,12 @@ same inputs and seed give identical frames. Generation happens in a metric CRS
 (the input's own if it is in metres, else :func:`gridplan.crs.local_metric_crs`)
 and the result is returned in the input's CRS.
 
+Sites (:func:`generate_sites`, :class:`NetworkPlan`): a macro network as dense as a
+real one, its inter-site distance (ISD) following the population density: 300 m
+at ≥ 25,000 persons/km², 400 m at 15,000, 500 m at 8,000 (3GPP urban macro), 800 m
+at 3,000, 1.2 km at 1,000, 1,732 m at 300 (3GPP rural macro), 4 km in empty land.
+Sources of the figures: data/README.md.
+
 Customer mix (shares of all customers, ``DEFAULT_FAMILY_SHARES``): public 87.5 %,
 business 5 %, VIP 5 %, group clients 2 %, large customers 0.5 %. Within a family
 (``DEFAULT_SEGMENT_WEIGHTS``): group A/B/C 5/25/70 %; VIP diamond/gold/silver
@@ -17,6 +23,7 @@ family equally.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,6 +31,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
+from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from gridplan.layers.crs import WGS84, is_metric, local_metric_crs
@@ -57,14 +65,13 @@ DEFAULT_SEGMENT_WEIGHTS: tuple[tuple[str, float], ...] = (
     ("public", 1.0),
 )
 
-# Synthetic demo sizes per city: (sites, customers).
-DEMO_SIZES: tuple[tuple[str, int, int], ...] = (("nyc", 800, 60_000), ("seoul", 600, 40_000))
+# Synthetic demo sizes per city: (sites, customers); sites None = as many as the
+# realistic network plan (NetworkPlan) gives for the city's population.
+DEMO_SIZES: tuple[tuple[str, int | None, int], ...] = (
+    ("nyc", None, 60_000),
+    ("seoul", None, 40_000),
+)
 
-# Nominal site radius (metres) against population density (persons/km²), log-interpolated:
-# the radius reaches ~0.75x the spacing to the nearest sites, kept within [low, high].
-_DENSITY_KNOTS = (100.0, 300.0, 1_000.0, 3_000.0, 10_000.0, 30_000.0)
-_RADIUS_LOW = (1_500.0, 1_000.0, 700.0, 450.0, 300.0, 250.0)
-_RADIUS_HIGH = (3_000.0, 3_000.0, 2_000.0, 1_000.0, 600.0, 500.0)
 # Share of 5G sites against density (persons/km²), log-interpolated.
 _5G_KNOTS = ((500.0, 0.15), (5_000.0, 0.45), (20_000.0, 0.80))
 _SECTORS = (1, 2, 3, 4, 5, 6)
@@ -185,14 +192,6 @@ def _place(
     return _sample_in_polygons(geoms[used], counts[used], rng)
 
 
-def _uniform_in(
-    region: shapely.Geometry, n: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` points uniform over a polygon (metres)."""
-    x, y = _sample_in_polygons(np.array([region], dtype=object), np.array([n]), rng)
-    return x, y
-
-
 def _region(boundary: gpd.GeoDataFrame) -> shapely.Geometry:
     return shapely.make_valid(shapely.union_all(boundary.geometry.to_numpy()))
 
@@ -231,41 +230,198 @@ def _log_interp(
     return np.interp(np.log10(np.maximum(d, 1.0)), np.log10(knots_d), knots_v)
 
 
-def _site_radius(x: np.ndarray, y: np.ndarray, density: np.ndarray) -> np.ndarray:
-    """Nominal radius (metres): 0.75x the mean distance to the 3 nearest other sites,
-    clipped to a band that shrinks with density (persons/km²)."""
-    low = _log_interp(density, _DENSITY_KNOTS, _RADIUS_LOW)
-    high = _log_interp(density, _DENSITY_KNOTS, _RADIUS_HIGH)
+# --------------------------------------------------------------------------- sites
+
+
+@dataclass(frozen=True)
+class NetworkPlan:
+    """How the synthetic macro network is laid out (distances in metres).
+
+    The planned inter-site distance (ISD) follows the population density around a
+    point (persons/km², smoothed over ``smoothing_m``), log-interpolated between
+    ``density_knots`` and ``isd_m`` (see data/README.md for the figures and their
+    sources). Sites are dropped by random sequential adsorption: candidates drawn
+    with an intensity ``oversample`` times the site density of a hexagonal layout
+    at the local ISD (one site per ``√3/2 · ISD²``), each kept when no kept site
+    lies closer than ``min_spacing × ISD`` (the smaller ISD of the two). The
+    resulting layout is irregular like a real network (no two sites closer than
+    ``min_spacing`` ISD, gaps where the draw left them) with about the hexagonal
+    count. ``radius_m`` of a site is ``reach ×`` the mean distance to its three
+    nearest sites (the local ISD actually realised), within ``radius_band`` × the
+    planned ISD.
+    """
+
+    density_knots: tuple[float, ...] = (50.0, 300.0, 1_000.0, 3_000.0, 8_000.0, 15_000.0, 25_000.0)
+    isd_m: tuple[float, ...] = (4_000.0, 1_732.0, 1_200.0, 800.0, 500.0, 400.0, 300.0)
+    smoothing_m: float = 1_000.0
+    raster_m: float = 250.0
+    min_spacing: float = 0.7
+    oversample: float = 6.0
+    reach: float = 0.9
+    radius_band: tuple[float, float] = (0.6, 1.5)
+
+    def isd_at(self, density: np.ndarray) -> np.ndarray:
+        """Planned ISD (metres) at a population density (persons/km²)."""
+        return _log_interp(np.asarray(density, dtype=float), self.density_knots, self.isd_m)
+
+
+def _raster_density(
+    population: gpd.GeoDataFrame, region: shapely.Geometry, plan: NetworkPlan
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Smoothed density (persons/km² of land) and land area (km²) on a square raster.
+
+    Returns ``(density, land_km2, origin_xy, cell_m)``; raster ``[i, j]`` is the
+    square ``origin + (i, j) × cell_m``. Population points are binned into the
+    raster; polygons are sampled at 5 × 5 points per raster cell. The smoothing is
+    the population within ``smoothing_m`` divided by the land area within it, so
+    a coast does not dilute the density.
+    """
+    cell = float(plan.raster_m)
+    x0, y0, x1, y1 = shapely.bounds(region)
+    nx = max(1, int(np.ceil((x1 - x0) / cell)))
+    ny = max(1, int(np.ceil((y1 - y0) / cell)))
+    sub = 5
+    off = (np.arange(sub) + 0.5) / sub * cell
+    gx = x0 + (np.arange(nx)[:, None] * cell + off[None, :]).ravel()
+    gy = y0 + (np.arange(ny)[:, None] * cell + off[None, :]).ravel()
+    sx, sy = np.meshgrid(gx, gy, indexing="ij")  # (nx*sub, ny*sub)
+    inside = shapely.contains_xy(region, sx.ravel(), sy.ravel()).reshape(sx.shape)
+    land = inside.reshape(nx, sub, ny, sub).mean(axis=(1, 3)) * (cell / 1_000.0) ** 2
+    pop = population["population"].to_numpy(dtype=float)
+    pop = np.where(np.isfinite(pop) & (pop > 0), pop, 0.0)
+    geoms = population.geometry.to_numpy()
+    if _is_points(population):
+        px = ((shapely.get_x(geoms) - x0) // cell).astype(np.int64).clip(0, nx - 1)
+        py = ((shapely.get_y(geoms) - y0) // cell).astype(np.int64).clip(0, ny - 1)
+        mass = np.zeros((nx, ny))
+        np.add.at(mass, (px, py), pop)
+    else:
+        dens = _density(population, sx.ravel()[inside.ravel()], sy.ravel()[inside.ravel()])
+        per_sub = np.zeros(sx.size)
+        per_sub[inside.ravel()] = dens
+        mass = per_sub.reshape(nx, sub, ny, sub).mean(axis=(1, 3)) * (cell / 1_000.0) ** 2
+    r = int(np.ceil(plan.smoothing_m / cell))
+    k = np.arange(-r, r + 1)
+    kernel = ((k[:, None] ** 2 + k[None, :] ** 2) * cell**2 <= plan.smoothing_m**2).astype(float)
+    num = ndimage.convolve(mass, kernel, mode="constant")
+    den = ndimage.convolve(land, kernel, mode="constant")
+    density = np.where(den > 1e-9, num / np.maximum(den, 1e-9), 0.0)
+    return density, land, np.array([x0, y0]), cell
+
+
+def _candidates(
+    density: np.ndarray,
+    land: np.ndarray,
+    origin: np.ndarray,
+    cell: float,
+    region: shapely.Geometry,
+    plan: NetworkPlan,
+    scale: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate sites ``(x, y, isd)``, in a random order, inside ``region``."""
+    isd = plan.isd_at(density) * scale
+    expected = land / (np.sqrt(3.0) / 2.0 * (isd / 1_000.0) ** 2)  # sites per raster cell
+    counts = rng.poisson(plan.oversample * expected).ravel()
+    owner = np.repeat(np.arange(counts.size), counts)
+    ix, iy = np.unravel_index(owner, density.shape)
+    x = origin[0] + (ix + rng.random(len(owner))) * cell
+    y = origin[1] + (iy + rng.random(len(owner))) * cell
+    ok = shapely.contains_xy(region, x, y)
+    order = rng.permutation(int(ok.sum()))
+    return x[ok][order], y[ok][order], isd.ravel()[owner[ok]][order]
+
+
+def _adsorb(x: np.ndarray, y: np.ndarray, isd: np.ndarray, min_spacing: float) -> np.ndarray:
+    """Indices of the candidates kept, in order: a candidate is kept when no kept site
+    lies closer than ``min_spacing × min(its ISD, the site's ISD)`` (metres)."""
+    gap = min_spacing * isd
+    bucket = float(gap.min()) if len(gap) else 1.0
+    grid: dict[tuple[int, int], list[int]] = {}
+    kept: list[int] = []
+    for i in range(len(x)):
+        bx, by = int(x[i] // bucket), int(y[i] // bucket)
+        reach = int(np.ceil(gap[i] / bucket))
+        clash = False
+        for dx in range(-reach, reach + 1):
+            for dy in range(-reach, reach + 1):
+                for j in grid.get((bx + dx, by + dy), ()):
+                    lim = min(gap[i], gap[j])
+                    if (x[i] - x[j]) ** 2 + (y[i] - y[j]) ** 2 < lim * lim:
+                        clash = True
+                        break
+                if clash:
+                    break
+            if clash:
+                break
+        if not clash:
+            kept.append(i)
+            grid.setdefault((bx, by), []).append(i)
+    return np.asarray(kept, dtype=np.int64)
+
+
+def _plan_network(
+    pop: gpd.GeoDataFrame,
+    region: shapely.Geometry,
+    n_sites: int | None,
+    plan: NetworkPlan,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sites ``(x, y, planned ISD, density)`` of the network (metres, persons/km²).
+
+    ``n_sites=None``: as many as the plan gives. Else the ISDs are scaled until the
+    plan gives at least ``n_sites`` and the first ``n_sites`` kept are returned (a
+    uniform thinning, so the layout keeps following the density).
+    """
+    density, land, origin, cell = _raster_density(pop, region, plan)
+    scale = 1.0
+    for _ in range(12):
+        x, y, isd = _candidates(density, land, origin, cell, region, plan, scale, rng)
+        kept = _adsorb(x, y, isd, plan.min_spacing)
+        if n_sites is None or len(kept) >= n_sites or not len(x):
+            break
+        scale *= 0.9 * float(np.sqrt(max(len(kept), 1) / n_sites))
+    if n_sites is not None:
+        kept = kept[:n_sites]
+    x, y, isd = x[kept], y[kept], isd[kept]
+    ix = ((x - origin[0]) // cell).astype(np.int64).clip(0, density.shape[0] - 1)
+    iy = ((y - origin[1]) // cell).astype(np.int64).clip(0, density.shape[1] - 1)
+    return x, y, isd, density[ix, iy]
+
+
+def _site_radius(x: np.ndarray, y: np.ndarray, isd: np.ndarray, plan: NetworkPlan) -> np.ndarray:
+    """Nominal radius (metres): ``plan.reach`` × the mean distance to the 3 nearest
+    other sites, within ``plan.radius_band`` × the planned ISD."""
+    low, high = plan.radius_band[0] * isd, plan.radius_band[1] * isd
     if len(x) < 2:
-        return high
+        return plan.reach * isd
     k = min(4, len(x))
     dist, _ = cKDTree(np.column_stack([x, y])).query(np.column_stack([x, y]), k=k)
-    return np.clip(0.75 * dist[:, 1:].mean(axis=1), low, high)
-
-
-# --------------------------------------------------------------------------- sites
+    return np.clip(plan.reach * dist[:, 1:].mean(axis=1), low, high)
 
 
 def generate_sites(
     boundary: gpd.GeoDataFrame,
     population: gpd.GeoDataFrame,
-    n_sites: int,
+    n_sites: int | None,
     seed: int,
     *,
-    uniform_share: float = 0.15,
+    plan: NetworkPlan = NetworkPlan(),
 ) -> gpd.GeoDataFrame:
-    """Synthetic cell sites inside ``boundary``, denser where people live.
+    """A synthetic macro network inside ``boundary``, as dense as a real one.
 
-    ``n_sites - round(n_sites * uniform_share)`` sites follow the population
-    (polygons or points with ``population``); the rest are uniform over the
-    boundary so sparse areas get coverage. Columns: ``site_id`` ("SYN-S00001"…),
-    ``technology`` ("4G"/"5G", 5G more likely where dense), ``sectors`` (1–6,
-    mostly 3), ``radius_m`` (nominal coverage radius in metres, about 0.75x the
-    spacing to the nearest sites, kept within 250–600 m in dense urban areas and
-    1–3 km where sparse), ``density`` (persons/km² around the
-    site). Returned in the boundary's CRS.
+    Sites are spaced by the planned inter-site distance of :class:`NetworkPlan`
+    (300 m where ≥ 25,000 persons/km², 500 m at 8,000, 1,732 m at 300, 4 km in
+    empty land; density smoothed over 1 km of land), irregular like a real
+    network. ``n_sites=None`` keeps the count the plan gives (the demo files);
+    a number scales the spacing to give exactly that many. Columns: ``site_id``
+    ("SYN-S00001"…), ``technology`` ("4G"/"5G", 5G more likely where dense),
+    ``sectors`` (1–6, mostly 3), ``radius_m`` (nominal coverage radius in metres,
+    0.9 × the distance to the nearest sites, see :class:`NetworkPlan`),
+    ``density`` (persons/km² around the site, smoothed). Returned in the
+    boundary's CRS.
     """
-    if n_sites < 0:
+    if n_sites is not None and n_sites < 0:
         raise ValueError("n_sites must be >= 0")
     rng = np.random.default_rng(seed)
     bnd = _metric(boundary)
@@ -273,29 +429,12 @@ def generate_sites(
     pop = _metric(population, crs)
     region = _region(bnd)
     shapely.prepare(region)
-
-    n_uniform = round(n_sites * float(np.clip(uniform_share, 0.0, 1.0)))
-    n_dense = n_sites - n_uniform
-    xs: list[np.ndarray] = []
-    ys: list[np.ndarray] = []
-    need = n_dense
-    for _ in range(50):  # draw following population, keep those inside the boundary
-        if need <= 0:
-            break
-        x, y = _place(pop, int(need * 1.2) + 4, rng, region, 50.0)
-        ok = shapely.contains_xy(region, x, y)
-        xs.append(x[ok][:need])
-        ys.append(y[ok][:need])
-        need -= int(min(ok.sum(), need))
-    if need > 0:
-        n_uniform += need
-    ux, uy = _uniform_in(region, n_uniform, rng)
-    x = np.concatenate([*xs, ux])
-    y = np.concatenate([*ys, uy])
-
-    density = _density(pop, x, y)
-    radius = _site_radius(x, y, density) * rng.uniform(0.9, 1.1, len(x))
-    radius = np.round(np.clip(radius, 200.0, 3_000.0) / 10.0) * 10.0
+    if n_sites == 0:
+        x = y = isd = density = np.zeros(0)
+    else:
+        x, y, isd, density = _plan_network(pop, region, n_sites, plan, rng)
+    radius = _site_radius(x, y, isd, plan) * rng.uniform(0.9, 1.1, len(x))
+    radius = np.round(np.maximum(radius, 50.0) / 10.0) * 10.0
     p5g = _log_interp(density, tuple(k for k, _ in _5G_KNOTS), tuple(v for _, v in _5G_KNOTS))
     technology = np.where(rng.random(len(x)) < p5g, "5G", "4G")
     sectors = rng.choice(np.array(_SECTORS), size=len(x), p=np.array(_SECTOR_P))
@@ -447,8 +586,9 @@ def build_synthetic(
     from ``out_dir`` when it is a city folder (named ``<city>``, holding
     ``<city>.gpkg``), else from the city's folder under
     :func:`gridplan.demo.data_dir`. Sites use ``seed``, customers
-    ``seed + 1``; NYC: 800 sites, 60,000 customers placed on the 100 m population
-    points; Seoul: 600 sites, 40,000 customers placed in the dong.
+    ``seed + 1``; sites: the realistic network of :class:`NetworkPlan` (about
+    4,200 in NYC, 4,400 in Seoul); customers: NYC 60,000 placed on the 100 m
+    population points, Seoul 40,000 placed in the dong.
     """
     from gridplan.demo.cities import city_paths, demo_city, load_demo
 
@@ -462,7 +602,7 @@ def build_synthetic(
     layers = load_demo(spec.key, population=population, synthetic=False, root=root)
     n_sites, n_customers = next((s, c) for k, s, c in DEMO_SIZES if k == spec.key)
 
-    progress(0.2, f"{spec.name}: {n_sites} synthetic sites")
+    progress(0.2, f"{spec.name}: synthetic sites")
     sites = generate_sites(layers.boundary, layers.population, n_sites, seed)
     progress(0.4, f"{spec.name}: {n_customers:,} synthetic customers")
     customers = generate_customers(

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from gridplan.balance import BalanceConfig, BalanceReport
-from gridplan.cells.build import CellsConfig, CellSet, build_cells
+from gridplan.cells.build import CellsConfig, CellSet, build_cells, pick_h3_resolution
 from gridplan.errors import GridplanError
 from gridplan.layers.model import Layers
 from gridplan.partition import PartitionConfig, PartitionResult, partition_cells
@@ -34,6 +34,7 @@ __all__ = [
     "DEMO_TARGET_CELLS",
     "PlanSettings",
     "cell_pairs",
+    "demo_h3_resolution",
     "demo_settings",
     "grid_edges",
     "make_plan",
@@ -166,11 +167,19 @@ def make_plan(
     return plan, report
 
 
-#: Floors of the demo run: grids of at least this many residents and customers.
-DEMO_FLOORS: dict[str, float] = {"population": 5_000.0, "customers": 30.0}
+#: Floors of the demo run (``gridplan demo`` and the app's defaults): grids of at least
+#: this many residents and customers. With :data:`DEMO_TARGET_CELLS` (H3 resolution 9)
+#: about 9 cells per grid on the demo cities (NYC 942 grids of 8,337 cells).
+DEMO_FLOORS: dict[str, float] = {"population": 8_000.0, "customers": 30.0}
 
-#: H3 cells the demo aims for (NYC: resolution 9, about 0.1 km² per hexagon).
+#: H3 cells the demo aims for (NYC and Seoul: resolution 9, about 0.1 km² per hexagon).
 DEMO_TARGET_CELLS = 8000
+
+
+def demo_h3_resolution(area_km2: float) -> int:
+    """The H3 resolution of the demo run for a city of ``area_km2`` km²: the one whose
+    mean hexagon area gives about :data:`DEMO_TARGET_CELLS` cells (9 for NYC and Seoul)."""
+    return pick_h3_resolution(area_km2, DEMO_TARGET_CELLS)
 
 
 def demo_settings(

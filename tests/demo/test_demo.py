@@ -26,6 +26,7 @@ EXPECTED = {
         "areas": 2325,
         "population": 8_804_190,
         "households": 3_656_166,
+        "sites": 4_216,  # the SYNTHETIC network of NetworkPlan (seed 2026)
     },
     "seoul": {
         "epsg": 32652,
@@ -34,6 +35,7 @@ EXPECTED = {
         "population": 9_586_195,
         "households": 4_126_524,
         "companies": 1_211_053,
+        "sites": 4_416,
     },
 }
 
@@ -54,7 +56,7 @@ def _readme() -> str:
 def test_readme_states_the_totals_and_every_file():
     text = _readme()
     for figures in EXPECTED.values():
-        for key in ("population", "households", "companies"):
+        for key in ("population", "households", "companies", "sites"):
             if key in figures:
                 assert f"{figures[key]:,}" in text, key
     for city in DEMO_CITIES:
@@ -106,7 +108,8 @@ def test_load_demo(city):
     assert layers.districts.area.sum() == pytest.approx(area, rel=1e-6)
     assert pop.area.sum() == pytest.approx(area, rel=1e-6)
     n_sites, n_customers = next((s, c) for k, s, c in DEMO_SIZES if k == city)
-    assert len(layers.sites) == n_sites and len(layers.customers) == n_customers
+    assert n_sites is None  # as many sites as the realistic network plan gives
+    assert len(layers.sites) == exp["sites"] and len(layers.customers) == n_customers
     assert _inside(layers.sites, layers.boundary, 0.0)
     assert _inside(layers.customers, layers.boundary, 0.05)  # 5 cm: stored in degrees
 
@@ -225,3 +228,18 @@ def test_build_synthetic_reads_a_city_folder_it_writes_into(tmp_path, monkeypatc
     assert [p.parent for p in written] == [folder, folder]
     layers = load_demo("seoul", root=tmp_path)
     assert layers.synthetic == ("sites", "customers") and len(layers.customers) == 40_000
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("city", DEMO_CITIES)
+def test_shipped_network_covers_most_of_the_city_and_varies(city):
+    from gridplan.cells.build import CellsConfig, build_cells
+
+    cells = build_cells(load_demo(city), CellsConfig(h3_resolution=8)).cells
+    cov = cells["coverage"].to_numpy()
+    area = cells["area_km2"].to_numpy()
+    covered = area[cov >= 0.5].sum() / area.sum()
+    assert 0.6 < covered < 0.98  # a real network's density: most land covered, some gaps
+    assert cov.std() > 0.1  # coverage says something: it varies across the city
+    dense = cells["density"] >= 15_000
+    assert cov[dense].mean() > cov[~dense].mean() - 0.05  # the core is not the weak part

@@ -9,9 +9,11 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.spatial import cKDTree
 
 from gridplan.demo.synthetic import (
     DEFAULT_FAMILY_SHARES,
+    NetworkPlan,
     generate_customers,
     generate_sites,
 )
@@ -220,7 +222,8 @@ def test_sites_columns_inside_a_non_convex_boundary(population):
     assert set(sites["technology"]) <= {"4G", "5G"}
     assert sites["sectors"].between(1, 6).all()
     assert sites["sectors"].mode().iloc[0] == 3
-    assert sites["radius_m"].between(200, 3_000).all()
+    plan = NetworkPlan()
+    assert sites["radius_m"].between(50, plan.radius_band[1] * max(plan.isd_m)).all()
 
 
 def test_sites_denser_smaller_and_more_5g_where_people_are(boundary, population):
@@ -232,16 +235,80 @@ def test_sites_denser_smaller_and_more_5g_where_people_are(boundary, population)
     dense = sites["density"] >= 10_000
     sparse = sites["density"] < 1_000
     assert dense.any() and sparse.any()
-    assert sites.loc[dense, "radius_m"].median() <= 600
-    assert sites.loc[sparse, "radius_m"].median() >= 1_000
+    assert sites.loc[sparse, "radius_m"].median() >= 2 * sites.loc[dense, "radius_m"].median()
     share_5g = sites.groupby(dense)["technology"].apply(lambda t: (t == "5G").mean())
     assert share_5g[True] > share_5g[False]
 
 
 def test_some_sites_cover_empty_areas(boundary, population):
-    sites = generate_sites(boundary, population, 400, seed=1, uniform_share=0.2)
+    sites = generate_sites(boundary, population, None, seed=1)
     empty = population.loc[population["population"] == 0].union_all()
-    assert sites.within(empty).sum() > 0  # uniform share reaches where nobody lives
+    assert sites.within(empty).sum() > 0  # the rural spacing reaches where nobody lives
+
+
+def _two_zone_city() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """A 12 x 6 km city: a dense west half (30,000 persons/km²), a rural east half
+    (200 persons/km²)."""
+    west, east = shapely.box(0, 0, 6_000, 6_000), shapely.box(6_000, 0, 12_000, 6_000)
+    pop = gpd.GeoDataFrame(
+        {"population": [30_000.0 * 36, 200.0 * 36]}, geometry=[west, east], crs=UTM
+    )
+    city = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 12_000, 6_000)], crs=UTM)
+    return city, pop
+
+
+def test_network_spacing_follows_the_planned_inter_site_distance():
+    city, pop = _two_zone_city()
+    plan = NetworkPlan()
+    sites = generate_sites(city, pop, None, seed=5, plan=plan)
+    xy = np.column_stack([sites.geometry.x, sites.geometry.y])
+    dist = cKDTree(xy).query(xy, k=2)[0][:, 1]
+    core = xy[:, 0] < 4_000  # away from the 1 km smoothing of the border
+    rural = xy[:, 0] > 8_000
+    isd_core, isd_rural = plan.isd_at(np.array([30_000.0, 200.0]))
+    assert isd_core == 300.0 and 1_732.0 < isd_rural < 4_000.0
+    # no two sites closer than min_spacing x the planned ISD; typical spacing near it
+    assert dist[core].min() >= plan.min_spacing * isd_core - 1e-6
+    assert 0.7 * isd_core <= np.median(dist[core]) <= 1.1 * isd_core
+    assert 0.7 * isd_rural <= np.median(dist[rural]) <= 1.3 * isd_rural
+    # about the site count of a hexagonal layout at that ISD (one per √3/2 ISD²)
+    hexagonal = 4_000 * 6_000 / (np.sqrt(3) / 2 * isd_core**2)
+    assert 0.6 * hexagonal <= core.sum() <= 1.2 * hexagonal
+    # radius reaches about the neighbouring sites: smaller where dense
+    assert 0.5 * isd_core <= sites.loc[core, "radius_m"].median() <= 1.2 * isd_core
+    assert sites.loc[rural, "radius_m"].median() > 3 * sites.loc[core, "radius_m"].median()
+
+
+def test_network_covers_the_dense_core_and_varies():
+    from gridplan.cells.coverage import CoverageConfig, coverage_scores
+
+    city, pop = _two_zone_city()
+    sites = generate_sites(city, pop, None, seed=6)
+    gx, gy = np.meshgrid(np.arange(50, 12_000, 100.0), np.arange(50, 6_000, 100.0))
+    cells = np.column_stack([gx.ravel(), gy.ravel()])
+    cfg = CoverageConfig()
+    _, score = coverage_scores(
+        cells,
+        np.column_stack([sites.geometry.x, sites.geometry.y]),
+        cfg.weight_of(sites["technology"].to_numpy()),
+        sites["sectors"].to_numpy(),
+        sites["radius_m"].to_numpy(),
+        cfg,
+    )
+    assert (score >= 0.5).mean() > 0.7  # a network as dense as a real one covers most
+    assert 0.01 < (score < 0.5).mean() < 0.3  # and leaves a few gaps
+    assert score.std() > 0.1
+
+
+def test_a_given_site_count_is_met_exactly_and_keeps_following_density():
+    city, pop = _two_zone_city()
+    few = generate_sites(city, pop, 150, seed=2)
+    many = generate_sites(city, pop, 2_000, seed=2)
+    assert len(few) == 150 and len(many) == 2_000
+    for sites in (few, many):
+        west = (sites.geometry.x < 6_000).mean()
+        assert west > 0.8  # most sites where the people are
+    assert len(generate_sites(city, pop, 0, seed=2)) == 0
 
 
 def test_sites_in_geographic_crs(boundary, population):
