@@ -97,7 +97,7 @@ class RegionSearch(Construction):
             for i in cells:
                 lab[i] = -1
             g = _grow_profiles(rng, 1 + t)
-            new = self.construct(cells, g, rng)
+            new = self.construct(cells, g, rng, target=k + 1)
             if len(new) > k:
                 self.absorb(cells, allowed=set(new))
                 if all(lab[i] >= 0 for i in cells) and (
