@@ -23,7 +23,12 @@ class Construction(SolverState):
     """Region growing (:meth:`construct`) and enclave absorption (:meth:`absorb`)."""
 
     def construct(
-        self, cells: list[int], g: _Grow, rng: random.Random, target: int = 0
+        self,
+        cells: list[int],
+        g: _Grow,
+        rng: random.Random,
+        target: int = 0,
+        totals: list[float] | None = None,
     ) -> list[int]:
         """Grow regions over ``cells`` (all with label -1); return the new region ids.
 
@@ -32,12 +37,15 @@ class Construction(SolverState):
         regions grown so far plus the floor value of the cells not grown yet, every
         new region taking at least 1 of each floor column) and return no region;
         the cells of ``cells`` are then left with labels < 0 (the caller restores them).
+        ``totals``: the floor sums of ``cells`` when the caller knows them.
         """
         lab = self.label
         nb = self.neighbours
         if not self.n_floors:
             target = 0
-        left = self._floor_totals(cells) if target > 0 else []
+        left: list[float] = []
+        if target > 0:
+            left = list(totals) if totals is not None else self._floor_totals(cells)
         rem = {}
         for i in cells:
             d = 0
