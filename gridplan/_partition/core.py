@@ -92,6 +92,7 @@ __all__ = [
     "MAX_ISLAND_NOTES",
     "PARALLEL_MIN_CELLS",
     "PORTFOLIO_CELLS",
+    "PORTFOLIO_PARAMS",
     "PORTFOLIO_PARTS",
     "PORTFOLIO_SHARE",
     "ArrayPartition",
@@ -125,6 +126,9 @@ PORTFOLIO_PARTS = 2
 #: (a city cut by its districts) the cores already share whole components, and
 #: one search per component (instead of one per part) halves its search work.
 PORTFOLIO_SHARE = 0.25
+#: Region-count search of those components (a city in one piece, e.g. the 40×40
+#: lattice: 0.5 % more grids than the lighter default that suits many districts).
+PORTFOLIO_PARAMS: dict[str, Any] = {"lns_min_slack": 0.05, "lns_attempts": 2}
 
 
 # ---------------------------------------------------------------- execution
@@ -272,10 +276,7 @@ def _execute(
     workers), and every job has its own seed, so the result is the same either way.
     """
     n_workers = default_workers() if workers is None else max(1, int(workers))
-    n_task_cells = sum(len(t.indptr) - 1 for t in tasks)
-    tasks = [
-        replace(t, portfolio=len(t.indptr) - 1 >= PORTFOLIO_SHARE * n_task_cells) for t in tasks
-    ]
+    tasks = _mark_portfolio(tasks)
     big = [t for t in tasks if len(t.indptr) - 1 >= BIG_COMPONENT]
     small = [t for t in tasks if len(t.indptr) - 1 < BIG_COMPONENT]
     n_jobs = (
@@ -308,6 +309,22 @@ def _execute(
             # spawn): the serial run gives the same result, only slower
             done[0] = 0.0
     return _execute_waves(tasks, small, big, n_workers, False, report)
+
+
+def _mark_portfolio(tasks: list[ComponentTask]) -> list[ComponentTask]:
+    """The tasks with ``portfolio`` set where a component holds
+    :data:`PORTFOLIO_SHARE` of the run's cells (with :data:`PORTFOLIO_PARAMS` when
+    it gets the portfolio and the full budget)."""
+    n_task_cells = sum(len(t.indptr) - 1 for t in tasks)
+    out = []
+    for t in tasks:
+        m = len(t.indptr) - 1
+        share = m >= PORTFOLIO_SHARE * n_task_cells
+        t = replace(t, portfolio=share)
+        if share and PORTFOLIO_CELLS <= m < BIG_COMPONENT and n_task_cells <= FULL_BUDGET_CELLS:
+            t = replace(t, params=replace(t.params, **PORTFOLIO_PARAMS))
+        out.append(t)
+    return out
 
 
 def _parts(t: ComponentTask) -> list[list[int]]:
