@@ -14,18 +14,38 @@ from gridplan._partition.task import EPS, _Grow
 #: Scores of a frontier sample: (best completing cell, its score, best other cell, cells over
 #: a ceiling).
 Scores = tuple[int, float, int, list[int]]
+#: Label of the cells of a region grown by :meth:`Construction.construct` until the
+#: regions are created at its end (taken, like a region's cells, for later growths).
+TAKEN = -4
 
 
 class Construction(SolverState):
     """Region growing (:meth:`construct`) and enclave absorption (:meth:`absorb`)."""
 
-    def construct(self, cells: list[int], g: _Grow, rng: random.Random) -> list[int]:
+    def construct(
+        self,
+        cells: list[int],
+        g: _Grow,
+        rng: random.Random,
+        target: int = 0,
+        totals: list[float] | None = None,
+    ) -> list[int]:
         """Grow regions over ``cells`` (all with label -1); return the new region ids.
 
         Cells of failed growths get label -2 (enclave); call :meth:`absorb` after.
+        ``target`` > 0: stop as soon as ``target`` regions are out of reach (the
+        regions grown so far plus the floor value of the cells not grown yet, every
+        new region taking at least 1 of each floor column) and return no region;
+        the cells of ``cells`` are then left with labels < 0 (the caller restores them).
+        ``totals``: the floor sums of ``cells`` when the caller knows them.
         """
         lab = self.label
         nb = self.neighbours
+        if not self.n_floors:
+            target = 0
+        left: list[float] = []
+        if target > 0:
+            left = list(totals) if totals is not None else self._floor_totals(cells)
         rem = {}
         for i in cells:
             d = 0
@@ -37,7 +57,8 @@ class Construction(SolverState):
         jit = g.jitter
         heap = [(d + jit * rnd(), d, i) for i, d in rem.items()]
         heapq.heapify(heap)
-        new: list[int] = []
+        # regions are created at the end (a rebuild that falls short creates none)
+        grown_regions: list[list[int]] = []
         while heap:
             _, d, s = heapq.heappop(heap)
             if lab[s] != -1 or rem[s] != d:
@@ -52,7 +73,9 @@ class Construction(SolverState):
                 # repaired where possible) rather than enclaves swallowed by a neighbour
                 grown, ok, _ = self._grow(s, g, rng, soft=True)
             if ok:
-                new.append(self._new_region(grown))
+                grown_regions.append(grown)
+                for i in grown:
+                    lab[i] = TAKEN
             else:
                 for i in grown:
                     lab[i] = -2
@@ -62,7 +85,33 @@ class Construction(SolverState):
                         dk = rem[k] - 1
                         rem[k] = dk
                         heapq.heappush(heap, (dk + jit * rnd(), dk, k))
-        return new
+            if target > 0 and self._out_of_reach(left, grown, len(grown_regions), target):
+                return []  # the rest of the construction cannot change that
+        if len(grown_regions) < target:
+            return []
+        return [self._new_region(grown) for grown in grown_regions]
+
+    def _floor_totals(self, cells: list[int]) -> list[float]:
+        """Sum of every floor column over ``cells``."""
+        U = self.floors
+        f = self.n_floors
+        tot = [0.0] * f
+        for i in cells:
+            ui = U[i]
+            for j in range(f):
+                tot[j] += ui[j]
+        return tot
+
+    def _out_of_reach(self, left: list[float], grown: list[int], n_new: int, target: int) -> bool:
+        """Take ``grown`` off the floor value ``left`` (updated in place); True when
+        ``n_new`` regions plus one per whole floor still left are below ``target``."""
+        U = self.floors
+        f = self.n_floors
+        for i in grown:
+            ui = U[i]
+            for j in range(f):
+                left[j] -= ui[j]
+        return n_new + math.floor(min(left) + EPS) < target
 
     def _start_frontier(self, s: int) -> dict[int, int]:
         """Frontier of a growth from ``s``: free neighbour → edges to the region."""

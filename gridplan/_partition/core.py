@@ -21,7 +21,8 @@ How the work is split:
    totals reach every floor is an independent problem, solved with its own seed
    ``(seed, component index)`` — serially or on a process pool; the results are
    merged in component order, so the output does not depend on the number of
-   workers. Components below :data:`PORTFOLIO_CELLS` cells are one job each;
+   workers. Components below :data:`PORTFOLIO_CELLS` cells, or holding less than
+   :data:`PORTFOLIO_SHARE` of the free cells, are one job each;
    from there on (a city in one piece) two searches over disjoint sets of
    constructions run as separate jobs, the better one is cut into two blocks of
    whole regions whose local search runs as two jobs, and the seams between the
@@ -95,11 +96,14 @@ __all__ = [
     "BIG_COMPONENT",
     "BLOCK_CELLS",
     "BLOCK_PARAMS",
+    "FORKSERVER_MIN_CELLS",
     "FULL_BUDGET_CELLS",
     "MAX_ISLAND_NOTES",
     "PARALLEL_MIN_CELLS",
     "PORTFOLIO_CELLS",
+    "PORTFOLIO_PARAMS",
     "PORTFOLIO_PARTS",
+    "PORTFOLIO_SHARE",
     "ArrayPartition",
     "FrozenMap",
     "IslandJoin",
@@ -114,8 +118,12 @@ __all__ = [
 
 
 #: Free cells from which the automatic mode (``workers=None``) uses a process pool
-#: (from :data:`PORTFOLIO_CELLS` on where processes start by ``fork``).
+#: (from :data:`PORTFOLIO_CELLS` on where processes start by ``fork``, from
+#: :data:`FORKSERVER_MIN_CELLS` on where they start from a fork server).
 PARALLEL_MIN_CELLS = 20_000
+#: A fork server (threads running, e.g. the app) has the engine imported once per
+#: process (its first pool pays about 1 s); its workers then start in milliseconds.
+FORKSERVER_MIN_CELLS = 4_000
 #: Components with at least this many free cells (and fewer than ``BIG_COMPONENT``)
 #: are solved in two waves so that both cores work on one city-sized component:
 #: :data:`PORTFOLIO_PARTS` independent searches (constructions and the region-count
@@ -123,6 +131,13 @@ PARALLEL_MIN_CELLS = 20_000
 #: many blocks of whole regions whose local search runs independently.
 PORTFOLIO_CELLS = 500
 PORTFOLIO_PARTS = 2
+#: ... and hold at least this share of the run's free cells: with many components
+#: (a city cut by its districts) the cores already share whole components, and
+#: one search per component (instead of one per part) halves its search work.
+PORTFOLIO_SHARE = 0.25
+#: Region-count search of those components (a city in one piece, e.g. the 40×40
+#: lattice: 0.5 % more grids than the lighter default that suits many districts).
+PORTFOLIO_PARAMS: dict[str, Any] = {"lns_min_slack": 0.05, "lns_attempts": 2}
 
 
 # ---------------------------------------------------------------- execution
@@ -136,6 +151,7 @@ BLOCK_CELLS = 10_000
 BLOCK_PARAMS: dict[str, Any] = {
     "lns_max_regions": 6,
     "lns_min_slack": 0.07,
+    "lns_attempts": 2,
     "second_round": False,
     "lns_passes": 2,
     "recombine_sweeps": 2,
@@ -164,6 +180,7 @@ def solver_params(n_free: int, constructions: int) -> SolverParams:
         lns_passes=2,
         lns_max_regions=6,
         lns_min_slack=0.07,
+        lns_attempts=2,
         second_round=False,
         recombine_sweeps=2,
         ls_passes=6,
@@ -198,7 +215,13 @@ def _mp_context() -> multiprocessing.context.BaseContext:
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        # the server imports the engine once; every worker forked from it has it
+        # (no effect once the server runs)
+        ctx.set_forkserver_preload([__name__])
+        return ctx
+    return multiprocessing.get_context("spawn")
 
 
 def default_workers() -> int:
@@ -262,6 +285,7 @@ def _execute(
     workers), and every job has its own seed, so the result is the same either way.
     """
     n_workers = default_workers() if workers is None else max(1, int(workers))
+    tasks = _mark_portfolio(tasks)
     big = [t for t in tasks if len(t.indptr) - 1 >= BIG_COMPONENT]
     small = [t for t in tasks if len(t.indptr) - 1 < BIG_COMPONENT]
     n_jobs = (
@@ -271,10 +295,10 @@ def _execute(
     )
     use_pool = n_workers > 1 and n_jobs > 1
     if workers is None and n_free < PARALLEL_MIN_CELLS:
-        # a pool pays off this early only where starting it is cheap (fork)
-        use_pool = (
-            use_pool and n_free >= PORTFOLIO_CELLS and _mp_context().get_start_method() == "fork"
-        )
+        # a pool pays off this early only where starting it is cheap (fork, fork server)
+        method = _mp_context().get_start_method()
+        least = {"fork": PORTFOLIO_CELLS, "forkserver": FORKSERVER_MIN_CELLS}
+        use_pool = use_pool and n_free >= least.get(method, PARALLEL_MIN_CELLS)
     # mid-sized and big components report twice (after each wave)
     total = float(
         sum((1 if len(_parts(t)) == 1 else 2) * (len(t.indptr) - 1) for t in small)
@@ -296,12 +320,29 @@ def _execute(
     return _execute_waves(tasks, small, big, n_workers, False, report)
 
 
+def _mark_portfolio(tasks: list[ComponentTask]) -> list[ComponentTask]:
+    """The tasks with ``portfolio`` set where a component holds
+    :data:`PORTFOLIO_SHARE` of the run's cells (with :data:`PORTFOLIO_PARAMS` when
+    it gets the portfolio and the full budget)."""
+    n_task_cells = sum(len(t.indptr) - 1 for t in tasks)
+    out = []
+    for t in tasks:
+        m = len(t.indptr) - 1
+        share = m >= PORTFOLIO_SHARE * n_task_cells
+        t = replace(t, portfolio=share)
+        if share and PORTFOLIO_CELLS <= m < BIG_COMPONENT and n_task_cells <= FULL_BUDGET_CELLS:
+            t = replace(t, params=replace(t.params, **PORTFOLIO_PARAMS))
+        out.append(t)
+    return out
+
+
 def _parts(t: ComponentTask) -> list[list[int]]:
     """Construction numbers of each independent run of a component below
     :data:`BIG_COMPONENT`: one run with all of them, or :data:`PORTFOLIO_PARTS`
-    runs over interleaved subsets from :data:`PORTFOLIO_CELLS` cells on."""
+    runs over interleaved subsets from :data:`PORTFOLIO_CELLS` cells on when the
+    component holds :data:`PORTFOLIO_SHARE` of the run's free cells."""
     ks = list(range(max(1, t.params.constructions)))
-    if len(t.indptr) - 1 < PORTFOLIO_CELLS or len(ks) < 2:
+    if len(t.indptr) - 1 < PORTFOLIO_CELLS or len(ks) < 2 or not t.portfolio:
         return [ks]
     n = min(PORTFOLIO_PARTS, len(ks))
     return [ks[j::n] for j in range(n)]

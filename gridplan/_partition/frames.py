@@ -696,13 +696,28 @@ def _grids_table(
 
 
 def _dissolve(geoms: np.ndarray, labels: np.ndarray, p: int) -> np.ndarray:
-    """Union of each region's cell polygons (shapely ``union_all`` per region)."""
+    """Union of each region's cell polygons.
+
+    Lattice cells (H3, squares) share their edges exactly, so the fast coverage
+    union (about 4 times faster than ``union_all`` on H3 cells) is exact; a result
+    that is invalid or whose area differs from the cells' (cells that overlap or
+    whose edges do not match, e.g. polygon inputs) is redone with ``union_all``.
+    """
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(p + 1))
     out = np.empty(p, dtype=object)
+    cell_area = shapely.area(geoms)
     for r in range(p):
-        part = geoms[order[bounds[r] : bounds[r + 1]]]
-        out[r] = shapely.union_all(part) if len(part) > 1 else part[0]
+        idx = order[bounds[r] : bounds[r + 1]]
+        part = geoms[idx]
+        if len(part) == 1:
+            out[r] = part[0]
+            continue
+        u = shapely.coverage_union_all(part)
+        a = float(cell_area[idx].sum())
+        if not shapely.is_valid(u) or abs(shapely.area(u) - a) > 1e-9 * max(a, 1.0):
+            u = shapely.union_all(part)
+        out[r] = u
     return out
 
 

@@ -48,7 +48,7 @@ class RegionSearch(Construction):
                 while True:
                     k = len(union)
                     slack = min(tot) / (k + 1) - 1.0 if f else -1.0
-                    # measured: unions with < 5 % spare value practically never split
+                    # too little spare value practically never splits (see SolverParams)
                     if slack >= prm.lns_min_slack:
                         key = frozenset(union)
                         if key not in failed:
@@ -60,7 +60,7 @@ class RegionSearch(Construction):
                                 adj_of.clear()
                                 break
                             failed.add(key)
-                        if attempts >= 2:
+                        if attempts >= prm.lns_attempts:
                             break
                     if k >= kmax or not adj or sum(self.r_size[q] for q in union) >= max_cells:
                         break
@@ -91,13 +91,14 @@ class RegionSearch(Construction):
             self._within_ceilings(r) for r in regions
         )
         lab = self.label
+        totals = [sum(self.r_floors[r][j] for r in regions) for j in range(self.n_floors)]
         for t in range(tries):
             for r in regions:
                 self._kill_region(r)
             for i in cells:
                 lab[i] = -1
             g = _grow_profiles(rng, 1 + t)
-            new = self.construct(cells, g, rng)
+            new = self.construct(cells, g, rng, target=k + 1, totals=totals)
             if len(new) > k:
                 self.absorb(cells, allowed=set(new))
                 if all(lab[i] >= 0 for i in cells) and (

@@ -41,10 +41,12 @@ Algorithm (see :func:`solve_component`):
    grows least (ceilings respected where possible).
 3. **More regions** (large-neighbourhood search): for a region, grow a union with
    the adjacent region holding the most spare value, up to ``lns_max_regions``
-   regions, until the union holds the value of ``k + 1`` regions plus 5 % (with
-   less, 0 of 2,300 rebuilds on the benchmark instances succeeded; 2–3 % of
-   those with 5–10 % do), and rebuild the union from
-   scratch with a few randomised constructions; accept when it yields ``k + 1``
+   regions, until the union holds the value of ``k + 1`` regions plus
+   ``lns_min_slack`` (10 %; with less, 0 of 2,300 rebuilds on the benchmark
+   instances succeeded, and 1 in 600 with 5–7.5 % on the demo cities), and
+   rebuild the union from scratch with a few randomised constructions (each
+   stopped as soon as ``k + 1`` regions are out of reach: regions grown plus
+   the floor value left); accept when it yields ``k + 1``
    (or more) valid regions and no ceiling that held is broken. Union growth is
    deterministic, so unions that failed and did not change are skipped in later
    passes. Repeated until a pass finds nothing or the pass budget ends.
