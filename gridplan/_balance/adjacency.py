@@ -114,7 +114,9 @@ def _link_islands(
                 continue
         others = (comp != c) & ~np.isin(comp, list(kept))
         outside = np.flatnonzero(others if others.any() else comp != c)
-        d2 = (mx[inside, None] - mx[None, outside]) ** 2 + (my[inside, None] - my[None, outside]) ** 2
+        d2 = (mx[inside, None] - mx[None, outside]) ** 2 + (
+            my[inside, None] - my[None, outside]
+        ) ** 2
         a, b = np.unravel_index(int(np.argmin(d2)), d2.shape)
         edges = np.vstack([edges, [[inside[a], outside[b]]]])
         far = outside[b]

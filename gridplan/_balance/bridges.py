@@ -103,7 +103,9 @@ def _sub_adj(adj: list[list[int]], nodes: list[int]) -> tuple[list[list[int]], d
     return [[pos[v] for v in adj[u] if v in pos] for u in nodes], pos
 
 
-def _ball(adj: list[list[int]], w: list[int], start: int, goal: int, allowed: set[int]) -> list[int]:
+def _ball(
+    adj: list[list[int]], w: list[int], start: int, goal: int, allowed: set[int]
+) -> list[int]:
     """The breadth-first prefix from ``start`` (within ``allowed``) whose weight is
     closest to ``goal``: connected, round, around the bridge end."""
     order = [start]

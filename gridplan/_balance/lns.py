@@ -473,13 +473,11 @@ def _balance_set(
         if not cand:
             break
         noise = rng.random(len(cand))
-
-        def key(t: int, cand: list[int] = cand, noise=noise) -> tuple[int, float]:
-            b = cand[t]
+        keys = []
+        for t, b in enumerate(cand):
             x, lw, hw = tot + dw[b], lo_s + lo[b], hi_s + hi[b]
-            return (max(0, x - hw) + max(0, lw - x), noise[t])
-
-        b = cand[min(range(len(cand)), key=key)]
+            keys.append((max(0, x - hw) + max(0, lw - x), float(noise[t]), b))
+        b = min(keys)[2]
         if size + st.size[b] > max_nodes and len(S) >= 2:
             break
         S.append(b)
@@ -531,7 +529,9 @@ def balance_lns(
         )
         stats["calls"] += 1
         stats["dtime"] += res.dtime
-        outcome = _apply_labels(st, S, members, res.labels, viol) if res.labels is not None else None
+        outcome = (
+            _apply_labels(st, S, members, res.labels, viol) if res.labels is not None else None
+        )
         if outcome is not None and outcome[2] < viol:
             stats["improvements"] += 1
             fails = 0
