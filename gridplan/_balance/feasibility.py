@@ -244,12 +244,14 @@ def reachable_bound(
     locks: np.ndarray | None = None,
     ids: Any = None,
     names: list[Any] | None = None,
+    noun: str = "unit",
 ) -> ReachBound:
     """Cheap valid lower bounds on the max deviation (see :class:`ReachBound`): the
     heaviest unit against the largest target (a unit goes whole to one manager), each
     manager's locked units against its target, and each connected part of the adjacency
     against whole numbers of targets (territories are contiguous). Exact when it bites;
-    the granularity of many small units is not bounded (that would be a subset-sum)."""
+    the granularity of many small units is not bounded (that would be a subset-sum).
+    ``noun`` names the units in the reasons (e.g. "grid")."""
     w = np.asarray(w, dtype=float)
     targets = np.asarray(targets, dtype=float)
     k = targets.size
@@ -264,8 +266,8 @@ def reachable_bound(
         bounds.append(
             (
                 tb,
-                f"{_unit_name(ids, i)} weighs {w[i]:,.2f}, "
-                f"{tb:.1%} above the largest target {t_max:,.2f} ({len(heavy)} unit(s) "
+                f"{_unit_name(ids, i).replace('unit', noun, 1)} weighs {w[i]:,.2f}, "
+                f"{tb:.1%} above the largest target {t_max:,.2f} ({len(heavy)} {noun}(s) "
                 "heavier than a whole target)",
             )
         )
@@ -278,7 +280,7 @@ def reachable_bound(
             bounds.append(
                 (
                     float(dev[d]),
-                    f"the units locked to manager {nm!r} weigh {lw[d]:,.2f}, "
+                    f"the {noun}s locked to manager {nm!r} weigh {lw[d]:,.2f}, "
                     f"{dev[d]:.1%} above that manager's target {targets[d]:,.2f}",
                 )
             )
@@ -294,7 +296,7 @@ def reachable_bound(
                 bounds.append(
                     (
                         tc,
-                        f"a part of {nodes.size} unit(s) with no neighbour outside it "
+                        f"a part of {nodes.size} {noun}(s) with no neighbour outside it "
                         f"({shown}{more}) weighs {wc:,.2f} = {wc / t_max:.2f} targets: "
                         f"{m} whole territories there are {tc:.1%} off",
                     )

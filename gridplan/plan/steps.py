@@ -364,7 +364,7 @@ def tolerance_bound(plan: Plan) -> ReachBound:
         if g in gid and str(m) in pos:
             locks[gid.index(g)] = pos[str(m)]
     comp = np.zeros(len(gid), dtype=np.int64)
-    return reachable_bound(w, comp, targets.to_numpy(float), locks, gid, names)
+    return reachable_bound(w, comp, targets.to_numpy(float), locks, gid, names, "grid")
 
 
 def reachable_tolerance(plan: Plan) -> float:
