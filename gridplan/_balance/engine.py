@@ -6,6 +6,12 @@ Pipeline (all steps seeded, see :func:`optimise`):
    randomised sequential region-growing constructions
    (:func:`gridplan.balance_search.construct`), each made contiguous and repaired
    towards the balance bands; the best (least off-band weight, then objective) is kept.
+   An island held by one edge whose weight is no whole number of targets (e.g. Staten
+   Island linked to its nearest grid) is built side by side with the one crossing
+   territory grown around both ends of the link (:mod:`gridplan._balance.bridges`).
+   A start plan still off its bands goes through a CP-SAT balance phase first: sets
+   of adjacent territories whose total fits their bands are re-solved whole
+   (:func:`gridplan._balance.lns.balance_lns`), so the search starts within the bands.
 2. **Exact solve of small instances.** When ``n`` is small the whole problem goes to the
    CP-SAT model of :mod:`gridplan._balance.model` with the best plan as hint; a proof of
    optimality ends the run early.

@@ -25,7 +25,7 @@ class TerritoryReport:
     units: int
     pieces: int  # connected pieces (1 = contiguous)
     contiguous: bool
-    compactness: float  # weight-weighted mean squared distance to the centre (coord units²)
+    compactness: float  # weight-weighted mean squared distance to the centre (m² in a metric CRS)
     locked_units: int
     moved_in: int
 

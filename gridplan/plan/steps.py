@@ -9,6 +9,7 @@ hours/month; coordinates in the plan's work CRS (metres).
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Iterable, Mapping
@@ -24,6 +25,7 @@ from gridplan.balance import (
     BalanceConfig,
     BalanceReport,
     ReachBound,
+    _link_islands,
     balance_grids,
     group_into_areas,
     reach_round,
@@ -174,7 +176,9 @@ def balance_plan(
     grids = plan.grids.copy()
     ids = grids["grid_id"].astype(str).to_numpy()
     pairs = grid_edge_pairs(plan, edges)
-    adj = pd.DataFrame({"a": ids[pairs[:, 0]], "b": ids[pairs[:, 1]]})
+    links, link_notes = _island_links(grids, pairs, len(team), config)
+    both = np.vstack([pairs, links])
+    adj = pd.DataFrame({"a": ids[both[:, 0]], "b": ids[both[:, 1]]})
     lk = {str(k): str(v) for k, v in dict(locks or {}).items() if str(v)}
     if grid_ids is not None:
         free = {str(g) for g in grid_ids}
@@ -191,7 +195,7 @@ def balance_plan(
     res = balance_grids(
         grids,
         adjacency=adj,
-        config=replace(config, time_limit=t_main),
+        config=replace(config, time_limit=t_main, link_islands=False),
         managers=_team_for_balance(team),
         locks=lk or None,
         previous=prev,
@@ -219,8 +223,33 @@ def balance_plan(
             team["area"] = "A1"
     meta = dict(plan.meta)
     meta["tolerance"] = repr(float(config.tolerance))
+    if grid_ids is None:  # a partial re-balance keeps the links of the whole balance
+        meta["territory_links"] = json.dumps([[str(ids[a]), str(ids[b])] for a, b in links])
     progress(1.0, "balanced")
-    return plan.with_(grids=grids, managers=team, meta=meta), res.report
+    report = res.report
+    if link_notes:
+        report = replace(report, notes=tuple(link_notes) + report.notes)
+    return plan.with_(grids=grids, managers=team, meta=meta), report
+
+
+def _island_links(
+    grids: gpd.GeoDataFrame, pairs: np.ndarray, k: int, config: BalanceConfig
+) -> tuple[np.ndarray, list[str]]:
+    """The links across water the balance needs: each group of grids with no neighbour
+    (an island) joined to its nearest grid, unless it holds a whole number of
+    territories (see :func:`gridplan.balance._link_islands`); ``(m, 2)`` grid row pairs
+    and the notes (distances in metres)."""
+    n = len(grids)
+    if not config.link_islands or n < 2:
+        return np.zeros((0, 2), dtype=np.int64), []
+    w = pd.to_numeric(grids[config.weight_column], errors="coerce").fillna(0.0).to_numpy(float)
+    pts = grids.geometry.representative_point()
+    out, notes = _link_islands(
+        n, pairs, pts.x.to_numpy(float), pts.y.to_numpy(float), crs=grids.crs, weights=w,
+        target=float(w.sum()) / max(k, 1), tolerance=config.tolerance,
+        ids=grids["grid_id"].astype(str).to_numpy(),
+    )  # fmt: skip
+    return np.asarray(out[len(pairs) :], dtype=np.int64).reshape(-1, 2), notes
 
 
 def neighbour_managers(plan: Plan, edges: np.ndarray, managers: Iterable[str]) -> list[str]:
