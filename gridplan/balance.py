@@ -48,6 +48,7 @@ from gridplan._balance.areas import group_into_areas
 from gridplan._balance.arrays import balance_arrays
 from gridplan._balance.config import BalanceConfig, Objective
 from gridplan._balance.costs import _kmeans_labels as _kmeans_labels
+from gridplan._balance.feasibility import ReachBound, reach_note, reach_round, reachable_bound
 from gridplan._balance.graph import delaunay_edges
 from gridplan._balance.grids import balance_grids
 from gridplan._balance.report import make_report
@@ -60,6 +61,7 @@ __all__ = [
     "BalanceReport",
     "BalanceResult",
     "Objective",
+    "ReachBound",
     "TerritoryReport",
     "balance_arrays",
     "balance_grids",
@@ -68,4 +70,7 @@ __all__ = [
     "geometry_adjacency",
     "group_into_areas",
     "make_report",
+    "reach_note",
+    "reach_round",
+    "reachable_bound",
 ]

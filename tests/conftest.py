@@ -89,6 +89,9 @@ def assert_plan_valid(
     e = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     ge = np.column_stack([grid_of_cell[e[:, 0]], grid_of_cell[e[:, 1]]])
     ge = ge[ge[:, 0] != ge[:, 1]]
+    from gridplan.plan.rules import territory_links
+
+    ge = np.vstack([ge, territory_links(plan)])  # links the balance made across water
     owner = managers.get_indexer(grids["manager"])
     split = pieces(len(grids), ge, owner)
     ok_split = {str(m) for m in accepted_territories}

@@ -358,6 +358,21 @@ STRINGS: dict[str, tuple[str, str]] = {
         "max deviation {dev}, grids moved {moved}",
         "最大偏差 {dev}，调整网格 {moved} 个",
     ),
+    "terr.out_of_reach": (
+        "±{tol} is out of reach for these grids: {why}. No plan can do better than ±{reach}.",
+        "这些网格无法达到 ±{tol}：{why}。任何方案的偏差都不会低于 ±{reach}。",
+    ),
+    "terr.split_heavy": ("Split the {n} heaviest grids", "拆分最重的 {n} 个网格"),
+    "terr.split_heavy_help": (
+        "Re-partition the grids heavier than a target with a lower floor; every other grid "
+        "stays as it is. Balance again afterwards.",
+        "以更低的下限重新划分超过目标工作量的网格，其余网格不变；之后请重新均衡。",
+    ),
+    "terr.use_reachable": ("Use the reachable tolerance ±{reach}", "使用可达到的容差 ±{reach}"),
+    "terr.split_done": (
+        "Split {n} grid(s): {grids} grids now",
+        "已拆分 {n} 个网格：现有 {grids} 个网格",
+    ),
     "terr.grid_line": (
         "{gid}: {manager} · {hours} h/month · {state}",
         "{gid}：{manager} · {hours} 小时/月 · {state}",

@@ -22,13 +22,24 @@ from gridplan.plan.steps import (
     balance_plan,
     default_capacity_h,
     default_team,
+    heavy_grids,
     plan_floors,
     rebalance_around,
+    split_heavy_grids,
+    tolerance_bound,
 )
 from gridplan.workload import suggest_headcount
 from ui.i18n import t
 from ui.map_events import grid_at, new_click
-from ui.state import cell_edges, current_plan, grid_shapes, progress_callback, push, show_error
+from ui.state import (
+    cell_adjacency,
+    cell_edges,
+    current_plan,
+    grid_shapes,
+    progress_callback,
+    push,
+    show_error,
+)
 
 
 def _to_lonlat(plan, x: pd.Series, y: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -94,6 +105,68 @@ def _repair(ids: tuple[str, ...]) -> None:
         push(new, f"re-balance around {ids[0]}")
     except GridplanError as err:
         st.session_state["terr_error"] = err
+
+
+#: the tolerance slider's upper end (± % of the target workload)
+_MAX_TOL_PCT = 50
+
+
+def _split_heavy(tol: float) -> None:
+    """One click: re-partition the grids too heavy for ``tol`` with a lower floor."""
+    plan = current_plan()
+    if plan is None:
+        return
+    try:
+        n0 = len(plan.grids)
+        new, notes = split_heavy_grids(plan, cell_adjacency(plan), tol)
+        n = len(heavy_grids(plan, tol))
+        push(new, f"split the {n} heaviest grids")
+        st.session_state["split_notes"] = [
+            t("terr.split_done", n=n, grids=f"{len(new.grids):,} (+{len(new.grids) - n0})"),
+            *notes,
+        ]
+    except GridplanError as err:
+        st.session_state["terr_error"] = err
+
+
+def _use_tolerance(pct: int) -> None:
+    st.session_state["tol"] = pct
+
+
+def _reach_warning(plan, tol: float) -> None:
+    """Before any search: say when the grids cannot reach ``tol``, with the numbers, and
+    offer the two repairs (split the heaviest grids, use the reachable tolerance)."""
+    bound = tolerance_bound(plan)
+    for note in st.session_state.pop("split_notes", []):
+        st.caption(note)
+    if bound.tolerance <= tol + 1e-12:
+        return
+    reach_pct = int(np.ceil(bound.tolerance * 100 - 1e-9))
+    st.warning(
+        t(
+            "terr.out_of_reach",
+            tol=f"{tol:.0%}",
+            why="; ".join(bound.reasons[:2]),
+            reach=f"{bound.tolerance:.1%}",
+        )
+    )
+    b1, b2 = st.columns(2)
+    n = len(heavy_grids(plan, tol))
+    if n:
+        b1.button(
+            t("terr.split_heavy", n=n),
+            on_click=_split_heavy,
+            args=(tol,),
+            help=t("terr.split_heavy_help"),
+            key="split_heavy",
+        )
+    if reach_pct <= _MAX_TOL_PCT:
+        b2.button(
+            t("terr.use_reachable", reach=f"{reach_pct}%"),
+            on_click=_use_tolerance,
+            args=(reach_pct,),
+            key="use_reachable",
+        )
 
 
 def _workload_chart(table: pd.DataFrame, tol: float) -> alt.LayerChart:
@@ -167,7 +240,7 @@ with st.expander(t("terr.team"), expanded=not (plan.grids["manager"] != "").any(
 
 # ---------------------------------------------------------------- balance
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
-tol_pct = c1.slider(t("terr.tolerance"), 1, 25, 3, key="tol")
+tol_pct = c1.slider(t("terr.tolerance"), 1, _MAX_TOL_PCT, 3, key="tol")
 tlim = c2.number_input(t("terr.time"), 1.0, 600.0, 10.0, 1.0, key="bal_time")
 do_balance = c3.button(t("terr.balance"), type="primary", key="balance")
 do_rebalance = c4.button(t("terr.rebalance"), key="rebalance")
@@ -178,6 +251,7 @@ cap_moved = c4.number_input(
 cap_hours = c4.number_input(
     t("terr.max_moved_h"), 0.0, 1e7, 0.0, 10.0, key="rb_max_hours", help=t("terr.max_moved_help")
 )
+_reach_warning(plan, tol_pct / 100.0)
 if do_balance or do_rebalance:
     bar = st.progress(0.0, text=t("terr.balancing"))
     cfg = BalanceConfig(tolerance=tol_pct / 100.0, time_limit=float(tlim))

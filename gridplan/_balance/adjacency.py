@@ -33,29 +33,96 @@ def geometry_adjacency(
     return polygon_edges(g, kind)
 
 
+def _metric_xy(xs: np.ndarray, ys: np.ndarray, crs: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Points in metres: as given for a projected (or unknown) ``crs``, else projected
+    from the geographic ``crs`` to its local UTM zone."""
+    if crs is None:
+        return xs, ys
+    from gridplan.layers.crs import is_metric
+
+    if is_metric(crs):
+        return xs, ys
+    import geopandas as gpd
+
+    from gridplan.layers.crs import local_metric_crs
+
+    pts = gpd.GeoSeries(gpd.points_from_xy(xs, ys), crs=crs)
+    pm = pts.to_crs(local_metric_crs(pts.to_frame("geometry")))
+    return pm.x.to_numpy(float), pm.y.to_numpy(float)
+
+
+def _names(ids: Any, nodes: np.ndarray, limit: int = 3) -> str:
+    shown = [str(ids[i]) if ids is not None else str(int(i)) for i in nodes[:limit]]
+    return ", ".join(shown) + ("…" if nodes.size > limit else "")
+
+
+def _whole_territories(wc: float, target: float | None, tolerance: float | None) -> int:
+    """Whole number of territories a part of weight ``wc`` holds within half the
+    tolerance (so the rest can still balance), else 0."""
+    if target is None or tolerance is None or target <= 0 or wc <= 0:
+        return 0
+    m = max(1, round(wc / target))
+    return m if abs(wc / (m * target) - 1.0) <= 0.5 * tolerance else 0
+
+
 def _link_islands(
-    n: int, edges: np.ndarray, xs: np.ndarray, ys: np.ndarray
+    n: int,
+    edges: np.ndarray,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    *,
+    crs: Any = None,
+    weights: np.ndarray | None = None,
+    target: float | None = None,
+    tolerance: float | None = None,
+    ids: Any = None,
 ) -> tuple[np.ndarray, list[str]]:
-    """Join every smaller connected part to its nearest unit in another part."""
+    """Join every smaller connected part to its nearest unit in another part.
+
+    ``xs``/``ys`` in ``crs`` (metres when ``None``; a geographic ``crs`` is projected
+    for the distances, which the notes give in metres). With ``weights`` and the mean
+    ``target`` per manager (same units, e.g. hours/month) and the ``tolerance``, a part
+    whose weight is a whole number of targets (within half the tolerance) stays on its
+    own: the engine gives it that many managers and no territory crosses the water."""
     notes: list[str] = []
     edges = edges.reshape(-1, 2)
+    mx, my = _metric_xy(np.asarray(xs, float), np.asarray(ys, float), crs)
+    alone: set[int] = set()  # a unit of each part kept on its own
     for _ in range(n):
         ip, ix = csr_from_edges(n, edges)
         comp = components(ip, ix)
         ncomp = int(comp.max()) + 1
         if ncomp <= 1:
             break
-        sizes = np.bincount(comp)
+        kept = {int(comp[u]) for u in alone}
+        sizes = np.bincount(comp, minlength=ncomp).astype(float)
+        sizes[list(kept)] = np.inf
+        if len(kept) >= ncomp - 1 or not np.isfinite(sizes).any():
+            break
         c = int(np.argmin(sizes))
         inside = np.flatnonzero(comp == c)
-        outside = np.flatnonzero(comp != c)
-        d2 = (xs[inside, None] - xs[None, outside]) ** 2 + (
-            ys[inside, None] - ys[None, outside]
+        if weights is not None:
+            wc = float(np.asarray(weights, float)[inside].sum())
+            m = _whole_territories(wc, target, tolerance)
+            if m:
+                alone.add(int(inside[0]))
+                notes.append(
+                    f"a part of {inside.size} unit(s) with no neighbour ({_names(ids, inside)}) "
+                    f"weighs {wc:,.1f} = {wc / target:.2f} targets: it keeps {m} "
+                    "whole territor" + ("y" if m == 1 else "ies") + " of its own"
+                )
+                continue
+        others = (comp != c) & ~np.isin(comp, list(kept))
+        outside = np.flatnonzero(others if others.any() else comp != c)
+        d2 = (mx[inside, None] - mx[None, outside]) ** 2 + (
+            my[inside, None] - my[None, outside]
         ) ** 2
         a, b = np.unravel_index(int(np.argmin(d2)), d2.shape)
         edges = np.vstack([edges, [[inside[a], outside[b]]]])
+        far = outside[b]
         notes.append(
-            f"linked a part of {inside.size} unit(s) with no neighbour to the nearest unit "
-            f"({math.sqrt(float(d2[a, b])):,.0f} coordinate units away)"
+            f"linked a part of {inside.size} unit(s) with no neighbour ({_names(ids, inside)}) "
+            f"to the nearest unit {ids[far] if ids is not None else int(far)} "
+            f"({math.sqrt(float(d2[a, b])):,.0f} m away)"
         )
     return edges, notes

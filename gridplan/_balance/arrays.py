@@ -9,7 +9,7 @@ import numpy as np
 
 from gridplan._balance.components import solve_component, solve_components
 from gridplan._balance.config import BalanceConfig, Objective
-from gridplan._balance.feasibility import check_feasibility
+from gridplan._balance.feasibility import check_feasibility, reach_note, reachable_bound
 from gridplan._balance.inputs import (
     _coords_ok,
     check_adjacency,
@@ -87,6 +87,9 @@ def balance_arrays(
 
     comp = components(ip, ix)
     m_per = check_feasibility(w, ip, ix, comp, lo_f, hi_f, K, lk, ids, names)
+    reach = reach_note(reachable_bound(w, comp, targets, lk, ids, names), tolerance)
+    if reach is not None:
+        progress(0.0, reach)  # said at once, before the search
     workers = 2 if workers is None else max(1, int(workers))
     notes: list[str] = []
 
@@ -109,6 +112,6 @@ def balance_arrays(
     full_home = home_a if home_a is not None and np.isfinite(home_a).all() else None
     report = make_report(
         w, ip, ix, labels, K, targets, tolerance, objective, coords, full_home, lk, prev,
-        time.monotonic() - t_start, stats, notes, names,
+        time.monotonic() - t_start, stats, notes, names, ids=ids,
     )  # fmt: skip
     return BalanceResult(labels=labels, report=report)

@@ -6,6 +6,12 @@ Pipeline (all steps seeded, see :func:`optimise`):
    randomised sequential region-growing constructions
    (:func:`gridplan.balance_search.construct`), each made contiguous and repaired
    towards the balance bands; the best (least off-band weight, then objective) is kept.
+   An island held by one edge whose weight is no whole number of targets (e.g. Staten
+   Island linked to its nearest grid) is built side by side with the one crossing
+   territory grown around both ends of the link (:mod:`gridplan._balance.bridges`).
+   A start plan still off its bands goes through a CP-SAT balance phase first: sets
+   of adjacent territories whose total fits their bands are re-solved whole
+   (:func:`gridplan._balance.lns.balance_lns`), so the search starts within the bands.
 2. **Exact solve of small instances.** When ``n`` is small the whole problem goes to the
    CP-SAT model of :mod:`gridplan._balance.model` with the best plan as hint; a proof of
    optimality ends the run early.
@@ -36,9 +42,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gridplan._balance.bridges import bridge_start, heavy_bridge
 from gridplan._balance.costs import _best_relabel
 from gridplan._balance.cut import polish
-from gridplan._balance.lns import LnsContext, run_lns
+from gridplan._balance.lns import LnsContext, balance_lns, run_lns
 from gridplan._balance.model import SubProblem, solve_subproblem
 from gridplan._balance.search import (
     State,
@@ -151,6 +158,12 @@ class _Run:
         self.unit = inp.temp_unit or max(inp.cut_scale, 1)
         self.cut_exact = False
         self.edges_np = np.zeros((0, 2), dtype=np.int64)
+        # an island held by one edge that holds no whole number of territories
+        self.bridge = (
+            heavy_bridge(self.adj, self.w, inp.lo, inp.hi)
+            if inp.previous is None and not any(self.locked_b) and self.k >= 2
+            else None
+        )
 
     # ------------------------------------------------------------------ helpers
     def report(self, frac: float, msg: str) -> None:
@@ -170,7 +183,9 @@ class _Run:
     def fresh(self, r: np.random.Generator, kind: str = "grow", jitter: float = 1.0) -> State:
         """A new start plan (spectral or region growing), contiguous and repaired."""
         inp, adj, w = self.inp, self.adj, self.w
-        if kind == "spectral" and self.can_spectral:
+        if self.bridge is not None:
+            lab = bridge_start(adj, w, inp.target, self.bridge, r, jitter=jitter)
+        elif kind == "spectral" and self.can_spectral:
             lab = spectral_construct(adj, w, inp.target, r, jitter=jitter)
         else:
             lab = construct(adj, w, inp.lo, inp.hi, inp.target, fixed=inp.locked, rng=r)
@@ -241,12 +256,17 @@ class _Run:
             kinds = [("spectral", 0.0), ("grow", 1.0), ("spectral", 1.0), ("grow", 1.0)]
             if self.n * k > 200_000:
                 kinds = kinds[:2]
+            last = 0.0
             for kind, jit in kinds:
+                t_kind = self.clock()
+                if best_st is not None and t_kind + last > self.t0 + 0.25 * self.time_limit:
+                    break  # another start would not fit in a quarter of the time
                 st = self.fresh(rng, kind, jit)
                 if st.violation() == 0:
                     descent(st, rng, max_passes=3)
                 if best_st is None or _key(st) < _key(best_st):
                     best_st = st
+                last = self.clock() - t_kind
                 if self.clock() > self.t0 + 0.25 * self.time_limit:
                     break
         assert best_st is not None
@@ -351,6 +371,36 @@ class _Run:
             self.settle(st, 3)
             self.consider(st)
 
+    def lns_context(self, dtime_budget: float) -> LnsContext:
+        inp = self.inp
+        return LnsContext(
+            adj=self.adj, weight=self.w, lo=inp.lo, hi=inp.hi, locked=self.locked_b,
+            seed=self.seed, workers=self.workers, prev=inp.previous, max_moved=inp.max_moved,
+            max_moved_weight=inp.max_moved_weight, clock=self.clock, deadline=self.deadline,
+            max_iterations=None, dtime_budget=dtime_budget, progress=None,
+        )  # fmt: skip
+
+    def balance(self, share: float) -> None:
+        """3a. An off-band best plan: re-solve sets of adjacent territories whose total
+        fits their bands with CP-SAT (off-band weight first) within ``share`` of the
+        time left, so the annealing starts from a plan within the bands."""
+        if self.best_key[0] == 0 or self.k < 2:
+            return
+        inp = self.inp
+        st = self.new_state(self.best_lab)
+        soft_penalty = inp.cut_scale * (len(inp.edges) + 1) + _cost_span(inp) + 1
+        deadline = self.clock() + share * max(0.0, self.deadline - self.clock())
+        ctx = self.lns_context(0.5 * self.work)
+        info = balance_lns(ctx, st, self.rng, soft_penalty=soft_penalty, deadline=deadline)
+        info["violation_before"] = self.best_key[0]
+        if st.violation() > 0:
+            self.settle(st, 3)
+        elif st.violation() == 0:
+            descent(st, self.rng, max_passes=3, deadline=self.deadline, clock=self.clock)
+        self.consider(st)
+        info["violation_after"] = self.best_key[0]
+        self.stats["balance_lns"] = info
+
     def lns(self) -> None:
         """4. CP-SAT large-neighbourhood polish of 2-3 adjacent territories."""
         inp, stats = self.inp, self.stats
@@ -416,7 +466,9 @@ def optimise(
     )
     run.edges_np = np.asarray(inp.edges, dtype=np.int64).reshape(-1, 2)
     run.stats["exact_lns"] = {"calls": 0, "improvements": 0, "dtime": 0.0}
+    run.balance(0.6)
     run.search()
+    run.balance(0.8)
     run.lns()
     run.report(1.0, "done")
     return run.result()

@@ -16,7 +16,7 @@ import numpy as np
 from gridplan.errors import InfeasibleError
 from gridplan.graph import components, csr_rows
 
-__all__ = ["check_feasibility"]
+__all__ = ["ReachBound", "check_feasibility", "reach_note", "reach_round", "reachable_bound"]
 
 
 def _unit_name(ids: Any, i: int) -> str:
@@ -203,11 +203,130 @@ def _lock_feasibility(
         _check_fenced_groups(lv, hi_f, k, names, target)
 
 
+@dataclass(frozen=True)
+class ReachBound:
+    """What the units allow, before any search: ``tolerance`` is a lower bound on the
+    max deviation any plan can reach (share of the target, e.g. 0.05 = ±5 %; 0 when no
+    bound bites); ``reasons`` say which units or parts set it, with the numbers
+    (weights in weight units, e.g. hours/month); ``heavy`` the units heavier than the
+    largest target."""
+
+    tolerance: float
+    reasons: tuple[str, ...] = ()
+    heavy: tuple[int, ...] = ()
+
+
+def _fmt_tol(t: float) -> str:
+    return f"±{reach_round(t):.1%}"
+
+
+def reach_round(t: float) -> float:
+    """A reachable-tolerance bound rounded up to the next 0.1 % (what a planner types)."""
+    return math.ceil(t * 1000 - 1e-6) / 1000
+
+
+def _part_bound(wc: float, t_min: float, t_max: float, k: int) -> tuple[float, int]:
+    """Smallest tolerance at which a part of weight ``wc`` holds a whole number of
+    territories, and that number (targets between ``t_min`` and ``t_max``)."""
+    best = (math.inf, 1)
+    m0 = max(1, int(wc / t_max))
+    for m in range(max(1, m0 - 1), min(k, m0 + 2) + 1):
+        over = wc / (m * t_max) - 1.0
+        under = 1.0 - wc / (m * t_min) if t_min > 0 else 0.0
+        best = min(best, (max(0.0, over, under), m))
+    return best
+
+
+def reachable_bound(
+    w: np.ndarray,
+    comp: np.ndarray,
+    targets: np.ndarray,
+    locks: np.ndarray | None = None,
+    ids: Any = None,
+    names: list[Any] | None = None,
+    noun: str = "unit",
+) -> ReachBound:
+    """Cheap valid lower bounds on the max deviation (see :class:`ReachBound`): the
+    heaviest unit against the largest target (a unit goes whole to one manager), each
+    manager's locked units against its target, and each connected part of the adjacency
+    against whole numbers of targets (territories are contiguous). Exact when it bites;
+    the granularity of many small units is not bounded (that would be a subset-sum).
+    ``noun`` names the units in the reasons (e.g. "grid")."""
+    w = np.asarray(w, dtype=float)
+    targets = np.asarray(targets, dtype=float)
+    k = targets.size
+    if w.size == 0 or k == 0 or float(targets.max()) <= 0:
+        return ReachBound(0.0)
+    t_max, t_min = float(targets.max()), float(targets.min())
+    bounds: list[tuple[float, str]] = []
+    i = int(np.argmax(w))
+    tb = max(0.0, float(w[i]) / t_max - 1.0)
+    heavy = tuple(int(j) for j in np.argsort(-w) if w[j] > t_max * (1 + 1e-12))
+    if tb > 0:
+        bounds.append(
+            (
+                tb,
+                f"{_unit_name(ids, i).replace('unit', noun, 1)} weighs {w[i]:,.2f}, "
+                f"{tb:.1%} above the largest target {t_max:,.2f} ({len(heavy)} {noun}(s) "
+                "heavier than a whole target)",
+            )
+        )
+    if locks is not None and np.any(locks >= 0):
+        lw = np.bincount(locks[locks >= 0], weights=w[locks >= 0], minlength=k)
+        dev = np.where(targets > 0, lw / np.maximum(targets, 1e-300) - 1.0, 0.0)
+        d = int(np.argmax(dev))
+        if dev[d] > 0:
+            nm = names[d] if names is not None else d
+            bounds.append(
+                (
+                    float(dev[d]),
+                    f"the {noun}s locked to manager {nm!r} weigh {lw[d]:,.2f}, "
+                    f"{dev[d]:.1%} above that manager's target {targets[d]:,.2f}",
+                )
+            )
+    ncomp = int(comp.max()) + 1 if comp.size else 0
+    if ncomp > 1:
+        for c in range(ncomp):
+            nodes = np.flatnonzero(comp == c)
+            wc = float(w[nodes].sum())
+            tc, m = _part_bound(wc, t_min, t_max, k)
+            if tc > 0 and math.isfinite(tc):
+                shown = ", ".join(str(ids[j] if ids is not None else j) for j in nodes[:3])
+                more = "…" if nodes.size > 3 else ""
+                bounds.append(
+                    (
+                        tc,
+                        f"a part of {nodes.size} {noun}(s) with no neighbour outside it "
+                        f"({shown}{more}) weighs {wc:,.2f} = {wc / t_max:.2f} targets: "
+                        f"{m} whole territories there are {tc:.1%} off",
+                    )
+                )
+    if not bounds:
+        return ReachBound(0.0, (), heavy)
+    top = max(b[0] for b in bounds)
+    reasons = tuple(r for t, r in sorted(bounds, key=lambda b: -b[0]))
+    return ReachBound(float(top), reasons, heavy)
+
+
+def reach_note(bound: ReachBound, tolerance: float) -> str | None:
+    """The planner's note when ``tolerance`` is out of reach (``None`` when it is not)."""
+    if bound.tolerance <= tolerance + 1e-12:
+        return None
+    return (
+        f"the tolerance ±{tolerance:.1%} is out of reach: "
+        + "; ".join(bound.reasons[:3])
+        + f". No plan can do better than {_fmt_tol(bound.tolerance)}; balanced with "
+        f"±{tolerance:.1%} as the goal anyway. Split the heaviest grids (re-partition them "
+        f"with a lower floor) or use a tolerance of {_fmt_tol(bound.tolerance)}"
+    )
+
+
 def _check_weights(
     w: np.ndarray, lo_f: np.ndarray, hi_f: np.ndarray, k: int, locks: np.ndarray, ids, names
 ) -> None:
     """Enough units for the managers, no unit above every upper bound, no manager's
-    locked units above its upper bound."""
+    locked units above its upper bound (the bands given here already include the
+    reachable bound: see :func:`check_feasibility`)."""
     n = w.size
     if k > n:
         raise InfeasibleError(
@@ -306,8 +425,20 @@ def check_feasibility(
     ids: Any,
     names: list[Any],
 ) -> np.ndarray:
-    """Raise :class:`InfeasibleError` for the provable cases; return managers per component."""
+    """Raise :class:`InfeasibleError` for the provable cases; return managers per component.
+
+    A tolerance out of reach by :func:`reachable_bound` (a too-heavy unit, overloaded
+    locks, a part that holds no whole number of territories) is not an error: the checks
+    then use the reachable tolerance (the search keeps the asked one as its goal and the
+    report says so)."""
     n = w.size
+    targets = (lo_f + hi_f) / 2
+    tol = float(np.max(np.where(targets > 0, hi_f / np.maximum(targets, 1e-300) - 1, 0.0)))
+    bound = reachable_bound(w, comp, targets, locks)
+    if bound.tolerance > tol:
+        t_eff = bound.tolerance * (1 + 1e-9) + 1e-12
+        lo_f = targets * max(0.0, 1 - t_eff)
+        hi_f = targets * (1 + t_eff)
     _check_weights(w, lo_f, hi_f, k, locks, ids, names)
     if np.any(locks >= 0):
         _lock_feasibility(w, ip, ix, comp, lo_f, hi_f, k, locks, ids, names)

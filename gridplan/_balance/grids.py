@@ -62,9 +62,9 @@ def balance_grids(
     if geom is not None:
         pts = geom.representative_point()
         xs, ys = pts.x.to_numpy(float), pts.y.to_numpy(float)
-    edges = _grid_edges(adjacency, geom, cfg, n, ids, xs, ys, notes)
-    ip, ix = csr_from_edges(n, edges)
     names, capacities, home = _manager_table(managers, cfg, w, notes)
+    edges = _grid_edges(adjacency, geom, cfg, n, ids, xs, ys, notes, w, len(names))
+    ip, ix = csr_from_edges(n, edges)
     lk = _by_id(locks, ids, names, "locks")
     prev = _by_id(previous, ids, names, "previous") if previous is not None else None
     res = balance_arrays(
@@ -100,7 +100,9 @@ def balance_grids(
     return res
 
 
-def _grid_edges(adjacency, geom, cfg: BalanceConfig, n: int, ids: pd.Index, xs, ys, notes):
+def _grid_edges(
+    adjacency, geom, cfg: BalanceConfig, n: int, ids: pd.Index, xs, ys, notes, w, k: int
+):
     """Undirected grid edges (m, 2): the given adjacency or the rook/queen adjacency of
     the polygons, with islands linked to their nearest grid when ``cfg.link_islands``."""
     if adjacency is None:
@@ -111,7 +113,10 @@ def _grid_edges(adjacency, geom, cfg: BalanceConfig, n: int, ids: pd.Index, xs, 
     else:
         edges = _adjacency_edges(adjacency, n, ids)
     if cfg.link_islands and xs is not None and n > 1:
-        edges, more = _link_islands(n, edges, xs, ys)
+        edges, more = _link_islands(
+            n, edges, xs, ys, crs=getattr(geom, "crs", None), weights=w,
+            target=float(np.nansum(w)) / k, tolerance=cfg.tolerance, ids=ids,
+        )  # fmt: skip
         notes += more
     return edges
 

@@ -456,3 +456,85 @@ def run_lns(
                 f"LNS {it}: cut edges {st.cut_edges()}, off-band weight {st.violation()}",
             )
     return stats
+
+
+def _balance_set(
+    st: State, tg: dict[int, dict[int, int]], a: int, max_nodes: int, rng: np.random.Generator
+) -> list[int]:
+    """Territory ``a`` (off its band) and neighbours added one by one, each the one that
+    brings the union's weight closest to the union's band, until the union can be
+    balanced (its weight within the sum of the bands), or ``max_nodes`` is reached."""
+    dw, lo, hi = st.dw, st.lo, st.hi
+    S = [a]
+    inS = {a}
+    tot, lo_s, hi_s, size = dw[a], lo[a], hi[a], st.size[a]
+    while len(S) < 2 or tot < lo_s or tot > hi_s:
+        cand = sorted({b for d in S for b in tg[d]} - inS)
+        if not cand:
+            break
+        noise = rng.random(len(cand))
+        keys = []
+        for t, b in enumerate(cand):
+            x, lw, hw = tot + dw[b], lo_s + lo[b], hi_s + hi[b]
+            keys.append((max(0, x - hw) + max(0, lw - x), float(noise[t]), b))
+        b = min(keys)[2]
+        if size + st.size[b] > max_nodes and len(S) >= 2:
+            break
+        S.append(b)
+        inS.add(b)
+        tot, lo_s, hi_s, size = tot + dw[b], lo_s + lo[b], hi_s + hi[b], size + st.size[b]
+    return S
+
+
+def balance_lns(
+    ctx: LnsContext,
+    st: State,
+    rng: np.random.Generator,
+    *,
+    soft_penalty: int,
+    deadline: float,
+    max_nodes: int = 90,
+) -> dict:
+    """Bring an off-band plan into the bands: around an off-band territory, a set of
+    adjacent territories whose total weight fits their bands is re-solved whole by
+    CP-SAT (off-band weight first, then the objective). Stops when every territory is
+    within its band, at ``deadline`` or when the deterministic budget is spent."""
+    stats = {"calls": 0, "improvements": 0, "dtime": 0.0}
+    fails = 0
+    while st.violation() > 0 and fails < 4 * st.k:
+        now = ctx.clock()
+        if now >= min(deadline, ctx.deadline) - 0.02 or stats["dtime"] >= ctx.dtime_budget:
+            break
+        viol = st.violation()
+        bad = [d for d in range(st.k) if st.dw[d] > st.hi[d] or st.dw[d] < st.lo[d]]
+        a = bad[int(rng.integers(len(bad)))]
+        tg = _territory_graph(st)
+        S = _balance_set(st, tg, a, max_nodes + 15 * min(fails, 4), rng)
+        if len(S) < 2:
+            fails += 1
+            continue
+        free_nodes, _whole = _band(st, S, max_nodes + 15 * min(fails, 4), rng)
+        built = _build_sub(ctx, st, S, free_nodes, True, soft_penalty) if free_nodes else None
+        if built is None:
+            fails += 1
+            continue
+        sp, members, hint = built
+        res = solve_subproblem(
+            sp,
+            hint=hint,
+            time_limit=max(0.05, min(deadline, ctx.deadline) - ctx.clock()),
+            dtime=0.2 + 0.004 * sp.n,
+            seed=int(rng.integers(1 << 30)),
+            workers=1,
+        )
+        stats["calls"] += 1
+        stats["dtime"] += res.dtime
+        outcome = (
+            _apply_labels(st, S, members, res.labels, viol) if res.labels is not None else None
+        )
+        if outcome is not None and outcome[2] < viol:
+            stats["improvements"] += 1
+            fails = 0
+        else:
+            fails += 1
+    return stats

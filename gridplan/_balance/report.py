@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from gridplan._balance.feasibility import _fmt_tol, reach_note, reachable_bound
 from gridplan._balance.graph import territory_components
 from gridplan._balance.results import BalanceReport, TerritoryReport
-from gridplan.graph import edge_array
+from gridplan.graph import components, edge_array
 
 __all__ = ["make_report"]
 
 
 def make_report(
     w, ip, ix, labels, K, targets, tolerance, objective, coords, home_a, lk, prev, seconds,
-    stats, notes, names,
+    stats, notes, names, ids=None,
 ) -> BalanceReport:  # fmt: skip
-    """Quality report of a labelling (also used to score baselines in the benchmarks)."""
+    """Quality report of a labelling (also used to score baselines in the benchmarks);
+    ``ids`` name the units in the notes."""
     labels = np.asarray(labels, dtype=np.int64)
     edges = edge_array(ip, ix)
     cut = int(np.count_nonzero(labels[edges[:, 0]] != labels[edges[:, 1]])) if edges.size else 0
@@ -64,14 +66,22 @@ def make_report(
         )
     eps = 1e-9
     notes = list(notes)
+    bound = reachable_bound(w, components(ip, ix), np.asarray(targets, float), lk, ids, names)
+    note = reach_note(bound, tolerance)
+    if note is not None and note not in notes:
+        notes.append(note)
     within = all(
         t.lower - eps * max(t.target, 1) <= t.weight <= t.upper + eps * max(t.target, 1)
         for t in terr
     )
     if not within:
+        if bound.tolerance > tolerance:
+            why = f"the units allow no better than {_fmt_tol(bound.tolerance)}"
+        else:
+            why = "the tolerance is within reach: give it more time"
         notes.append(
             f"the plan misses the tolerance: max deviation {max_dev:.2%} > {tolerance:.2%}; "
-            "give it more time, raise the tolerance, or split the heaviest grids"
+            f"{why}, raise the tolerance, or split the heaviest grids"
         )
     if not all(t.contiguous for t in terr):
         notes.append("some territories are in several pieces (see territories[].pieces)")
@@ -94,4 +104,5 @@ def make_report(
         territories=tuple(terr),
         notes=tuple(notes),
         stats=stats,
+        reachable_tolerance=float(bound.tolerance),
     )

@@ -25,7 +25,7 @@ class TerritoryReport:
     units: int
     pieces: int  # connected pieces (1 = contiguous)
     contiguous: bool
-    compactness: float  # weight-weighted mean squared distance to the centre (coord units²)
+    compactness: float  # weight-weighted mean squared distance to the centre (m² in a metric CRS)
     locked_units: int
     moved_in: int
 
@@ -52,6 +52,16 @@ class BalanceReport:
     territories: tuple[TerritoryReport, ...]
     notes: tuple[str, ...] = ()
     stats: Mapping[str, Any] = field(default_factory=dict)
+    # lower bound on the max deviation the units allow (heaviest unit vs the largest
+    # target, locked units, parts without neighbours): above ``tolerance`` means the
+    # tolerance is out of reach whatever the search does (0 = no bound bites)
+    reachable_tolerance: float = 0.0
+
+    @property
+    def tolerance_reachable(self) -> bool:
+        """Whether the tolerance is within what the units allow (see
+        ``reachable_tolerance``; reachable does not mean reached)."""
+        return self.reachable_tolerance <= self.tolerance + 1e-12
 
     @property
     def workloads(self) -> list[float]:

@@ -43,6 +43,7 @@ __all__ = [
     "edges_from_adjacency",
     "grid_edge_pairs",
     "grid_pieces",
+    "territory_links",
     "territory_pieces",
 ]
 
@@ -148,10 +149,25 @@ def grid_edge_pairs(plan: Plan, edges: np.ndarray) -> np.ndarray:
     return np.unique(pairs, axis=0) if len(pairs) else np.zeros((0, 2), dtype=np.int64)
 
 
+def territory_links(plan: Plan) -> np.ndarray:
+    """The links the balance made across water (an island joined to its nearest grid,
+    ``plan.meta["territory_links"]``, JSON pairs of grid ids) as ``(a, b)`` grid row
+    pairs: a territory that crosses one is one piece."""
+    import json
+
+    raw = json.loads(str(plan.meta.get("territory_links", "") or "[]"))
+    pos = pd.Index(plan.grids["grid_id"].astype(str))
+    pairs = [(pos.get_indexer([str(a)])[0], pos.get_indexer([str(b)])[0]) for a, b in raw]
+    ok = [p for p in pairs if p[0] >= 0 and p[1] >= 0]
+    return np.asarray(ok, dtype=np.int64).reshape(-1, 2)
+
+
 def territory_pieces(plan: Plan, edges: np.ndarray) -> pd.Series:
-    """Connected pieces of grids per manager (1 = contiguous); unassigned grids skipped."""
+    """Connected pieces of grids per manager (1 = contiguous; a recorded link across
+    water joins, see :func:`territory_links`); unassigned grids skipped."""
     man = plan.grids["manager"].fillna("").astype(str).to_numpy()
-    pieces = _pieces(len(plan.grids), grid_edge_pairs(plan, edges), man)
+    pairs = np.vstack([grid_edge_pairs(plan, edges), territory_links(plan)])
+    pieces = _pieces(len(plan.grids), pairs, man)
     return pieces[pieces.index != ""]
 
 

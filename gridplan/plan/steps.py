@@ -9,7 +9,9 @@ hours/month; coordinates in the plan's work CRS (metres).
 
 from __future__ import annotations
 
+import json
 import math
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -19,7 +21,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gridplan.balance import BalanceConfig, BalanceReport, balance_grids, group_into_areas
+from gridplan.balance import (
+    BalanceConfig,
+    BalanceReport,
+    ReachBound,
+    _link_islands,
+    balance_grids,
+    group_into_areas,
+    reach_round,
+    reachable_bound,
+)
 from gridplan.cells.build import CellSet
 from gridplan.errors import GridplanError
 from gridplan.layers.crs import WGS84
@@ -39,6 +50,8 @@ __all__ = [
     "plan_from_partition",
     "rebalance_around",
     "repartition_grids",
+    "split_heavy_grids",
+    "tolerance_bound",
 ]
 
 
@@ -156,6 +169,16 @@ def team_with_homes(team: pd.DataFrame, home_bases: Any, crs: Any) -> pd.DataFra
     return team
 
 
+#: the area grouping's share of :func:`balance_plan`'s time (seconds, at most a tenth)
+_AREA_SECONDS = 1.0
+#: kept for the work after the search (report, territories, areas) in seconds
+_FINISH_SECONDS = 0.3
+
+
+def _elapsed(t0: float) -> float:
+    return time.monotonic() - t0
+
+
 def _team_for_balance(team: pd.DataFrame) -> pd.DataFrame:
     t = team.rename(columns={"manager": "name"})
     cols = ["name", "capacity_h"]
@@ -185,14 +208,20 @@ def balance_plan(
     grid is locked to its present manager); ``max_moved`` / ``max_moved_hours``: with
     ``previous``, at most this many grids / hours per month change manager (``None`` or
     0 = no cap, as in the app's number inputs). Areas are regrouped when the whole plan
-    is balanced. The plan's tolerance becomes ``config.tolerance``."""
+    is balanced. The plan's tolerance becomes ``config.tolerance``.
+
+    ``config.time_limit`` (seconds) is the whole step's budget: the area grouping takes
+    a tenth of it (at most 1 s) and the balance the rest."""
+    t_start = time.monotonic()
     team = plan.managers.copy()
     if team.empty:
         raise ValueError("the team is empty")
     grids = plan.grids.copy()
     ids = grids["grid_id"].astype(str).to_numpy()
     pairs = grid_edge_pairs(plan, edges)
-    adj = pd.DataFrame({"a": ids[pairs[:, 0]], "b": ids[pairs[:, 1]]})
+    links, link_notes = _island_links(grids, pairs, len(team), config)
+    both = np.vstack([pairs, links])
+    adj = pd.DataFrame({"a": ids[both[:, 0]], "b": ids[both[:, 1]]})
     lk = {str(k): str(v) for k, v in dict(locks or {}).items() if str(v)}
     if grid_ids is not None:
         free = {str(g) for g in grid_ids}
@@ -207,17 +236,21 @@ def balance_plan(
             max_moved=int(max_moved) if max_moved else config.max_moved,
             max_moved_weight=float(max_moved_hours) if max_moved_hours else config.max_moved_weight,
         )
+    k = len(team)
+    grouping = grid_ids is None and bool(managers_per_area) and k > managers_per_area
+    t_areas = min(_AREA_SECONDS, 0.1 * config.time_limit) if grouping else 0.0
+    spent = time.monotonic() - t_start
+    t_main = max(0.5, config.time_limit - t_areas - spent - _FINISH_SECONDS)
     res = balance_grids(
         grids,
         adjacency=adj,
-        config=config,
+        config=replace(config, time_limit=t_main, link_islands=False),
         managers=_team_for_balance(team),
         locks=lk or None,
         previous=prev,
         progress=scaled(progress, 0.0, 0.9),
     )
     grids["manager"] = res.assignment.reindex(ids).astype(str).to_numpy()
-    k = len(team)
     if grid_ids is None and managers_per_area and k > 1:
         n_areas = max(1, math.ceil(k / managers_per_area))
         if n_areas > 1:
@@ -229,18 +262,43 @@ def balance_plan(
                 n_areas=n_areas,
                 tolerance=0.25,
                 seed=config.seed,
-                time_limit=min(5.0, config.time_limit),
+                time_limit=max(0.2, min(t_areas, config.time_limit - _elapsed(t_start) - 0.1)),
                 progress=scaled(progress, 0.9, 1.0),
                 workers=config.workers,
-                work_limit=None if config.work_limit is None else min(5.0, config.work_limit),
+                work_limit=None if config.work_limit is None else min(t_areas, config.work_limit),
             )
             team["area"] = [f"A{int(a) + 1}" for a in ar.labels]
         else:
             team["area"] = "A1"
     meta = dict(plan.meta)
     meta["tolerance"] = repr(float(config.tolerance))
+    if grid_ids is None:  # a partial re-balance keeps the links of the whole balance
+        meta["territory_links"] = json.dumps([[str(ids[a]), str(ids[b])] for a, b in links])
     progress(1.0, "balanced")
-    return plan.with_(grids=grids, managers=team, meta=meta), res.report
+    report = res.report
+    if link_notes:
+        report = replace(report, notes=tuple(link_notes) + report.notes)
+    return plan.with_(grids=grids, managers=team, meta=meta), report
+
+
+def _island_links(
+    grids: gpd.GeoDataFrame, pairs: np.ndarray, k: int, config: BalanceConfig
+) -> tuple[np.ndarray, list[str]]:
+    """The links across water the balance needs: each group of grids with no neighbour
+    (an island) joined to its nearest grid, unless it holds a whole number of
+    territories (see :func:`gridplan.balance._link_islands`); ``(m, 2)`` grid row pairs
+    and the notes (distances in metres)."""
+    n = len(grids)
+    if not config.link_islands or n < 2:
+        return np.zeros((0, 2), dtype=np.int64), []
+    w = pd.to_numeric(grids[config.weight_column], errors="coerce").fillna(0.0).to_numpy(float)
+    pts = grids.geometry.representative_point()
+    out, notes = _link_islands(
+        n, pairs, pts.x.to_numpy(float), pts.y.to_numpy(float), crs=grids.crs, weights=w,
+        target=float(w.sum()) / max(k, 1), tolerance=config.tolerance,
+        ids=grids["grid_id"].astype(str).to_numpy(),
+    )  # fmt: skip
+    return np.asarray(out[len(pairs) :], dtype=np.int64).reshape(-1, 2), notes
 
 
 def neighbour_managers(plan: Plan, edges: np.ndarray, managers: Iterable[str]) -> list[str]:
@@ -363,3 +421,108 @@ def repartition_grids(
         current=cg,
     )
     return apply_cell_grids(plan, part.assignment)
+
+
+def tolerance_bound(plan: Plan) -> ReachBound:
+    """What the plan's grids allow before any search (instant): a lower bound on the
+    max deviation any balance of ``plan.managers`` can reach (share of the target), from
+    the heaviest grid against the largest target and each manager's locked grids (a
+    tolerance below ``bound.tolerance`` is out of reach). Islands are linked by the
+    balance, so parts without neighbours do not bound it here."""
+    from gridplan.plan.edits import locked_grids
+    from gridplan.plan.model import manager_targets
+
+    w = pd.to_numeric(plan.grids[HOURS], errors="coerce").fillna(0.0).to_numpy(float)
+    targets = manager_targets(plan)
+    names = [str(m) for m in targets.index]
+    gid = plan.grids["grid_id"].astype(str).tolist()
+    locks = np.full(len(gid), -1, dtype=np.int64)
+    pos = {m: d for d, m in enumerate(names)}
+    for g, m in locked_grids(plan).items():
+        if g in gid and str(m) in pos:
+            locks[gid.index(g)] = pos[str(m)]
+    comp = np.zeros(len(gid), dtype=np.int64)
+    return reachable_bound(w, comp, targets.to_numpy(float), locks, gid, names, "grid")
+
+
+def reachable_tolerance(plan: Plan) -> float:
+    """The smallest tolerance a planner can ask for with these grids and this team
+    (:func:`tolerance_bound` rounded up to 0.1 %; 0 when no bound bites)."""
+    return reach_round(tolerance_bound(plan).tolerance)
+
+
+def heavy_grids(plan: Plan, tolerance: float) -> list[str]:
+    """Ids of the grids too heavy for ``tolerance``: above the largest manager target ×
+    (1 + tolerance) (hours/month), heaviest first; locked grids are left out (a
+    re-partition keeps them)."""
+    from gridplan.plan.edits import locked_grids
+    from gridplan.plan.model import manager_targets
+
+    w = pd.to_numeric(plan.grids[HOURS], errors="coerce").fillna(0.0)
+    limit = float(manager_targets(plan).max()) * (1 + tolerance)
+    locked = set(locked_grids(plan))
+    gid = plan.grids["grid_id"].astype(str)
+    order = np.argsort(-w.to_numpy(float), kind="stable")
+    return [gid.iloc[i] for i in order if w.iloc[i] > limit and gid.iloc[i] not in locked]
+
+
+def split_heavy_grids(
+    plan: Plan,
+    adjacency: Any,
+    tolerance: float,
+    *,
+    config: PartitionConfig | None = None,
+    rounds: int = 4,
+) -> tuple[Plan, list[str]]:
+    """The one-click repair of an unreachable tolerance: the grids heavier than the
+    largest target × (1 + ``tolerance``) are re-partitioned with lower floors (the
+    plan's floors, halved each round, at most ``rounds`` times) until none is left or
+    a grid cannot be cut (one cell). Every other grid stays as it is; new grids take
+    the manager who held most of their cells. ``adjacency``: the cells' CSR adjacency.
+    Returns the plan and notes for the planner (what was split, what is still too
+    heavy and why)."""
+    base = config or PartitionConfig(time_limit_s=10.0)
+    floors = plan_floors(plan) or dict(base.floors)
+    notes: list[str] = []
+    first = heavy_grids(plan, tolerance)
+    if not first:
+        return plan, ["no grid is heavier than a target: nothing to split"]
+    todo = first
+    for r in range(rounds):
+        factor = 0.5 ** (r + 1)
+        cfg = replace(base, floors={k: v * factor for k, v in floors.items()})
+        plan = repartition_grids(plan, adjacency, todo, cfg)
+        todo = heavy_grids(plan, tolerance)
+        if not todo:
+            break
+    lim = _target_limit(plan, tolerance)
+    notes.append(
+        f"split {len(first)} grid(s) heavier than {lim:,.1f} h/month ("
+        + ", ".join(first[:5])
+        + ("…" if len(first) > 5 else "")
+        + f") with floors down to {factor:.0%} of the plan's; balance again"
+    )
+    if todo:
+        cells = plan.cells["grid_id"].astype(str).value_counts()
+        single = [g for g in todo if int(cells.get(g, 0)) <= 1]
+        notes.append(
+            f"{len(todo)} grid(s) are still heavier than {lim:,.1f} h/month ("
+            + ", ".join(todo[:5])
+            + ")"
+            + (
+                f"; {len(single)} of them are a single cell: build finer cells (a higher "
+                "lattice resolution) or raise the tolerance"
+                if single
+                else ": split them by hand or raise the tolerance"
+            )
+        )
+    return plan, notes
+
+
+def _target_limit(plan: Plan, tolerance: float) -> float:
+    from gridplan.plan.model import manager_targets
+
+    return float(manager_targets(plan).max()) * (1 + tolerance)
+
+
+__all__ += ["heavy_grids", "reachable_tolerance"]

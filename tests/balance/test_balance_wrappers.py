@@ -11,7 +11,13 @@ import pytest
 from shapely.geometry import box
 
 from gridplan._balance.graph import csr_from_edges, is_connected_subset
-from gridplan.balance import BalanceConfig, balance_grids, balance_units_table
+from gridplan.balance import (
+    BalanceConfig,
+    _link_islands,
+    balance_grids,
+    balance_units_table,
+    geometry_adjacency,
+)
 from gridplan.cli.balance import main as cli_main
 from gridplan.errors import InputError
 
@@ -174,3 +180,69 @@ def test_cli_reports_infeasible(tmp_path, capsys):
     )  # fmt: skip
     assert code == 2
     assert "5 managers but only 3 units" in capsys.readouterr().err
+
+
+# -- islands ---------------------------------------------------------------------------
+
+
+def _two_blocks(gap_m: float, island_cols: int):
+    """A 4 x 3 block of 1 km squares and, ``gap_m`` metres to the east, an island block
+    of ``island_cols`` x 3 squares (no shared boundary)."""
+    geoms, ids = [], []
+    for i in range(4):
+        for j in range(3):
+            geoms.append(box(i * 1000, j * 1000, (i + 1) * 1000, (j + 1) * 1000))
+            ids.append(f"M{i}{j}")
+    x0 = 4000 + gap_m
+    for i in range(island_cols):
+        for j in range(3):
+            geoms.append(box(x0 + i * 1000, j * 1000, x0 + (i + 1) * 1000, (j + 1) * 1000))
+            ids.append(f"I{i}{j}")
+    g = gpd.GeoDataFrame({"grid_id": ids}, geometry=geoms, crs="EPSG:32650")
+    g["hours_total"] = 10.0
+    return g
+
+
+def test_link_islands_says_metres_and_names_the_units():
+    g = _two_blocks(2500.0, 1)
+    pts = g.geometry.representative_point()
+    edges = geometry_adjacency(g.geometry, "rook")
+    out, notes = _link_islands(len(g), edges, pts.x.to_numpy(), pts.y.to_numpy(), ids=g["grid_id"])
+    assert len(out) == len(edges) + 1
+    assert len(notes) == 1
+    # nearest centres: the island's column at x = 7,000 m and the block's at 3,500 m
+    assert "(3,500 m away)" in notes[0] and "coordinate units" not in notes[0]
+    assert "I00" in notes[0]
+
+
+def test_link_islands_converts_degrees_to_metres():
+    g = _two_blocks(2500.0, 1).to_crs("EPSG:4326")
+    pts = g.geometry.representative_point()
+    edges = geometry_adjacency(g.geometry, "rook", crs=g.crs)
+    _out, notes = _link_islands(
+        len(g), edges, pts.x.to_numpy(), pts.y.to_numpy(), crs=g.crs, ids=g["grid_id"]
+    )
+    metres = float(notes[0].split("(")[-1].split(" m away")[0].replace(",", ""))
+    assert metres == pytest.approx(3500.0, rel=0.01)
+
+
+def test_island_of_whole_territories_stays_on_its_own():
+    # 12 + 6 squares of 10 h, 3 managers (target 60 h): the island holds exactly one
+    # territory, so it is not linked and no territory crosses the water
+    g = _two_blocks(2500.0, 2)
+    res = balance_grids(g, config=BalanceConfig(n_managers=3, tolerance=0.05, time_limit=2))
+    assert any("keeps 1 whole territory of its own" in n for n in res.report.notes)
+    assert not any("linked a part" in n for n in res.report.notes)
+    island = res.assignment[res.assignment.index.str.startswith("I")]
+    main = res.assignment[res.assignment.index.str.startswith("M")]
+    assert island.nunique() == 1 and island.iloc[0] not in set(main)
+    assert res.report.within_tolerance and res.report.contiguous
+
+
+def test_island_of_a_fraction_of_a_target_is_linked_and_balanced():
+    # 12 + 3 squares of 10 h, 3 managers (target 50 h): the island (30 h) holds no whole
+    # territory, so it is linked and one territory crosses to it
+    g = _two_blocks(2500.0, 1)
+    res = balance_grids(g, config=BalanceConfig(n_managers=3, tolerance=0.0, time_limit=2))
+    assert any("linked a part of 3 unit(s)" in n and " m away" in n for n in res.report.notes)
+    assert res.report.within_tolerance and res.report.contiguous

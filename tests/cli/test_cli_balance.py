@@ -389,3 +389,46 @@ def test_max_moved_caps_the_changes_from_the_previous_plan(tmp_path, capsys):
         assert moved == report["moved_units"] <= cap, (cap, moved)
     assert _balance(*common[:-4], "--max-moved", "2", "--out", str(tmp_path / "x.csv")) == 2
     assert "--previous" in capsys.readouterr().err
+
+
+# -- a missed tolerance ------------------------------------------------------------------
+
+
+def _heavy_units() -> pd.DataFrame:
+    units = _units()
+    units.loc[0, "population"] = 20_000  # heavier than a whole target (4 managers)
+    return units
+
+
+@pytest.mark.parametrize("require", [False, True])
+def test_missed_tolerance_is_the_last_line_with_the_bound(tmp_path, capsys, require):
+    units = _heavy_units()
+    w = units["population"].to_numpy(float)
+    bound = w.max() / (w.sum() / 4) - 1  # the heaviest unit against the target
+    out = tmp_path / "a.csv"
+    extra = ["--require-tolerance"] if require else []
+    code = _balance(*_units_args(tmp_path, units), "--out", str(out), *extra)
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert code == (1 if require else 0)
+    assert out.exists() and (tmp_path / "a.json").exists()  # written all the same
+    last = printed[-1]
+    assert last.startswith("tolerance missed: max deviation")
+    assert f"±{np.ceil(bound * 1000) / 10:.1f}%" in last and "out of reach" in last
+    assert json.loads((tmp_path / "a.json").read_text())["reachable_tolerance"] == pytest.approx(
+        bound
+    )
+
+
+def test_require_tolerance_exits_0_when_met(tmp_path, capsys):
+    out = tmp_path / "a.csv"
+    code = _balance(*_units_args(tmp_path), "--out", str(out), "--require-tolerance")
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert code == 0
+    assert json.loads((tmp_path / "a.json").read_text())["within_tolerance"]
+    assert not any("tolerance missed" in line for line in printed)
+
+
+def test_require_tolerance_is_in_the_help(capsys):
+    with pytest.raises(SystemExit):
+        main(["balance", "--help"])
+    assert "--require-tolerance" in capsys.readouterr().out

@@ -239,3 +239,36 @@ def test_an_impossible_team_is_explained_not_a_traceback(app):
     text = " ".join(e.value for e in at.error)
     assert "Traceback" not in text
     assert str(n_grids + 50) in text or str(n_grids) in text  # the numbers are named
+
+
+def test_an_unreachable_tolerance_is_said_before_balancing_with_two_repairs(app):
+    import math
+
+    from gridplan.plan.steps import heavy_grids, tolerance_bound
+
+    at = _partitioned_seoul(app)
+    _ok(at.switch_page("ui/territories_page.py").run())
+    plan = _plan(at)
+    w = plan.grids["hours_total"].astype(float)
+    # a team so large that the heaviest grid is about 30 % above the target
+    k = min(len(w), math.ceil(1.3 * w.sum() / w.max()))
+    at.number_input(key="team_n").set_value(k)
+    _ok(at.button(key="use_headcount").click().run())
+    plan = _plan(at)
+    bound = w.max() / (w.sum() / k) - 1
+    assert tolerance_bound(plan).tolerance == pytest.approx(bound)
+    warned = " ".join(x.value for x in at.warning)
+    assert "out of reach" in warned and f"{bound:.1%}" in warned
+    n_heavy = len(heavy_grids(plan, 0.03))
+    assert at.button(key="split_heavy").label == f"Split the {n_heavy} heaviest grids"
+    # one click: the heaviest grids are cut again with a lower floor
+    _ok(at.button(key="split_heavy").click().run())
+    split = _plan(at)
+    assert len(split.grids) > len(plan.grids)
+    assert len(heavy_grids(split, 0.03)) < n_heavy
+    # the other click: the tolerance becomes the reachable one and the warning goes
+    reach = math.ceil(tolerance_bound(split).tolerance * 100 - 1e-9)
+    assert 3 < reach <= 50
+    _ok(at.button(key="use_reachable").click().run())
+    assert at.slider(key="tol").value == reach
+    assert not any("out of reach" in x.value for x in at.warning), [x.value for x in at.warning]
