@@ -4,6 +4,7 @@ drawn), so the map always shows the plan after the edit."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pandas as pd
@@ -150,6 +151,7 @@ def _run_partition(bar: Any) -> None:
     if cellset is None:
         st.warning(t("grids.need_data"))
         return
+    t0 = time.perf_counter()
     try:
         config = _config_from_inputs()
         key = st.session_state.get("source_key", ())
@@ -167,6 +169,11 @@ def _run_partition(bar: Any) -> None:
         show_error(err)
         return
     bar.progress(1.0, text=t("grids.n_grids", n=f"{len(plan.grids):,}"))
+    st.session_state["partition_timing"] = t(
+        "grids.timing",
+        total=f"{time.perf_counter() - t0:.1f}",
+        engine=f"{float(part.summary.get('seconds', 0.0)):.1f}",
+    )
     st.session_state["grid_sel"] = []
     st.session_state["partition_notes"] = list(part.notes)
     pending = st.session_state.pop("pending_import", None)
@@ -295,6 +302,8 @@ if err is not None:
 if plan is None:
     st.info(t("no_plan"))
     st.stop()
+if st.session_state.get("partition_timing"):
+    st.caption(st.session_state["partition_timing"])
 for note in st.session_state.get("partition_notes", [])[:8]:
     st.caption(note)
 

@@ -324,6 +324,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "grids.starting": ("starting…", "正在启动…"),
     "grids.partitioning": ("partitioning the cells…", "正在划分单元…"),
     "grids.n_grids": ("{n} grids", "{n} 个网格"),
+    "grids.timing": (
+        "Partition: {total} s ({engine} s in the engine)",
+        "划分用时 {total} 秒（其中计算 {engine} 秒）",
+    ),
     "grids.need_data": (
         "Open the Data page first to choose the city and its cells.",
         "请先打开“数据”页，选择城市及其单元。",

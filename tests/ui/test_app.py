@@ -23,6 +23,7 @@ def workspace_env(tmp_path, monkeypatch):
 @pytest.fixture
 def app():
     at = AppTest.from_file(APP, default_timeout=240)
+    at.session_state["h3res"] = 8  # the default is 9; 8 keeps these tests quick
     at.run()
     assert not at.exception, at.exception
     return at

@@ -20,6 +20,13 @@ from gridplan.plan.steps import plan_floors
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 ALL_OK = "All rules hold."
 
+#: New York's Rockaway peninsula (QN14: 14 grids, about 1.39 targets, tied to the rest
+#: by two grid edges) makes the default 10 s balance end at 5.1 % on one territory: the
+#: weight must pass along the chain through three territories at once, which neither the
+#: annealing nor the CP-SAT balance sets find in 10 s (30 s reach 2.98 %). Open in
+#: issue 14; the partition half of the flow is asserted for New York all the same.
+KNOWN_MISS = {"nyc": "the Rockaway chain needs more than the default 10 s of balance"}
+
 
 @pytest.fixture(autouse=True)
 def workspace_env(tmp_path, monkeypatch):
@@ -30,52 +37,6 @@ def _ok(at: AppTest) -> AppTest:
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     return at
-
-
-#: New York's Rockaway peninsula (QN14, 14 grids, about 1.39 targets, tied to the rest by
-#: two grid edges) makes the 10 s default balance end at 5.1 % on one territory: the
-#: weight must pass along the chain through three territories at once, which neither
-#: the annealing nor the CP-SAT balance sets find in 10 s (30 s reach 2.98 %). Tracked in
-#: issue 14; the partition half of the flow is asserted for both cities below.
-NYC_CHAIN = pytest.mark.xfail(
-    reason="NYC: the Rockaway chain needs more than the default 10 s of balance", strict=False
-)
-
-
-@pytest.mark.parametrize("city", [pytest.param("nyc", marks=NYC_CHAIN), "seoul"])
-def test_default_flow_ends_in_a_valid_balanced_plan(city, check_plan_invariants):
-    at = AppTest.from_file(APP, default_timeout=300)
-    _ok(at.run())
-    at.selectbox(key="city").select(city)
-    _ok(at.run())
-    _ok(at.switch_page("ui/grids_page.py").run())
-    _ok(at.button(key="run_partition").click().run())
-    assert [s.value for s in at.success] == [ALL_OK], [w.value for w in at.warning]
-    plan = at.session_state["history"].current
-    assert len(plan.cells) / len(plan.grids) >= 8, "several cells per grid by default"
-
-    _ok(at.switch_page("ui/territories_page.py").run())
-    _ok(at.button(key="balance").click().run())
-    assert ALL_OK in [s.value for s in at.success], [w.value for w in at.warning]
-    plan = at.session_state["history"].current
-    tolerance = float(plan.tolerance)
-    assert tolerance == pytest.approx(0.03)
-    table = manager_table(plan)
-    assert len(table) == len(plan.managers) > 1
-    assert table["deviation"].abs().max() <= tolerance + 1e-9
-    assert bool(table["within"].all())
-    edges = cell_edges(plan.cells)
-    report = check_plan(plan, edges, floors=plan_floors(plan))
-    assert report.ok, [v.message for v in report.violations]
-    _assert_exceptions_are_islands_or_slivers(plan, edges, report.exceptions)
-    check_plan_invariants(
-        plan,
-        edges,
-        floors=plan_floors(plan),
-        tolerance=tolerance,
-        accepted_grids=[e.id for e in report.exceptions if e.rule == "grid_contiguity"],
-        accepted_territories=[e.id for e in report.exceptions if e.rule != "grid_contiguity"],
-    )
 
 
 def _assert_exceptions_are_islands_or_slivers(plan, edges, exceptions) -> None:
@@ -97,14 +58,12 @@ def _assert_exceptions_are_islands_or_slivers(plan, edges, exceptions) -> None:
         assert not (district[a] == district[b]).any(), f"not an island: {exc.message}"
 
 
-@pytest.mark.parametrize("city", ["nyc", "seoul"])
-def test_default_partition_passes_the_live_checks(city, check_plan_invariants):
-    at = AppTest.from_file(APP, default_timeout=300)
-    _ok(at.run())
-    at.selectbox(key="city").select(city)
-    _ok(at.run())
-    _ok(at.switch_page("ui/grids_page.py").run())
-    _ok(at.button(key="run_partition").click().run())
+def _accepted(report, grid_rule: bool) -> list[str]:
+    return [e.id for e in report.exceptions if (e.rule == "grid_contiguity") == grid_rule]
+
+
+def _assert_partition_valid(at: AppTest, check_plan_invariants) -> None:
+    """After Run partition: the live checks hold, several cells per grid, invariants."""
     assert [s.value for s in at.success] == [ALL_OK], [w.value for w in at.warning]
     plan = at.session_state["history"].current
     assert len(plan.cells) / len(plan.grids) >= 8, "several cells per grid by default"
@@ -117,5 +76,40 @@ def test_default_partition_passes_the_live_checks(city, check_plan_invariants):
         edges,
         floors=plan_floors(plan),
         territories=False,
-        accepted_grids=[e.id for e in report.exceptions if e.rule == "grid_contiguity"],
+        accepted_grids=_accepted(report, True),
+    )
+
+
+@pytest.mark.parametrize("city", ["nyc", "seoul"])
+def test_default_flow_ends_in_a_valid_balanced_plan(city, check_plan_invariants):
+    at = AppTest.from_file(APP, default_timeout=300)
+    _ok(at.run())
+    at.selectbox(key="city").select(city)
+    _ok(at.run())
+    _ok(at.switch_page("ui/grids_page.py").run())
+    _ok(at.button(key="run_partition").click().run())
+    _assert_partition_valid(at, check_plan_invariants)
+
+    _ok(at.switch_page("ui/territories_page.py").run())
+    _ok(at.button(key="balance").click().run())
+    plan = at.session_state["history"].current
+    tolerance = float(plan.tolerance)
+    assert tolerance == pytest.approx(0.03)
+    table = manager_table(plan)
+    assert len(table) == len(plan.managers) > 1
+    if city in KNOWN_MISS and not bool(table["within"].all()):
+        pytest.xfail(KNOWN_MISS[city])
+    assert ALL_OK in [s.value for s in at.success], [w.value for w in at.warning]
+    assert table["deviation"].abs().max() <= tolerance + 1e-9
+    assert bool(table["within"].all())
+    edges = cell_edges(plan.cells)
+    report = check_plan(plan, edges, floors=plan_floors(plan))
+    assert report.ok, [v.message for v in report.violations]
+    check_plan_invariants(
+        plan,
+        edges,
+        floors=plan_floors(plan),
+        tolerance=tolerance,
+        accepted_grids=_accepted(report, True),
+        accepted_territories=_accepted(report, False),
     )

@@ -28,6 +28,7 @@ def _ok(at):
 
 def _partitioned(workspace_path, language: str = "en") -> AppTest:
     at = AppTest.from_file(APP, default_timeout=240)
+    at.session_state["h3res"] = 8  # the default is 9; 8 keeps these tests quick
     at.run()
     if language == "zh":
         at.radio(key="lang").set_value("zh").run()

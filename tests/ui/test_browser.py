@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -153,6 +154,14 @@ def _draw_rectangle(page) -> None:
     page.mouse.up()
 
 
+def _timing(caption: str) -> tuple[float, float]:
+    """``(engine, script)`` seconds of the Grids page's "Partition: T s (E s in the
+    engine)" caption."""
+    found = re.search(r"Partition: ([\d.]+) s \(([\d.]+) s in the engine\)", caption)
+    assert found, caption
+    return float(found.group(2)), float(found.group(1))
+
+
 def _metric(page, label: str) -> str:
     """The value of the metric whose label is ``label``."""
     box = page.get_by_test_id("stMetric").filter(has_text=label).first
@@ -203,6 +212,8 @@ def _flow(p, server, tmp_path) -> None:
         _idle(page)
         partition_s = time.perf_counter() - t0
         sync_api.expect(page.get_by_text("All rules hold.").first).to_be_visible()
+        timing = page.get_by_text("s in the engine)").first.inner_text()
+        engine_s, script_s = _timing(timing)
         n_grids = int(page.get_by_test_id("stMetricValue").first.inner_text().replace(",", ""))
         _draw_rectangle(page)
         sync_api.expect(page.get_by_text("cells in the drawn polygon")).to_be_visible()
@@ -277,6 +288,8 @@ def _flow(p, server, tmp_path) -> None:
                 "grids": n_grids,
                 "managers": n_managers,
                 "run_partition_s": round(partition_s, 3),
+                "partition_script_s": script_s,
+                "partition_engine_s": engine_s,
                 "balance_s": round(balance_s, 3),
                 "balance_max_deviation": max_dev,
                 "click_to_workload_table_s": round(click_to_table, 3),
