@@ -122,8 +122,10 @@ __all__ = [
 #: :data:`FORKSERVER_MIN_CELLS` on where they start from a fork server).
 PARALLEL_MIN_CELLS = 20_000
 #: A fork server (threads running, e.g. the app) has the engine imported once per
-#: process (its first pool pays about 1 s); its workers then start in milliseconds.
-FORKSERVER_MIN_CELLS = 4_000
+#: process; measured in a threaded process on the Seoul demo (8,719 cells), its pool
+#: took 21 s against 6.4 s serial and 3.4 s with ``fork``, so below
+#: :data:`PARALLEL_MIN_CELLS` the automatic mode stays serial there.
+FORKSERVER_MIN_CELLS = PARALLEL_MIN_CELLS
 #: Components with at least this many free cells (and fewer than ``BIG_COMPONENT``)
 #: are solved in two waves so that both cores work on one city-sized component:
 #: :data:`PORTFOLIO_PARTS` independent searches (constructions and the region-count
