@@ -47,9 +47,11 @@ from gridplan.atomic import atomic_path
 from gridplan.cli.common import (
     LazyHelpStore,
     StderrProgress,
+    add_require_tolerance,
     check_output,
     execute,
     print_notes,
+    tolerance_verdict,
 )
 from gridplan.errors import InfeasibleError, InputError, Problem
 
@@ -195,12 +197,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         default=0.1,
         help="± share of the area workload target (default 0.1; areas hold whole territories)",
     )
-    p.add_argument(
-        "--require-tolerance",
-        action="store_true",
-        help="exit with status 1 when the plan misses --tolerance (the outputs are still "
-        "written; the last line gives the max deviation and the tolerance the units allow)",
-    )
+    add_require_tolerance(p)
     p.add_argument("--out", required=True, help="output CSV with columns unit_id,manager")
     p.add_argument("--report", default=None, help="quality report JSON (default: --out as .json)")
     p.add_argument(
@@ -975,7 +972,6 @@ def run(args: argparse.Namespace) -> int:
     outcome = _run_grids(args, progress) if args.grids else _run_units(args, progress)
     written = _write_outputs(outcome, paths)
     rep = outcome.report
-    missed = not rep["within_tolerance"]
     print_notes([n for n in outcome.notes if not n.startswith(_MISSED)])
     if "areas" in rep:
         a = rep["areas"]
@@ -1007,33 +1003,12 @@ def run(args: argparse.Namespace) -> int:
         labels[paths.territories] = f"{layers} layer{'s' if outcome.areas is not None else ''}"
     for path in written:
         print(f"wrote the {labels[path]} to {path}")
-    if missed:
-        sys.stderr.flush()
-        print(_missed_line(rep), flush=True)  # the last line the command prints
-        return 1 if getattr(args, "require_tolerance", False) else 0
-    return 0
+    # a missed tolerance is the last line the command prints
+    return tolerance_verdict(rep, getattr(args, "require_tolerance", False))
 
 
 #: how the report's note on a missed tolerance starts (the command's last line says it)
 _MISSED = "the plan misses the tolerance"
-
-
-def _missed_line(rep: dict[str, Any]) -> str:
-    """The last line of a run that misses its tolerance: the max deviation, the bound
-    the units allow and what to do."""
-    from gridplan.balance import reach_round
-
-    tol, reach = float(rep["tolerance"]), float(rep.get("reachable_tolerance", 0.0))
-    head = f"tolerance missed: max deviation {rep['max_deviation']:.2%} > ±{tol:.2%}"
-    if reach > tol:
-        return (
-            f"{head}; out of reach: the units allow no better than ±{reach_round(reach):.1%} "
-            f"(split the heaviest grids, or --tolerance {reach_round(reach):g})"
-        )
-    return (
-        f"{head}; within reach of these units (reachable bound ±{reach:.1%}): give it a "
-        "longer --time-limit"
-    )
 
 
 def main(argv: list[str] | None = None) -> int:

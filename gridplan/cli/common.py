@@ -35,6 +35,7 @@ __all__ = [
     "check_share",
     "execute",
     "gpkg_out",
+    "missed_tolerance_line",
     "parse_floors",
     "positive",
     "print_notes",
@@ -336,8 +337,8 @@ def execute(command: str, func: Callable[[argparse.Namespace], int], args: Any) 
 
 #: The help of ``--require-tolerance`` (``gridplan run``, ``gridplan balance``).
 REQUIRE_TOLERANCE_HELP = (
-    "exit with status 1 when a territory misses --tolerance (default: exit 0; the "
-    "missed tolerance is the last line printed either way)"
+    "exit with status 1 when the plan misses --tolerance (the outputs are still written; "
+    "the last line gives the max deviation and the tolerance the units allow)"
 )
 
 EXIT_TOLERANCE_MISSED = 1
@@ -369,25 +370,31 @@ def reachable_tolerance(balance: Mapping[str, Any]) -> float | None:
     return None
 
 
+def missed_tolerance_line(balance: Mapping[str, Any], time_option: str = "--time-limit") -> str:
+    """The line that says a balance report (its ``to_dict()``) missed its tolerance: the
+    max deviation, the bound the units allow (when the report has it) and what to do."""
+    from gridplan.balance import reach_round
+
+    tol = float(balance["tolerance"])
+    head = f"tolerance missed: max deviation {float(balance['max_deviation']):.2%} > ±{tol:.2%}"
+    reach = reachable_tolerance(balance)
+    if reach is not None and reach > tol:
+        return (
+            f"{head}; out of reach: the units allow no better than ±{reach_round(reach):.1%} "
+            f"(split the heaviest grids, or --tolerance {reach_round(reach):g})"
+        )
+    bound = "" if reach is None else f" (reachable bound ±{reach:.1%})"
+    return f"{head}; within reach of these units{bound}: give it a longer {time_option}"
+
+
 def tolerance_verdict(
     balance: Mapping[str, Any], require: bool, time_option: str = "--time-limit"
 ) -> int:
-    """Print the missed tolerance of a balance report (its ``to_dict()``) as the last line
-    on stdout, with the reachable tolerance when the report has it (else the advice to
-    give more seconds with ``time_option``); returns the exit status:
-    :data:`EXIT_TOLERANCE_MISSED` when missed and ``require``, else 0."""
+    """Print :func:`missed_tolerance_line` as the last line on stdout when the report
+    missed its tolerance; returns the exit status: :data:`EXIT_TOLERANCE_MISSED` when
+    missed and ``require``, else 0."""
     if balance.get("within_tolerance", True):
         return 0
-    tol, dev = float(balance["tolerance"]), float(balance["max_deviation"])
-    line = f"tolerance missed: max deviation {dev:.2%} > ±{tol:.2%}"
-    reach = reachable_tolerance(balance)
-    if reach is not None and reach > tol:
-        line += (
-            f"; the grids allow ±{reach:.2%} at best: give --tolerance {reach:.3g} or split "
-            "the heaviest grids (a lower --floor)"
-        )
-    else:
-        line += f"; give the search more seconds ({time_option}) or a wider --tolerance"
     sys.stderr.flush()
-    print(line, flush=True)
+    print(missed_tolerance_line(balance, time_option), flush=True)
     return EXIT_TOLERANCE_MISSED if require else 0
