@@ -8,7 +8,9 @@
   (:mod:`gridplan._partition.core`, search in :mod:`gridplan._partition.solver`);
 - :class:`GridTypeRules`, :func:`classify_grids`: grid type labels
   (:mod:`gridplan._partition.grid_types`);
-- :func:`partition_batch`: many independent problems, locally or on Dask.
+- :func:`partition_batch`: many independent problems, locally or on Dask;
+- :class:`EnginePool`: worker processes kept for many runs (a web server's
+  ``partition_cells(..., pool=...)``; :mod:`gridplan._partition.pool`).
 
 A grid is a contiguous set of cells reaching every floor (e.g. population ≥ 5,000
 persons), within the ceilings where possible, inside one district when
@@ -18,6 +20,7 @@ lowest heterogeneity + compactness is kept. Deterministic for a seed.
 
 from gridplan._partition.core import (
     ArrayPartition,
+    EnginePool,
     IslandJoin,
     default_workers,
     partition_arrays,
@@ -40,6 +43,7 @@ from gridplan._partition.grid_types import (
 __all__ = [
     "DEFAULT_GRID_TYPES",
     "ArrayPartition",
+    "EnginePool",
     "GridTypeRule",
     "GridTypeRules",
     "IslandJoin",

@@ -40,6 +40,7 @@ from ui.state import (
     cell_adjacency,
     cell_edges,
     current_plan,
+    engine_pool,
     grid_shapes,
     progress_callback,
     push,
@@ -77,9 +78,13 @@ COLUMN_LABELS = {
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _demo_partition(source_key: tuple, config_key: str, _cellset: Any, _config: PartitionConfig):
+def _demo_partition(
+    source_key: tuple, config_key: str, _cellset: Any, _config: PartitionConfig, _progress: Any
+):
     """Partition of a demo city's cells (deterministic, so shared between sessions)."""
-    return partition_cells(_cellset.cells, _cellset.adjacency, _config)
+    return partition_cells(
+        _cellset.cells, _cellset.adjacency, _config, progress=_progress, pool=engine_pool()
+    )
 
 
 def _config_from_inputs() -> PartitionConfig:
@@ -157,10 +162,14 @@ def _run_partition(bar: Any) -> None:
         key = st.session_state.get("source_key", ())
         if key and key[0] == "demo":
             bar.progress(0.05, text=t("grids.partitioning"))
-            part = _demo_partition(key, repr(config), cellset, config)
+            part = _demo_partition(key, repr(config), cellset, config, progress_callback(bar))
         else:
             part = partition_cells(
-                cellset.cells, cellset.adjacency, config, progress=progress_callback(bar)
+                cellset.cells,
+                cellset.adjacency,
+                config,
+                progress=progress_callback(bar),
+                pool=engine_pool(),
             )
         plan = plan_from_partition(
             cellset, part, layers, name=f"{layers.name} plan", floors=dict(config.floors)

@@ -11,11 +11,22 @@ import streamlit as st
 
 from gridplan.errors import GridplanError, InfeasibleError, InputError
 from gridplan.maps import grids_wgs84
+from gridplan.partition import EnginePool
 from gridplan.plan.edits import History
 from gridplan.plan.model import Plan
 from gridplan.plan.rules import edges_from_adjacency
 from gridplan.plan.workspace import Workspace, default_workspace_path
 from ui.i18n import t
+
+
+@st.cache_resource(show_spinner=False)
+def engine_pool() -> EnginePool:
+    """The partition engine's worker processes, one set for every session of this
+    server: started (in the background) the first time the app runs, so a partition
+    pays nothing to start them; same grids as the serial engine."""
+    pool = EnginePool()
+    pool.warm_up()
+    return pool
 
 
 def history() -> History:

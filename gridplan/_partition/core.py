@@ -48,13 +48,9 @@ Every cell ends in exactly one region or the run fails with the reason.
 from __future__ import annotations
 
 import math
-import multiprocessing
-import os
-import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -68,6 +64,7 @@ from gridplan._partition.islands import (
     island_notes,
     join_small_components,
 )
+from gridplan._partition.pool import POOL_FAILURES, EnginePool, default_workers, mp_context
 from gridplan._partition.results import ArrayPartition, FrozenMap, IslandJoin, empty_result
 from gridplan._partition.solver import (
     ComponentResult,
@@ -105,6 +102,7 @@ __all__ = [
     "PORTFOLIO_PARTS",
     "PORTFOLIO_SHARE",
     "ArrayPartition",
+    "EnginePool",
     "FrozenMap",
     "IslandJoin",
     "default_workers",
@@ -121,10 +119,11 @@ __all__ = [
 #: (from :data:`PORTFOLIO_CELLS` on where processes start by ``fork``, from
 #: :data:`FORKSERVER_MIN_CELLS` on where they start from a fork server).
 PARALLEL_MIN_CELLS = 20_000
-#: A fork server (threads running, e.g. the app) has the engine imported once per
-#: process; measured in a threaded process on the Seoul demo (8,719 cells), its pool
-#: took 21 s against 6.4 s serial and 3.4 s with ``fork``, so below
-#: :data:`PARALLEL_MIN_CELLS` the automatic mode stays serial there.
+#: A pool started for one run from a fork server (threads running, e.g. the app)
+#: pays for its workers every run: measured in a threaded process on the Seoul demo
+#: (8,719 cells), 5.0–6.1 s against 2.9 s serial, so below :data:`PARALLEL_MIN_CELLS`
+#: the automatic mode stays serial there. A kept :class:`EnginePool` (warm workers)
+#: took 1.5 s on the same run.
 FORKSERVER_MIN_CELLS = PARALLEL_MIN_CELLS
 #: Components with at least this many free cells (and fewer than ``BIG_COMPONENT``)
 #: are solved in two waves so that both cores work on one city-sized component:
@@ -211,26 +210,6 @@ def _run_jobs(jobs: list[tuple[str, Any]]) -> list[Any]:
     return out
 
 
-def _mp_context() -> multiprocessing.context.BaseContext:
-    """``fork`` in a single-threaded process (fast, no re-import of ``__main__``);
-    ``forkserver`` or ``spawn`` when threads run (e.g. inside a web server)."""
-    methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    if "forkserver" in methods:
-        ctx = multiprocessing.get_context("forkserver")
-        # the server imports the engine once; every worker forked from it has it
-        # (no effect once the server runs)
-        ctx.set_forkserver_preload([__name__])
-        return ctx
-    return multiprocessing.get_context("spawn")
-
-
-def default_workers() -> int:
-    """Workers used when none are given: ``min(2, cpu count)``."""
-    return max(1, min(2, os.cpu_count() or 1))
-
-
 def _job_size(kind: str, payload: Any) -> int:
     task = payload if kind == "solve" else payload[0]
     return len(task.indptr) - 1
@@ -238,7 +217,7 @@ def _job_size(kind: str, payload: Any) -> int:
 
 def _run_wave(
     jobs: list[tuple[str, Any]],
-    pool: ProcessPoolExecutor | None,
+    pool: Executor | None,
     n_workers: int,
     report: Any,
 ) -> list[Any]:
@@ -280,12 +259,16 @@ def _execute(
     workers: int | None,
     n_free: int,
     progress: ProgressCallback,
+    pool: EnginePool | None = None,
 ) -> list[ComponentResult]:
-    """Solve the tasks serially or on a process pool; results in task order.
+    """Solve the tasks serially or on a process pool (``pool``, a kept one, or one
+    started for this run); results in task order.
 
     The split into jobs depends only on the data (never on the number of
     workers), and every job has its own seed, so the result is the same either way.
     """
+    if pool is not None and workers is None:
+        workers = pool.workers
     n_workers = default_workers() if workers is None else max(1, int(workers))
     tasks = _mark_portfolio(tasks)
     big = [t for t in tasks if len(t.indptr) - 1 >= BIG_COMPONENT]
@@ -296,9 +279,10 @@ def _execute(
         + sum(max(1, (len(t.indptr) - 1) // BLOCK_CELLS) for t in big)
     )
     use_pool = n_workers > 1 and n_jobs > 1
-    if workers is None and n_free < PARALLEL_MIN_CELLS:
-        # a pool pays off this early only where starting it is cheap (fork, fork server)
-        method = _mp_context().get_start_method()
+    if pool is None and workers is None and n_free < PARALLEL_MIN_CELLS:
+        # a pool started for this run pays off this early only where starting it is
+        # cheap (fork); a kept pool (``pool``) costs nothing to start
+        method = mp_context().get_start_method()
         least = {"fork": PORTFOLIO_CELLS, "forkserver": FORKSERVER_MIN_CELLS}
         use_pool = use_pool and n_free >= least.get(method, PARALLEL_MIN_CELLS)
     # mid-sized and big components report twice (after each wave)
@@ -314,8 +298,10 @@ def _execute(
 
     if use_pool:
         try:
-            return _execute_waves(tasks, small, big, n_workers, True, report)
-        except (BrokenProcessPool, RuntimeError, OSError):
+            return _execute_waves(tasks, small, big, n_workers, pool or True, report)
+        except POOL_FAILURES:
+            if pool is not None:
+                pool.mark_broken()
             # a pool that cannot start (e.g. a script without a __main__ guard under
             # spawn): the serial run gives the same result, only slower
             done[0] = 0.0
@@ -362,7 +348,7 @@ def _execute_waves(
     small: list[ComponentTask],
     big: list[ComponentTask],
     n_workers: int,
-    use_pool: bool,
+    use_pool: bool | EnginePool,
     report: Any,
 ) -> list[ComponentResult]:
     """Wave 1: small components whole, the searches of mid-sized ones, the
@@ -376,9 +362,12 @@ def _execute_waves(
         wave1 += [("search", (t, ks, keep)) for ks in parts]
     for t in big:
         wave1 += [("construct", (t, [k])) for k in range(_k_eff(t))]
-    pool = (
-        ProcessPoolExecutor(max_workers=n_workers, mp_context=_mp_context()) if use_pool else None
-    )
+    kept = use_pool if isinstance(use_pool, EnginePool) else None
+    pool: Executor | None = None
+    if kept is not None:
+        pool = kept.executor()
+    elif use_pool:
+        pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=mp_context())
     try:
         res1 = _run_wave(wave1, pool, n_workers, lambda c: None)
         out: dict[int, ComponentResult] = {}
@@ -429,7 +418,7 @@ def _execute_waves(
             add_blocks(t, k, labels, cps, "improve", BLOCK_CELLS)
         res2 = _run_wave(wave2, pool, n_workers, lambda c: report(c))
     finally:
-        if pool is not None:
+        if pool is not None and kept is None:
             pool.shutdown()
     pos = 0
     for t, blocks, cps, kind in plan:
@@ -498,6 +487,7 @@ def partition_arrays(
     constructions: int = 8,
     workers: int | None = None,
     progress: ProgressCallback = no_progress,
+    pool: EnginePool | None = None,
 ) -> ArrayPartition:
     """Partition cells into the most regions meeting the floors (see the module doc).
 
@@ -532,7 +522,11 @@ def partition_arrays(
     - ``constructions``: randomised constructions per component;
     - ``workers``: processes for independent components (``None`` = ``min(2,
       cpu)`` for large inputs, 1 = serial);
-    - ``progress``: callback ``(fraction, message)``.
+    - ``progress``: callback ``(fraction, message)``;
+    - ``pool``: an :class:`~gridplan._partition.pool.EnginePool` kept by the caller
+      (e.g. a web server) to run on instead of starting processes for this run; its
+      size is the number of workers unless ``workers`` is given (1 = serial). The
+      labels are the same with and without it.
 
     Raises :class:`InputError` for malformed input (all problems at once) and
     :class:`InfeasibleError` when a component cannot reach a floor and cannot be
@@ -573,7 +567,7 @@ def partition_arrays(
     )
     if det.cell_ids is not None and len(det.cell_ids) != inp.n:
         raise InputError(Problem(f"cell_ids needs {inp.n} values", "cell_ids", "one per cell"))
-    return _partition(inp, t_start, progress, det)
+    return _partition(inp, t_start, progress, det, pool)
 
 
 def _per_cell(v: Any, n: int, what: str) -> np.ndarray:
@@ -588,6 +582,7 @@ def _partition(
     t_start: float,
     progress: ProgressCallback,
     det: DetachedInputs | None = None,
+    pool: EnginePool | None = None,
 ) -> ArrayPartition:
     """The phases of :func:`partition_arrays` on checked inputs (``inp.n > 0``)."""
     n = inp.n
@@ -600,7 +595,7 @@ def _partition(
     tasks, task_cells, small_comps = build_tasks(inp, norm, comps, params, deadline)
     progress(0.05, f"{len(tasks)} components to solve, {len(small_comps)} below the floors")
     t_solve = time.monotonic()
-    results = _execute(tasks, inp.workers, len(comps.free_idx), progress)
+    results = _execute(tasks, inp.workers, len(comps.free_idx), progress, pool)
     solve_s = time.monotonic() - t_solve
     labels, n_regions, locked_tmp = _merge(n, task_cells, results, inp.locked)
     joins = join_small_components(

@@ -18,6 +18,7 @@ import shapely
 
 from gridplan._partition.core import (
     ArrayPartition,
+    EnginePool,
     FrozenMap,
     default_workers,
     partition_arrays,
@@ -371,6 +372,7 @@ def partition_cells(
     subset: np.ndarray | None = None,
     current: pd.Series | None = None,
     progress: ProgressCallback = no_progress,
+    pool: EnginePool | None = None,
 ) -> PartitionResult:
     """Cut the cells into grids (see :class:`PartitionConfig` and the module doc).
 
@@ -384,6 +386,8 @@ def partition_cells(
     cells keep their grid, which stays as it is. ``subset`` (mask, positions or
     index labels) with ``current`` (grid id per cell): partial re-partition —
     only the subset is cut anew, every other cell keeps its current grid.
+    ``pool``: a kept :class:`EnginePool` to run on (a long-lived program such as the
+    app: its workers are already running); same grids as without it.
     """
     t0 = time.monotonic()
     cols = _Columns.of(config)
@@ -419,6 +423,7 @@ def partition_cells(
         constructions=config.constructions,
         workers=config.workers,
         progress=scaled(progress, 0.0, 0.85),
+        pool=pool,
     )
     progress(0.86, "building the grids table")
     fixed = {arr.locked_labels[c]: gid for c, gid in locks.code_to_id.items()}
