@@ -14,6 +14,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from gridplan._maps.base import (
     HtmlLegend,
@@ -59,14 +60,20 @@ def category_colours(values: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def grids_wgs84(grids: gpd.GeoDataFrame, simplify_m: float = 10.0) -> gpd.GeoDataFrame:
+def grids_wgs84(
+    grids: gpd.GeoDataFrame, simplify_m: float = 10.0, digits: int | None = 6
+) -> gpd.GeoDataFrame:
     """``grid_id`` and geometry in EPSG:4326, simplified by ``simplify_m`` metres first
-    (the work CRS is metric) to keep the map light."""
+    (the work CRS is metric) and rounded to ``digits`` decimals of a degree (6: about
+    0.1 m) to keep the map light (Seoul's demo grids: 1.3 → 0.9 MB of map page)."""
     g = grids[["grid_id", "geometry"]].copy()
     if simplify_m > 0 and g.crs is not None and g.crs.is_projected:
         g["geometry"] = g.geometry.simplify(simplify_m, preserve_topology=True)
     out = g.to_crs(WGS84)
     out["grid_id"] = out["grid_id"].astype(str)
+    if digits is not None:
+        geoms = shapely.transform(out.geometry.values, lambda c: np.round(c, digits))
+        out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=WGS84))
     return out
 
 
