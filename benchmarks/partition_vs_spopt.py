@@ -7,7 +7,9 @@ Instances
 - one real polygon layer: NYC census tracts with real population
   (``gridplan.demo.demo_polygons``), rook adjacency from libpysal (the same graph
   for both), floor = total / (tracts / 8), attribute = standardised log density;
-- a 100,000-cell lattice (316×316) for gridplan alone: seconds and peak memory.
+- a 100,000-cell lattice (316×316) for gridplan alone: seconds and peak memory;
+- beside the library row of every lattice, a CLI row: the whole ``gridplan partition``
+  process on the lattice written as a GeoPackage (start-up included), as a user runs it.
 
 Both engines see the same graph, values, floor and attribute. Heterogeneity is
 measured identically for both: the within-region sum of squared deviations of
@@ -293,6 +295,77 @@ def _big_child(side: int, seed: int, workers: int | None, queue: Any) -> None:
     )
 
 
+def _lattice_layer(inst: dict[str, Any], folder: Path) -> Path:
+    """The lattice instance as a user's polygon layer: 100 m squares in UTM 50N, columns
+    ``uid``, ``pop`` and ``z`` (a GeoPackage, layer ``cells``)."""
+    import geopandas as gpd
+    import shapely
+
+    side = inst["side"]
+    x0, y0 = 400_000.0, 3_000_000.0  # metres, inside UTM zone 50N
+    boxes = shapely.box(x0 + inst["x"], y0 + inst["y"], x0 + inst["x"] + 100, y0 + inst["y"] + 100)
+    layer = gpd.GeoDataFrame(
+        {"uid": [f"c{i}" for i in range(side * side)], "pop": inst["pop"], "z": inst["z"]},
+        geometry=boxes,
+        crs="EPSG:32650",
+    )
+    path = folder / f"lattice{side}.gpkg"
+    layer.to_file(path, layer="cells")
+    return path
+
+
+def run_cli(inst: dict[str, Any], seed: int, repeats: int = 5) -> dict[str, Any]:
+    """``gridplan partition`` run as a user runs it, on the lattice written as a polygon
+    layer: the whole process timed from the shell (interpreter start-up, imports, layer
+    reading, adjacency, engine, writing), median of ``repeats``; the CLI's defaults
+    (``--compactness 1``, automatic workers) with ``--cross-districts``."""
+    import subprocess
+    import tempfile
+
+    import pandas as pd
+
+    exe = Path(sys.executable).with_name("gridplan")
+    head = [str(exe)] if exe.exists() else [sys.executable, "-m", "gridplan"]
+    walls: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        cells = _lattice_layer(inst, folder)
+        cmd = [
+            *head,
+            "partition",
+            "--cells",
+            str(cells),
+            "--id",
+            "uid",
+            "--floor",
+            f"pop={inst['floor']!r}",
+            "--homogeneous",
+            "z",
+            "--cross-districts",
+            "--seed",
+            str(seed),
+            "--out",
+            str(folder / "grids.gpkg"),
+            "--assignment-out",
+            str(folder / "assignment.csv"),
+        ]
+        for _ in range(max(1, repeats)):
+            t0 = time.perf_counter()
+            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            walls.append(time.perf_counter() - t0)
+            if done.returncode != 0:
+                raise RuntimeError(f"gridplan partition failed: {done.stderr[-2000:]}")
+        table = pd.read_csv(folder / "assignment.csv", dtype=str)
+    order = table.set_index("cell_id").loc[[f"c{i}" for i in range(inst["n"])], "grid_id"]
+    _, labels = np.unique(order.to_numpy(), return_inverse=True)
+    return {
+        "command": " ".join(["gridplan", *cmd[len(head) :]]),
+        "seconds": float(np.median(walls)),
+        "seconds_all_runs": walls,
+        **check(inst, labels),
+    }
+
+
 def run_big(side: int, seed: int, workers: int | None) -> dict[str, Any]:
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
@@ -311,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--spopt-timeout", type=float, default=1200.0, help="seconds per instance")
     ap.add_argument("--skip-spopt", action="store_true")
     ap.add_argument("--skip-real", action="store_true")
+    ap.add_argument("--skip-cli", action="store_true", help="no `gridplan partition` process row")
     ap.add_argument("--big-side", type=int, default=316, help="0 skips the scaling run")
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument(
@@ -333,6 +407,9 @@ def main(argv: list[str] | None = None) -> int:
     for inst in instances:
         print(f"{inst['name']}: floor {inst['floor']:,.2f}", file=sys.stderr, flush=True)
         g = run_gridplan(inst, args.seed, args.workers, args.repeats)
+        cli = None
+        if inst["kind"] == "lattice" and not args.skip_cli:
+            cli = run_cli(inst, args.seed, args.repeats)
         s = None
         if not args.skip_spopt:
             try:
@@ -348,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
             "floor": inst["floor"],
             "upper_bound_p": int(inst["pop"].sum() // inst["floor"]),
             "gridplan": g,
+            "gridplan_cli": cli,
             "spopt": s,
         }
         if s and not s.get("timed_out"):
@@ -383,6 +461,10 @@ def main(argv: list[str] | None = None) -> int:
             "seconds are the median wall time of --repeats runs (same labels each time), "
             "cpu_seconds include the pool workers; spopt runs once",
             "spopt_settings": "MaxPHeuristic defaults (99 constructions, 10 SA, top_n=2)",
+            "cli_settings": "gridplan_cli: the whole `gridplan partition` process on the "
+            "lattice written as a GeoPackage of 100 m squares, wall seconds from the shell "
+            "(start-up, reading, adjacency, engine, writing), median of --repeats; the CLI's "
+            "defaults (compactness 1, automatic workers) with --cross-districts",
         },
         "rows": rows,
         "scaling": big,
@@ -398,7 +480,7 @@ def print_table(result: dict[str, Any]) -> None:
     hdr = (
         f"{'instance':<28}{'cells':>7}{'bound':>7}{'p grid':>8}{'p spopt':>8}"
         f"{'het grid':>10}{'het spopt':>10}{'s grid':>9}{'cpu grid':>9}{'s spopt':>9}"
-        f"{'speedup':>9}{'cpu x':>8}"
+        f"{'speedup':>9}{'cpu x':>8}{'p cli':>7}{'s cli':>7}"
     )
     print(hdr)
     print("-" * len(hdr))
@@ -420,6 +502,7 @@ def print_table(result: dict[str, Any]) -> None:
             f"{r['instance']:<28}{r['cells']:>7}{r['upper_bound_p']:>7}{g['p']:>8}{sp[0]:>8}"
             f"{g['heterogeneity']:>10.1f}{sp[1]:>10}{g['seconds']:>9.2f}"
             f"{g['cpu_seconds']:>9.2f}{sp[2]:>9}{sp[3]:>9}{sp[4]:>8}"
+            + (f"{c['p']:>7}{c['seconds']:>7.2f}" if (c := r.get("gridplan_cli")) else "")
         )
     b = result.get("scaling")
     if b:

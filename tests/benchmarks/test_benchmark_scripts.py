@@ -34,6 +34,10 @@ def test_partition_benchmark_runs_and_writes_json(tmp_path: Path) -> None:
     assert 1 <= g["p"] <= 12 and g["meeting_floor"] == g["p"] == g["contiguous"]
     assert g["seconds"] > 0 and g["cpu_seconds"] > 0
     assert "lattice 10x10" in done.stdout
+    cli = row["gridplan_cli"]  # the whole `gridplan partition` process, on the same lattice
+    assert cli["command"].startswith("gridplan partition --cells ")
+    assert cli["seconds"] > 0 and 1 <= cli["p"] <= 12
+    assert cli["meeting_floor"] == cli["p"] == cli["contiguous"]
 
 
 def _tiny_shared_set(folder: Path) -> None:
