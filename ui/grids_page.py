@@ -78,13 +78,10 @@ COLUMN_LABELS = {
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _demo_partition(
-    source_key: tuple, config_key: str, _cellset: Any, _config: PartitionConfig, _progress: Any
-):
-    """Partition of a demo city's cells (deterministic, so shared between sessions)."""
-    return partition_cells(
-        _cellset.cells, _cellset.adjacency, _config, progress=_progress, pool=engine_pool()
-    )
+def _demo_partition(source_key: tuple, config_key: str, _cellset: Any, _config: PartitionConfig):
+    """Partition of a demo city's cells (deterministic, so shared between sessions; no
+    progress bar: a cached function may not draw into the page)."""
+    return partition_cells(_cellset.cells, _cellset.adjacency, _config, pool=engine_pool())
 
 
 def _config_from_inputs() -> PartitionConfig:
@@ -162,7 +159,7 @@ def _run_partition(bar: Any) -> None:
         key = st.session_state.get("source_key", ())
         if key and key[0] == "demo":
             bar.progress(0.05, text=t("grids.partitioning"))
-            part = _demo_partition(key, repr(config), cellset, config, progress_callback(bar))
+            part = _demo_partition(key, repr(config), cellset, config)
         else:
             part = partition_cells(
                 cellset.cells,
