@@ -31,6 +31,7 @@ class Construction(SolverState):
         rng: random.Random,
         target: int = 0,
         totals: list[float] | None = None,
+        degrees: dict[int, int] | None = None,
     ) -> list[int]:
         """Grow regions over ``cells`` (all with label -1); return the new region ids.
 
@@ -39,7 +40,8 @@ class Construction(SolverState):
         regions grown so far plus the floor value of the cells not grown yet, every
         new region taking at least 1 of each floor column) and return no region;
         the cells of ``cells`` are then left with labels < 0 (the caller restores them).
-        ``totals``: the floor sums of ``cells`` when the caller knows them.
+        ``totals``: the floor sums of ``cells`` when the caller knows them;
+        ``degrees``: their free neighbours (:meth:`free_degrees`), likewise.
         """
         lab = self.label
         nb = self.neighbours
@@ -48,13 +50,7 @@ class Construction(SolverState):
         left: list[float] = []
         if target > 0:
             left = list(totals) if totals is not None else self._floor_totals(cells)
-        rem = {}
-        for i in cells:
-            d = 0
-            for k in nb[i]:
-                if lab[k] == -1:
-                    d += 1
-            rem[i] = d
+        rem = dict(degrees) if degrees is not None else self.free_degrees(cells)
         rnd = rng.random
         jit = g.jitter
         heap = [(d + jit * rnd(), d, i) for i, d in rem.items()]
@@ -92,6 +88,19 @@ class Construction(SolverState):
         if len(grown_regions) < target:
             return []
         return [self._new_region(grown) for grown in grown_regions]
+
+    def free_degrees(self, cells: list[int]) -> dict[int, int]:
+        """Free neighbours (label -1) of every cell of ``cells``, in their order."""
+        lab = self.label
+        nb = self.neighbours
+        rem = {}
+        for i in cells:
+            d = 0
+            for k in nb[i]:
+                if lab[k] == -1:
+                    d += 1
+            rem[i] = d
+        return rem
 
     def _floor_totals(self, cells: list[int]) -> list[float]:
         """Sum of every floor column over ``cells``."""
@@ -314,6 +323,8 @@ class Construction(SolverState):
         completing cell, its overshoot score, best other cell)``, -1 for none; it
         draws one random number per non-completing cell, like :meth:`_frontier_scorer`.
         """
+        if self.n_floors == 2:
+            return self._two_floor_scorer(need, g, rng)
         U, X, Y, Z1 = self.floors, self.xs, self.ys, self.homog1
         has_xy = self.has_xy
         rnd = rng.random
@@ -350,6 +361,81 @@ class Construction(SolverState):
                     else:
                         waste += v - nj
                         gain += nj
+                if has_xy_:
+                    dx = X_[k] - cx
+                    dy = Y_[k] - cy
+                    d2 = (dx * dx + dy * dy) / rad2
+                else:
+                    d2 = 0.0
+                if compl:
+                    w = waste - 0.02 * conn + 0.02 * d2
+                    if w < best_w:
+                        best_w = w
+                        best_c = k
+                else:
+                    sc = conn + gain_w_ * gain / open_need - dist_w_ * d2 + noise_ * rnd_()
+                    if homog_w_:
+                        t = Z_[k] - zmean  # type: ignore[index]
+                        sc -= homog_w_ * (t * t)
+                    if sc > best_s:
+                        best_s = sc
+                        best_n = k
+            return best_c, best_w, best_n
+
+        return score
+
+    def _two_floor_scorer(
+        self, need: list[float], g: _Grow, rng: random.Random
+    ) -> Callable[[Iterable[tuple[int, int]], float, float, float, float, float], OpenScores]:
+        """:meth:`_open_scorer` for two floors (the demo cities' population and
+        customers), the floor tests written out: the same scores."""
+        U, X, Y, Z1 = self.floors, self.xs, self.ys, self.homog1
+        has_xy = self.has_xy
+        rnd = rng.random
+        noise, dist_w, gain_w = g.noise, g.dist_w, g.gain_w
+        homog_w = g.homog_w if Z1 is not None else 0.0
+        inf = math.inf
+
+        def score(
+            items: Iterable[tuple[int, int]],
+            open_need: float,
+            zmean: float,
+            cx: float,
+            cy: float,
+            rad2: float,
+        ) -> OpenScores:
+            # the closure's cells as fast locals for the loop below
+            U_, X_, Y_, Z_, has_xy_, rnd_, homog_w_ = U, X, Y, Z1, has_xy, rnd, homog_w
+            noise_, dist_w_, gain_w_ = noise, dist_w, gain_w
+            n0 = need[0]
+            n1 = need[1]
+            o0 = n0 > EPS
+            o1 = n1 > EPS
+            best_c = -1
+            best_w = inf
+            best_n = -1
+            best_s = -inf
+            for k, conn in items:
+                uk = U_[k]
+                compl = True
+                waste = 0.0
+                gain = 0.0
+                if o0:
+                    v = uk[0]
+                    if v + EPS < n0:
+                        compl = False
+                        gain += v
+                    else:
+                        waste += v - n0
+                        gain += n0
+                if o1:
+                    v = uk[1]
+                    if v + EPS < n1:
+                        compl = False
+                        gain += v
+                    else:
+                        waste += v - n1
+                        gain += n1
                 if has_xy_:
                     dx = X_[k] - cx
                     dy = Y_[k] - cy

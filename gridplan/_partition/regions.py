@@ -92,13 +92,16 @@ class RegionSearch(Construction):
         )
         lab = self.label
         totals = [sum(self.r_floors[r][j] for r in regions) for j in range(self.n_floors)]
+        degrees: dict[int, int] | None = None  # the same in every try
         for t in range(tries):
             for r in regions:
                 self._kill_region(r)
             for i in cells:
                 lab[i] = -1
+            if degrees is None:
+                degrees = self.free_degrees(cells)
             g = _grow_profiles(rng, 1 + t)
-            new = self.construct(cells, g, rng, target=k + 1, totals=totals)
+            new = self.construct(cells, g, rng, target=k + 1, totals=totals, degrees=degrees)
             if len(new) > k:
                 self.absorb(cells, allowed=set(new))
                 if all(lab[i] >= 0 for i in cells) and (
