@@ -49,10 +49,9 @@ class Recombination(SolverState):
                     if len(cells) > prm.recombine_max_cells:
                         continue
                     before = self.r_cost[a] + self.r_cost[b]
-                    got = self._best_tree_split(cells, rng, prm.recombine_noise)
-                    if got is None or got[0] >= before - 1e-9:
+                    side = self._best_tree_split(cells, rng, prm.recombine_noise, before - 1e-9)
+                    if side is None:
                         continue
-                    side = got[1]
                     rest = list(set(cells) - set(side))
                     if self.max_diam_sq is not None:
                         snap_a = self._region_state(a)
@@ -79,22 +78,23 @@ class Recombination(SolverState):
         return accepted
 
     def _best_tree_split(
-        self, cells: list[int], rng: random.Random, noise: float
-    ) -> tuple[float, list[int]] | None:
+        self, cells: list[int], rng: random.Random, noise: float, below: float
+    ) -> list[int] | None:
         """Best cut of a spanning tree of ``cells`` into two parts meeting the floors.
 
         The tree is a minimum spanning tree for attribute distance plus ``noise`` ×
         a random term, so cuts follow attribute edges. Every tree edge is tried
-        with subtree sums (linear time). Returns ``(cost, one side)`` or None.
+        with subtree sums (linear time). Returns one side of the best cut when its
+        cost is below ``below``, else None.
         """
         tree = self._spanning_tree(cells, rng, noise)
         if tree is None:
             return None
         order, par = tree
         best_cost, best_t = self._best_cut(par, self._subtree_sums(order, par))
-        if best_t < 0:
+        if best_t < 0 or best_cost >= below:
             return None
-        return best_cost, _subtree(order, par, best_t)
+        return _subtree(order, par, best_t)
 
     def _spanning_tree(
         self, cells: list[int], rng: random.Random, noise: float
@@ -145,30 +145,42 @@ class Recombination(SolverState):
             return None
         return order, par
 
+    def _cell_rows(self) -> list[tuple[float, ...]]:
+        """Every cell's ``(a, a·x, a·y, a·(x²+y²), a², Σ z², floors…, ceilings…,
+        attributes…)``, the terms of the subtree sums."""
+        AR, X, Y, ZZ, U, C, Z = (
+            self.areas,
+            self.xs,
+            self.ys,
+            self.homog_sq,
+            self.floors,
+            self.ceilings,
+            self.homog,
+        )
+        rows = []
+        for v in range(self.n_cells):
+            a = AR[v]
+            x = X[v]
+            y = Y[v]
+            row = (a, a * x, a * y, a * (x * x + y * y), a * a, ZZ[v], *U[v])
+            if C is not None:
+                row += C[v]
+            if Z is not None:
+                row += Z[v]
+            rows.append(row)
+        return rows
+
     def _subtree_sums(self, order: list[int], par: list[int]) -> list[list]:
         """Sums of every subtree, by position in ``order`` (children after their
         parent; ``par``: parent positions): ``[cells, Σ a, Σ a·x, Σ a·y, Σ a·(x²+y²),
         Σ a², Σ z², then one list per floor, ceiling and attribute column]``."""
-        AR, X, Y, ZZ = self.areas, self.xs, self.ys, self.homog_sq
+        rows = self._tree_rows
+        if rows is None:
+            rows = self._tree_rows = self._cell_rows()
         n = len(order)
         cnt = [1] * n
-        A = [AR[v] for v in order]
-        xs = [X[v] for v in order]
-        ys = [Y[v] for v in order]
-        ax = [a * x for a, x in zip(A, xs, strict=True)]
-        ay = [a * y for a, y in zip(A, ys, strict=True)]
-        axx = [a * (x * x + y * y) for a, x, y in zip(A, xs, ys, strict=True)]
-        aa = [a * a for a in A]
-        zz = [ZZ[v] for v in order]
-        cols = [cnt, A, ax, ay, axx, aa, zz]
-        for table, width in (
-            (self.floors, self.n_floors),
-            (self.ceilings, self.n_ceils),
-            (self.homog, self.n_homog),
-        ):
-            if table is not None:
-                for j in range(width):
-                    cols.append([table[v][j] for v in order])
+        cols = [cnt, *(list(col) for col in zip(*[rows[v] for v in order], strict=True))]
+        A, ax, ay, axx, aa, zz = cols[1:7]
         for t in range(n - 1, 0, -1):
             p = par[t]
             cnt[p] += cnt[t]

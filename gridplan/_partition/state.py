@@ -77,6 +77,7 @@ class SolverState:
         self.max_diam_sq: float | None = None if d is None or not self.has_xy else float(d) ** 2
         self.deadline = task.deadline
         self.hit_deadline = False
+        self._tree_rows: list[tuple[float, ...]] | None = None  # see Recombination
         # partition state
         self.label: list[int] = [-1] * m
         self._reset_regions()
