@@ -104,7 +104,7 @@ class Recombination(SolverState):
         -1))``; None when ``cells`` are not connected. Edge weight: squared attribute
         distance + ``noise`` × U(0, 1)."""
         nb = self.neighbours
-        inU = set(cells)
+        free = set(cells)  # the cells not in the tree yet
         h = self.n_homog
         Z1 = self.homog1 if h == 1 else None
         Z = self.homog
@@ -112,6 +112,7 @@ class Recombination(SolverState):
         hpush = heapq.heappush
         hpop = heapq.heappop
         root = cells[rng.randrange(len(cells))]
+        free.discard(root)
         pos = {root: 0}  # cell -> position in order (the cells in the tree)
         order = [root]
         par = [-1]
@@ -122,21 +123,22 @@ class Recombination(SolverState):
             if Z1 is not None:
                 zu = Z1[u]
                 for v in nb[u]:
-                    if v in inU and v not in pos:
+                    if v in free:
                         d = zu - Z1[v]
                         hpush(heap, (noise * rnd() + d * d, v, u))
             elif h:
-                _push_edges(heap, u, nb[u], inU, pos, Z, h, noise, rnd)  # type: ignore[arg-type]
+                _push_edges(heap, u, nb[u], free, Z, h, noise, rnd)  # type: ignore[arg-type]
             else:
                 for v in nb[u]:
-                    if v in inU and v not in pos:
+                    if v in free:
                         hpush(heap, (noise * rnd(), v, u))
             while heap:
                 _, v, w = hpop(heap)
-                if v not in pos:
+                if v in free:
                     break
             else:
                 break
+            free.discard(v)
             pos[v] = len(order)
             order.append(v)
             par.append(pos[w])
@@ -258,18 +260,17 @@ def _push_edges(
     heap: list[tuple[float, int, int]],
     u: int,
     nbu: list[int],
-    inU: set[int],
-    pos: dict[int, int],
+    free: set[int],
     Z: list[tuple[float, ...]],
     h: int,
     noise: float,
     rnd: Callable[[], float],
 ) -> None:
-    """Push the edges from ``u`` to the cells of ``inU`` not in the tree (``pos``),
+    """Push the edges from ``u`` to the cells of ``free`` (not in the tree yet),
     weighted by the squared distance of their ``h`` attributes + ``noise`` × U(0, 1)."""
     zu = Z[u]
     for v in nbu:
-        if v in inU and v not in pos:
+        if v in free:
             w = noise * rnd()
             zv = Z[v]
             for j in range(h):
