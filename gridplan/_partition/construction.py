@@ -55,16 +55,16 @@ class Construction(SolverState):
         jit = g.jitter
         heap = [(d + jit * rnd(), d, i) for i, d in rem.items()]
         heapq.heapify(heap)
+        hpop = heapq.heappop
+        hpush = heapq.heappush
+        grow = self._grow_scalar if self.scalar else self._grow
         # regions are created at the end (a rebuild that falls short creates none)
         grown_regions: list[list[int]] = []
         while heap:
-            _, d, s = heapq.heappop(heap)
+            _, d, s = hpop(heap)
             if lab[s] != -1 or rem[s] != d:
                 continue
-            if self.scalar:
-                grown, ok, blocked = self._grow_scalar(s, g, rng)
-            else:
-                grown, ok, blocked = self._grow(s, g, rng)
+            grown, ok, blocked = grow(s, g, rng)
             if not ok and blocked:
                 # the floors cannot be met within the ceilings here: floors are hard,
                 # ceilings soft -> a region a little over a ceiling (reported, then
@@ -72,17 +72,15 @@ class Construction(SolverState):
                 grown, ok, _ = self._grow(s, g, rng, soft=True)
             if ok:
                 grown_regions.append(grown)
-                for i in grown:
-                    lab[i] = TAKEN
-            else:
-                for i in grown:
-                    lab[i] = -2
+            tag = TAKEN if ok else -2
+            for i in grown:
+                lab[i] = tag
             for i in grown:
                 for k in nb[i]:
                     if lab[k] == -1:
                         dk = rem[k] - 1
                         rem[k] = dk
-                        heapq.heappush(heap, (dk + jit * rnd(), dk, k))
+                        hpush(heap, (dk + jit * rnd(), dk, k))
             if target > 0 and self._out_of_reach(left, grown, len(grown_regions), target):
                 return []  # the rest of the construction cannot change that
         if len(grown_regions) < target:
