@@ -21,7 +21,7 @@ class Inputs:
     Arrays are float64 unless noted: ``indptr``, ``indices`` (int64 CSR),
     ``floor_values`` ``(n, f)``, ``floor_min`` ``(f,)``, ``ceil_values`` ``(n, c)`` and
     ``ceil_max`` ``(c,)`` or None, ``homog`` ``(n, h)`` and ``homog_weights`` ``(h,)`` or
-    None, ``x``, ``y`` (metres), ``area`` (any unit) ``(n,)`` or None, ``locked``
+    None, ``x``, ``y`` (metres), ``area`` (m²) ``(n,)`` or None, ``locked``
     ``(n,)`` int64 (``-1`` = free), ``group`` ``(n,)`` object or None; the options as
     given (``max_diameter`` metres, ``time_limit`` seconds).
     """

@@ -6,7 +6,7 @@ import heapq
 import math
 import random
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from gridplan._partition.state import SolverState
 from gridplan._partition.task import EPS, _Grow
@@ -14,6 +14,8 @@ from gridplan._partition.task import EPS, _Grow
 #: Scores of a frontier sample: (best completing cell, its score, best other cell, cells over
 #: a ceiling).
 Scores = tuple[int, float, int, list[int]]
+#: The same without ceilings: (best completing cell, its score, best other cell).
+OpenScores = tuple[int, float, int]
 #: Label of the cells of a region grown by :meth:`Construction.construct` until the
 #: regions are created at its end (taken, like a region's cells, for later growths).
 TAKEN = -4
@@ -29,6 +31,7 @@ class Construction(SolverState):
         rng: random.Random,
         target: int = 0,
         totals: list[float] | None = None,
+        degrees: dict[int, int] | None = None,
     ) -> list[int]:
         """Grow regions over ``cells`` (all with label -1); return the new region ids.
 
@@ -37,7 +40,8 @@ class Construction(SolverState):
         regions grown so far plus the floor value of the cells not grown yet, every
         new region taking at least 1 of each floor column) and return no region;
         the cells of ``cells`` are then left with labels < 0 (the caller restores them).
-        ``totals``: the floor sums of ``cells`` when the caller knows them.
+        ``totals``: the floor sums of ``cells`` when the caller knows them;
+        ``degrees``: their free neighbours (:meth:`free_degrees`), likewise.
         """
         lab = self.label
         nb = self.neighbours
@@ -46,27 +50,21 @@ class Construction(SolverState):
         left: list[float] = []
         if target > 0:
             left = list(totals) if totals is not None else self._floor_totals(cells)
-        rem = {}
-        for i in cells:
-            d = 0
-            for k in nb[i]:
-                if lab[k] == -1:
-                    d += 1
-            rem[i] = d
+        rem = dict(degrees) if degrees is not None else self.free_degrees(cells)
         rnd = rng.random
         jit = g.jitter
         heap = [(d + jit * rnd(), d, i) for i, d in rem.items()]
         heapq.heapify(heap)
+        hpop = heapq.heappop
+        hpush = heapq.heappush
+        grow = self._grow_scalar if self.scalar else self._grow
         # regions are created at the end (a rebuild that falls short creates none)
         grown_regions: list[list[int]] = []
         while heap:
-            _, d, s = heapq.heappop(heap)
+            _, d, s = hpop(heap)
             if lab[s] != -1 or rem[s] != d:
                 continue
-            if self.scalar:
-                grown, ok, blocked = self._grow_scalar(s, g, rng)
-            else:
-                grown, ok, blocked = self._grow(s, g, rng)
+            grown, ok, blocked = grow(s, g, rng)
             if not ok and blocked:
                 # the floors cannot be met within the ceilings here: floors are hard,
                 # ceilings soft -> a region a little over a ceiling (reported, then
@@ -74,22 +72,33 @@ class Construction(SolverState):
                 grown, ok, _ = self._grow(s, g, rng, soft=True)
             if ok:
                 grown_regions.append(grown)
-                for i in grown:
-                    lab[i] = TAKEN
-            else:
-                for i in grown:
-                    lab[i] = -2
+            tag = TAKEN if ok else -2
+            for i in grown:
+                lab[i] = tag
             for i in grown:
                 for k in nb[i]:
                     if lab[k] == -1:
                         dk = rem[k] - 1
                         rem[k] = dk
-                        heapq.heappush(heap, (dk + jit * rnd(), dk, k))
+                        hpush(heap, (dk + jit * rnd(), dk, k))
             if target > 0 and self._out_of_reach(left, grown, len(grown_regions), target):
                 return []  # the rest of the construction cannot change that
         if len(grown_regions) < target:
             return []
         return [self._new_region(grown) for grown in grown_regions]
+
+    def free_degrees(self, cells: list[int]) -> dict[int, int]:
+        """Free neighbours (label -1) of every cell of ``cells``, in their order."""
+        lab = self.label
+        nb = self.neighbours
+        rem = {}
+        for i in cells:
+            d = 0
+            for k in nb[i]:
+                if lab[k] == -1:
+                    d += 1
+            rem[i] = d
+        return rem
 
     def _floor_totals(self, cells: list[int]) -> list[float]:
         """Sum of every floor column over ``cells``."""
@@ -133,6 +142,8 @@ class Construction(SolverState):
         """
         if _open_need([1.0 - v for v in self.floors[s]]) <= 0.0:
             return [s], True, False
+        if self.n_homog <= 1 and (soft or self.ceilings is None):
+            return self._grow_open(s, g, rng, None if soft else self.max_diam_sq)
         return self._grow_from(s, g, rng, soft)
 
     def _grow_from(
@@ -224,6 +235,227 @@ class Construction(SolverState):
         for i in R:
             lab[i] = -1
         return R, True, bool(banned)
+
+    def _grow_open(
+        self, s: int, g: _Grow, rng: random.Random, D2: float | None
+    ) -> tuple[list[int], bool, bool]:
+        """:meth:`_grow_from` without sum ceilings (none, or ``soft``) and with at most
+        one attribute (e.g. the demo cities: two floors, one attribute): the same
+        cells and random draws, with the scoring of :meth:`_open_scorer`."""
+        lab = self.label
+        nb = self.neighbours
+        U, X, Y, AR, Z1 = self.floors, self.xs, self.ys, self.areas, self.homog1
+        f = self.n_floors
+        TAG = -3  # being grown
+        lab[s] = TAG
+        R = [s]
+        need = [1.0 - v for v in U[s]]
+        zs = Z1[s] if Z1 is not None else 0.0
+        A = AR[s]
+        ax = A * X[s]
+        ay = A * Y[s]
+        box = [X[s], X[s], Y[s], Y[s]]  # min x, max x, min y, max y (diameter test)
+        frontier = self._start_frontier(s)
+        banned: set[int] = set()
+        tau = g.tau
+        sample = self.task.params.frontier_sample
+        sample_k = rng.sample
+        score = self._open_scorer(need, g, rng)
+        pi = math.pi
+        while True:
+            open_need = 0.0
+            for v in need:
+                if v > EPS:
+                    open_need += v
+            if open_need <= 0.0:
+                break
+            if len(frontier) > sample:
+                # large frontier: a random sample keeps a step O(1) (deterministic rng)
+                items = [(k, frontier[k]) for k in sample_k(list(frontier), sample)]
+            else:
+                items = frontier.items()
+            best_c, best_w, best_n = score(
+                items, open_need, zs / len(R), ax / A, ay / A, A / pi + 1.0
+            )
+            if best_c >= 0 and (best_n < 0 or best_w <= tau):
+                pick = best_c
+            elif best_n >= 0:
+                pick = best_n
+            else:  # nothing left to grow into
+                for i in R:
+                    lab[i] = -1
+                return R, False, bool(banned)
+            del frontier[pick]
+            if D2 is not None and not self._pick_fits(pick, R, [], None, D2, box):
+                banned.add(pick)
+                continue
+            lab[pick] = TAG
+            R.append(pick)
+            up = U[pick]
+            for j in range(f):
+                need[j] -= up[j]
+            if Z1 is not None:
+                zs += Z1[pick]
+            ap = AR[pick]
+            A += ap
+            ax += ap * X[pick]
+            ay += ap * Y[pick]
+            if D2 is not None:
+                _extend_box(box, X[pick], Y[pick])
+            for k in nb[pick]:
+                if lab[k] == -1 and k not in banned:
+                    frontier[k] = frontier.get(k, 0) + 1
+        for i in R:
+            lab[i] = -1
+        return R, True, bool(banned)
+
+    def _open_scorer(
+        self, need: list[float], g: _Grow, rng: random.Random
+    ) -> Callable[[Iterable[tuple[int, int]], float, float, float, float, float], OpenScores]:
+        """The scoring of :meth:`_frontier_scorer` for :meth:`_grow_open` (no sum
+        ceiling, at most one attribute), as a closure made once per growth.
+
+        ``need`` is the growth's own list (floor fractions still missing, updated in
+        place). The closure takes ``(items, open need, attribute mean of the region,
+        centroid x, y, squared radius + 1)`` (cell units) and returns ``(best
+        completing cell, its overshoot score, best other cell)``, -1 for none; it
+        draws one random number per non-completing cell, like :meth:`_frontier_scorer`.
+        """
+        if self.n_floors == 2:
+            return self._two_floor_scorer(need, g, rng)
+        U, X, Y, Z1 = self.floors, self.xs, self.ys, self.homog1
+        has_xy = self.has_xy
+        rnd = rng.random
+        noise, dist_w, gain_w = g.noise, g.dist_w, g.gain_w
+        homog_w = g.homog_w if Z1 is not None else 0.0
+        inf = math.inf
+
+        def score(
+            items: Iterable[tuple[int, int]],
+            open_need: float,
+            zmean: float,
+            cx: float,
+            cy: float,
+            rad2: float,
+        ) -> OpenScores:
+            # the closure's cells as fast locals for the loop below
+            U_, X_, Y_, Z_, has_xy_, rnd_, homog_w_ = U, X, Y, Z1, has_xy, rnd, homog_w
+            noise_, dist_w_, gain_w_ = noise, dist_w, gain_w
+            opn = [(j, v) for j, v in enumerate(need) if v > EPS]
+            best_c = -1
+            best_w = inf
+            best_n = -1
+            best_s = -inf
+            for k, conn in items:
+                uk = U_[k]
+                compl = True
+                waste = 0.0
+                gain = 0.0
+                for j, nj in opn:
+                    v = uk[j]
+                    if v + EPS < nj:
+                        compl = False
+                        gain += v
+                    else:
+                        waste += v - nj
+                        gain += nj
+                if has_xy_:
+                    dx = X_[k] - cx
+                    dy = Y_[k] - cy
+                    d2 = (dx * dx + dy * dy) / rad2
+                else:
+                    d2 = 0.0
+                if compl:
+                    w = waste - 0.02 * conn + 0.02 * d2
+                    if w < best_w:
+                        best_w = w
+                        best_c = k
+                else:
+                    sc = conn + gain_w_ * gain / open_need - dist_w_ * d2 + noise_ * rnd_()
+                    if homog_w_:
+                        t = Z_[k] - zmean  # type: ignore[index]
+                        sc -= homog_w_ * (t * t)
+                    if sc > best_s:
+                        best_s = sc
+                        best_n = k
+            return best_c, best_w, best_n
+
+        return score
+
+    def _two_floor_scorer(
+        self, need: list[float], g: _Grow, rng: random.Random
+    ) -> Callable[[Iterable[tuple[int, int]], float, float, float, float, float], OpenScores]:
+        """:meth:`_open_scorer` for two floors (the demo cities' population and
+        customers), the floor tests written out: the same scores."""
+        U, X, Y, Z1 = self.floors, self.xs, self.ys, self.homog1
+        has_xy = self.has_xy
+        rnd = rng.random
+        noise, dist_w, gain_w = g.noise, g.dist_w, g.gain_w
+        homog_w = g.homog_w if Z1 is not None else 0.0
+        inf = math.inf
+
+        def score(
+            items: Iterable[tuple[int, int]],
+            open_need: float,
+            zmean: float,
+            cx: float,
+            cy: float,
+            rad2: float,
+        ) -> OpenScores:
+            # the closure's cells as fast locals for the loop below
+            U_, X_, Y_, Z_, has_xy_, rnd_, homog_w_ = U, X, Y, Z1, has_xy, rnd, homog_w
+            noise_, dist_w_, gain_w_ = noise, dist_w, gain_w
+            n0 = need[0]
+            n1 = need[1]
+            o0 = n0 > EPS
+            o1 = n1 > EPS
+            best_c = -1
+            best_w = inf
+            best_n = -1
+            best_s = -inf
+            for k, conn in items:
+                uk = U_[k]
+                compl = True
+                waste = 0.0
+                gain = 0.0
+                if o0:
+                    v = uk[0]
+                    if v + EPS < n0:
+                        compl = False
+                        gain += v
+                    else:
+                        waste += v - n0
+                        gain += n0
+                if o1:
+                    v = uk[1]
+                    if v + EPS < n1:
+                        compl = False
+                        gain += v
+                    else:
+                        waste += v - n1
+                        gain += n1
+                if has_xy_:
+                    dx = X_[k] - cx
+                    dy = Y_[k] - cy
+                    d2 = (dx * dx + dy * dy) / rad2
+                else:
+                    d2 = 0.0
+                if compl:
+                    w = waste - 0.02 * conn + 0.02 * d2
+                    if w < best_w:
+                        best_w = w
+                        best_c = k
+                else:
+                    sc = conn + gain_w_ * gain / open_need - dist_w_ * d2 + noise_ * rnd_()
+                    if homog_w_:
+                        t = Z_[k] - zmean  # type: ignore[index]
+                        sc -= homog_w_ * (t * t)
+                    if sc > best_s:
+                        best_s = sc
+                        best_n = k
+            return best_c, best_w, best_n
+
+        return score
 
     def _frontier_scorer(
         self,

@@ -503,7 +503,9 @@ def partition_arrays(
     - ``homog`` ``(n, h)`` standardised attributes and ``homog_weights`` ``(h,)``:
       heterogeneity = Σ_r Σ_i Σ_h w_h (z_ih − mean_rh)²;
     - ``x``, ``y``: cell centroids in metres (a projected CRS); ``area``: cell
-      areas (any unit, used as weights; 1 each when omitted);
+      areas in the square of the coordinates' unit (m²; the compactness term adds
+      the cells' own moment a²/2π to Σ a·|p − c|², so km² with metres would weigh
+      it 10⁶ times too much); 1 each when omitted (then x, y in cell spacings);
     - ``max_diameter``: metres between the two farthest cell centroids of a region;
     - ``compactness_weight``: weight of the compactness term (0 = ignore shape);
     - ``locked``: int label per cell, ``-1`` = free; cells with the same label form

@@ -406,7 +406,9 @@ def partition_cells(
         homog_weights=a.homog_weights,
         x=a.x,
         y=a.y,
-        area=a.area_km2,
+        # m², the square of the coordinates' unit: the compactness term mixes the
+        # cells' own moment (a²) with Σ a·|p − c|² (km² against metres made it 10⁶ heavier)
+        area=a.area_km2 * 1e6,
         max_diameter=config.max_diameter_m,
         compactness_weight=config.compactness_weight,
         locked=locks.codes if locks.any else None,

@@ -85,34 +85,40 @@ class RegionSearch(Construction):
         for r in regions:
             cells.extend(self.members[r])
         cells.sort()
-        old = {r: self._region_state(r) for r in regions}
+        # a rebuild only kills the old regions (their sums stay) and adds new ones,
+        # so undoing it is giving them back their cells
+        old = [set(self.members[r]) for r in regions]
         # more regions must not cost a ceiling that held before
         old_ok = (self.ceilings is not None or self.max_diam_sq is not None) and all(
             self._within_ceilings(r) for r in regions
         )
         lab = self.label
         totals = [sum(self.r_floors[r][j] for r in regions) for j in range(self.n_floors)]
+        for r in regions:
+            self._kill_region(r)
+        degrees: dict[int, int] | None = None  # the same in every try
         for t in range(tries):
-            for r in regions:
-                self._kill_region(r)
             for i in cells:
                 lab[i] = -1
+            if degrees is None:
+                degrees = self.free_degrees(cells)
             g = _grow_profiles(rng, 1 + t)
-            new = self.construct(cells, g, rng, target=k + 1, totals=totals)
+            new = self.construct(cells, g, rng, target=k + 1, totals=totals, degrees=degrees)
             if len(new) > k:
                 self.absorb(cells, allowed=set(new))
                 if all(lab[i] >= 0 for i in cells) and (
                     not old_ok or all(self._within_ceilings(r) for r in new)
                 ):
                     return True
-            # undo
             for r in new:
                 self._kill_region(r)
-            for r, st in old.items():
-                self._set_region_state(r, st)
-            for r in regions:
-                for i in self.members[r]:
-                    lab[i] = r
+        # undo
+        for r, mem in zip(regions, old, strict=True):
+            self.members[r] = set(mem)
+            self.alive[r] = True
+            self.n_alive += 1
+            for i in mem:
+                lab[i] = r
         return False
 
     def repair_ceilings(self) -> int:

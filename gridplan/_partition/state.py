@@ -77,6 +77,7 @@ class SolverState:
         self.max_diam_sq: float | None = None if d is None or not self.has_xy else float(d) ** 2
         self.deadline = task.deadline
         self.hit_deadline = False
+        self._tree_rows: list[tuple[float, ...]] | None = None  # see Recombination
         # partition state
         self.label: list[int] = [-1] * m
         self._reset_regions()
@@ -98,11 +99,9 @@ class SolverState:
         self.n_alive = 0
         self._failed: set[frozenset[int]] = set()  # unions that could not be cut further
 
-    def _new_region(self, cells: list[int]) -> int:
-        r = len(self.alive)
-        self.alive.append(True)
-        self.members.append(set(cells))
-        self.r_size.append(len(cells))
+    def _region_sums(self, cells: list[int]) -> tuple:
+        """``(floor sums, ceiling sums, attribute sums, Σ z², Σ a, Σ a·x, Σ a·y,
+        Σ a·(x²+y²), Σ a², cost)`` of ``cells``."""
         f, c, h = self.n_floors, self.n_ceils, self.n_homog
         S = [0.0] * f
         Cs = [0.0] * c
@@ -117,9 +116,7 @@ class SolverState:
             self.areas,
             self.homog_sq,
         )
-        lab = self.label
         for i in cells:
-            lab[i] = r
             ui = U[i]
             for j in range(f):
                 S[j] += ui[j]
@@ -138,6 +135,17 @@ class SolverState:
             ay += a * Y[i]
             axx += a * (X[i] * X[i] + Y[i] * Y[i])
             aa += a * a
+        return S, Cs, z, zz, A, ax, ay, axx, aa, self._cost(len(cells), z, zz, A, ax, ay, axx, aa)
+
+    def _new_region(self, cells: list[int]) -> int:
+        r = len(self.alive)
+        self.alive.append(True)
+        self.members.append(set(cells))
+        self.r_size.append(len(cells))
+        S, Cs, z, zz, A, ax, ay, axx, aa, cost = self._region_sums(cells)
+        lab = self.label
+        for i in cells:
+            lab[i] = r
         self.r_floors.append(S)
         self.r_ceils.append(Cs)
         self.r_homog.append(z)
@@ -147,7 +155,7 @@ class SolverState:
         self.r_ay.append(ay)
         self.r_axx.append(axx)
         self.r_aa.append(aa)
-        self.r_cost.append(self._cost(len(cells), z, zz, A, ax, ay, axx, aa))
+        self.r_cost.append(cost)
         self.n_alive += 1
         return r
 
@@ -159,29 +167,20 @@ class SolverState:
 
     def _reset_region(self, r: int, cells: list[int]) -> None:
         """Make ``cells`` the members of region ``r`` (sums recomputed)."""
-        saved_alive = self.alive[r]
-        n_before = len(self.alive)
-        tmp = self._new_region(cells)  # computes the sums and sets the labels to tmp
-        assert tmp == n_before
-        for name in (
-            "r_size",
-            "r_floors",
-            "r_ceils",
-            "r_homog",
-            "r_homog_sq",
-            "r_area",
-            "r_ax",
-            "r_ay",
-            "r_axx",
-            "r_aa",
-            "r_cost",
-        ):
-            lst = getattr(self, name)
-            lst[r] = lst.pop()
-        self.members[r] = self.members.pop()
-        self.alive.pop()
-        self.n_alive -= 1
-        self.alive[r] = saved_alive
+        self.members[r] = set(cells)
+        self.r_size[r] = len(cells)
+        (
+            self.r_floors[r],
+            self.r_ceils[r],
+            self.r_homog[r],
+            self.r_homog_sq[r],
+            self.r_area[r],
+            self.r_ax[r],
+            self.r_ay[r],
+            self.r_axx[r],
+            self.r_aa[r],
+            self.r_cost[r],
+        ) = self._region_sums(cells)
         lab = self.label
         for i in cells:
             lab[i] = r
