@@ -169,8 +169,9 @@ def make_plan(
 
 #: Floors of the demo run (``gridplan demo`` and the app's defaults): grids of at least
 #: this many residents and customers. With :data:`DEMO_TARGET_CELLS` (H3 resolution 9)
-#: about 9 cells per grid on the demo cities (NYC 942 grids of 8,337 cells).
-DEMO_FLOORS: dict[str, float] = {"population": 8_000.0, "customers": 30.0}
+#: about 9 cells per grid on the demo cities (NYC 928 grids of 8,333 cells, Seoul 1,033
+#: of 8,719).
+DEMO_FLOORS: dict[str, float] = {"population": 8_500.0, "customers": 30.0}
 
 #: H3 cells the demo aims for (NYC and Seoul: resolution 9, about 0.1 km² per hexagon).
 DEMO_TARGET_CELLS = 8000

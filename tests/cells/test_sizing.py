@@ -30,18 +30,18 @@ def _cells(district: list[str], population: list[float], customers: list[float])
     return pd.DataFrame({"district": district, "population": population, "customers": customers})
 
 
-def test_estimate_per_district_floor_plus_one_cell_smallest_over_floors():
+def test_estimate_per_district_floor_plus_half_a_cell_smallest_over_floors():
     # district A: 20 cells x 1,000 persons, 20 x 5 customers; B: 4 cells x 500 persons
     cells = _cells(["A"] * 20 + ["B"] * 4, [1_000.0] * 20 + [500.0] * 4, [5.0] * 24)
     est = estimate_grids(cells, {"population": 4_000.0, "customers": 30.0})
-    # A: population 20,000 / (4,000 + 1,000) = 4; customers 100 / (30 + 5) = 2 -> 2
-    # B: population 2,000 < floor -> stays one grid
-    assert est.n_grids == 3
-    assert est.n_cells == 24 and est.cells_per_grid == pytest.approx(8.0)
-    assert dict(est.by_floor) == {"population": 5, "customers": 3}  # B counts one
+    # A: population 20,000 / (4,000 + 500) = 4.4 -> 4; customers 100 / (30 + 2.5) = 3.1
+    # -> 3; the smaller: 3.  B: population 2,000 < floor -> stays one grid
+    assert est.n_grids == 4
+    assert est.n_cells == 24 and est.cells_per_grid == pytest.approx(6.0)
+    assert dict(est.by_floor) == {"population": 5, "customers": 4}  # B counts one
     # without the district column the city is one district
     whole = estimate_grids(cells, {"population": 4_000.0}, district_column=None)
-    assert whole.n_grids == int(22_000 // (4_000 + 22_000 / 24))
+    assert whole.n_grids == int(22_000 // (4_000 + 0.5 * 22_000 / 24))
 
 
 def test_estimate_never_more_grids_than_cells_and_scales_with_finer_cells():
