@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import weakref
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -76,6 +77,9 @@ class EnginePool:
                 ex = ProcessPoolExecutor(
                     max_workers=self.workers, mp_context=mp_context(persistent=True)
                 )
+                # a pool dropped without close() stops its workers then, not at the
+                # interpreter's exit (where a collected pool's wake-up pipe is gone)
+                weakref.finalize(self, ex.shutdown, wait=True, cancel_futures=True)
                 self._executor = ex
             return ex
 
