@@ -877,7 +877,8 @@ def role_headcount(
     def labels(s: pd.Series | None) -> pd.Series:
         if s is None:
             return pd.Series("", index=idx, dtype=object)
-        return pd.Series(s, index=idx).fillna("").astype(str)
+        v = pd.Series(s, index=idx).astype(object)
+        return v.where(v.notna(), "").astype(str)
 
     dist, ar = labels(district), labels(area)
     in_area = ar != ""
