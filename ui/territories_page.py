@@ -303,9 +303,6 @@ with st.expander(t("terr.team"), expanded=not (plan.grids["manager"] != "").any(
         t("terr.home_for"), ["—", *plan.managers["manager"].astype(str)], key="home_for"
     )
 
-with st.expander(t("terr.roles"), expanded=False):
-    _role_headcount(plan, cap)
-
 # ---------------------------------------------------------------- balance
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
 tol_pct = c1.slider(t("terr.tolerance"), 1, _MAX_TOL_PCT, 3, key="tol")
@@ -348,6 +345,10 @@ if do_balance or do_rebalance:
             st.caption(note)
     except GridplanError as e:
         show_error(e)
+
+# after the balance, so that it counts the areas of this run's plan
+with st.expander(t("terr.roles"), expanded=False):
+    _role_headcount(plan, cap)
 
 if not (plan.grids["manager"].astype(str) != "").any():
     st.info(t("terr.no_manager"))
