@@ -15,7 +15,7 @@ from gridplan.errors import GridplanError
 from gridplan.layers.crs import WGS84
 from gridplan.maps import MapSettings, plan_grid_map
 from gridplan.plan import edits
-from gridplan.plan.model import HOURS, areas, manager_table
+from gridplan.plan.model import HOURS, areas, manager_table, plan_headcount
 from gridplan.plan.rules import check_plan, summary_line
 from gridplan.plan.steps import (
     apply_team,
@@ -28,7 +28,7 @@ from gridplan.plan.steps import (
     split_heavy_grids,
     tolerance_bound,
 )
-from gridplan.workload import suggest_headcount
+from gridplan.workload import ROLES, headcount_by_unit, suggest_headcount
 from ui.i18n import t
 from ui.map_events import grid_at, new_click
 from ui.state import (
@@ -189,6 +189,71 @@ def _workload_chart(table: pd.DataFrame, tol: float) -> alt.LayerChart:
     return (band + bars).properties(height=260)
 
 
+def _role_names() -> dict[str, str]:
+    """Role code -> its name in the interface language."""
+    return {
+        "cm": t("role.cm"),
+        "group": t("role.group"),
+        "vip": t("role.vip"),
+        "phone": t("role.phone"),
+        "area": t("role.area"),
+    }
+
+
+def _role_headcount(plan, cap: float) -> None:
+    """The headcount per role (city, districts, areas) at ``cap`` h/month per community
+    manager: by hours, by ratio, recommended and the rule that binds."""
+    st.caption(t("terr.roles_help"))
+    names = _role_names()
+    binds = {
+        "hours": t("roles.binds.hours"),
+        "ratio": t("roles.binds.ratio"),
+        "both": t("roles.binds.both"),
+    }
+    roles = plan_headcount(plan, cm_capacity_h=cap)
+    roles["binds"] = roles["binds"].map(binds).fillna("")
+    city = roles[roles["level"] == "city"].assign(role_label=lambda d: d["role"].map(names))
+    st.caption(t("terr.roles_city"))
+    st.dataframe(
+        city.drop(columns=["level", "unit", "role"]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "role_label": st.column_config.TextColumn(t("roles.col.role")),
+            "hours": st.column_config.NumberColumn(t("roles.col.hours"), format="%.1f"),
+            "capacity_h": st.column_config.NumberColumn(t("roles.col.capacity"), format="%.0f"),
+            "by_hours": st.column_config.NumberColumn(t("roles.col.by_hours"), format="%.2f"),
+            "units": st.column_config.NumberColumn(t("roles.col.units"), format="%.0f"),
+            "ratio_of": st.column_config.TextColumn(t("roles.col.ratio_of")),
+            "per_manager": st.column_config.NumberColumn(t("roles.col.per_manager"), format="%g"),
+            "by_ratio": st.column_config.NumberColumn(t("roles.col.by_ratio"), format="%.2f"),
+            "managers_by_hours": st.column_config.NumberColumn(t("roles.col.managers_by_hours")),
+            "managers_by_ratio": st.column_config.NumberColumn(t("roles.col.managers_by_ratio")),
+            "recommended": st.column_config.NumberColumn(t("roles.col.recommended")),
+            "binds": st.column_config.TextColumn(t("roles.col.binds")),
+        },
+    )
+    st.caption(t("terr.roles_units"))
+    wide = headcount_by_unit(roles)
+    role_cols = {r.code: st.column_config.NumberColumn(names[r.code]) for r in ROLES}
+    binds_word = t("roles.col.binds")
+    bind_cols = {
+        f"{r.code}_binds": st.column_config.TextColumn(f"{names[r.code]} · {binds_word}")
+        for r in ROLES
+    }
+    st.dataframe(
+        wide,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "level": st.column_config.TextColumn(t("roles.col.level")),
+            "unit": st.column_config.TextColumn(t("roles.col.unit")),
+            **role_cols,
+            **bind_cols,
+        },
+    )
+
+
 st.title(t("terr.title"))
 plan = current_plan()
 err = st.session_state.pop("terr_error", None)
@@ -280,6 +345,10 @@ if do_balance or do_rebalance:
             st.caption(note)
     except GridplanError as e:
         show_error(e)
+
+# after the balance, so that it counts the areas of this run's plan
+with st.expander(t("terr.roles"), expanded=False):
+    _role_headcount(plan, cap)
 
 if not (plan.grids["manager"].astype(str) != "").any():
     st.info(t("terr.no_manager"))

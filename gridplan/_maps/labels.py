@@ -22,7 +22,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "spend": ("Spend (CNY/month)", "消费 (元/月)"),
     "coverage": ("Coverage (0-1)", "覆盖 (0-1)"),
     "area_km2": ("Area (km²)", "面积 (km²)"),
-    HOURS: ("Workload (h/month)", "工作量 (小时/月)"),
+    HOURS: ("Community manager workload (h/month)", "社区经理工作量 (小时/月)"),
     "hours": ("Workload (h/month)", "工作量 (小时/月)"),
     "target_h": ("Target (h/month)", "目标 (小时/月)"),
     "deviation": ("Deviation from target", "偏离目标"),

@@ -67,7 +67,8 @@ def _weight_help() -> str:
 
     return (
         "workload column, e.g. population or hours (required with --units; with "
-        f"--grids default {HOURS}, hours/month, computed from the customers when "
+        f"--grids default {HOURS}, the community managers' hours/month, computed from the "
+        "customers when "
         "the layer has no such column)"
     )
 
@@ -701,8 +702,8 @@ def _group_areas(
 
 
 def _grid_hours(grids: Any, args: argparse.Namespace, where: str) -> str:
-    """Add the ``hours_total`` column (hours/month) computed from the grids' customers and
-    population with the visit standards; returns the note saying so."""
+    """Add the ``hours_total`` column (the community manager's hours/month) computed from
+    the grids' customers and population with the visit standards; returns the note."""
     from gridplan.plan.model import HOURS
     from gridplan.workload import default_workload_config, grid_workload, load_visit_standards
 
@@ -718,8 +719,8 @@ def _grid_hours(grids: Any, args: argparse.Namespace, where: str) -> str:
         )
     grids[HOURS] = hours[HOURS].to_numpy()
     return (
-        f"computed {HOURS} (hours/month) from the customers and population with the "
-        f"visit standards of {args.standards or 'data/visit_standards.yaml'}"
+        f"computed {HOURS} (the community managers' hours/month) from the customers and "
+        f"population with the visit standards of {args.standards or 'data/visit_standards.yaml'}"
     )
 
 

@@ -19,7 +19,15 @@ from gridplan.cli.common import (
 from gridplan.errors import InputError, Problem
 from gridplan.progress import ProgressCallback, no_progress
 
-__all__ = ["add_data_parser", "add_parser", "print_summary", "run", "run_data", "write_outputs"]
+__all__ = [
+    "add_data_parser",
+    "add_parser",
+    "print_headcount",
+    "print_summary",
+    "run",
+    "run_data",
+    "write_outputs",
+]
 
 #: tooltip fields of the demo's maps (besides the coloured column)
 _FIELDS = ["district", "population", "customers", "spend", "coverage"]
@@ -69,12 +77,13 @@ def add_data_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
 
 
 def _write_tables(plan: Any, report: dict[str, Any], out_dir: Path) -> list[Path]:
-    """The plan's cells and grids (GeoPackages), cells.csv, managers.csv, report.json."""
+    """The plan's cells and grids (GeoPackages), cells.csv, managers.csv, headcount.csv
+    (per role for the city, each district and area), report.json."""
     import json
 
     from gridplan.atomic import atomic_path, write_text_atomic
     from gridplan.cli.common import write_layer
-    from gridplan.plan.model import manager_table
+    from gridplan.plan.model import manager_table, plan_headcount
 
     written = [write_layer(plan.cells, out_dir / "cells.gpkg", "cells")]
     written.append(write_layer(plan.grids, out_dir / "grids.gpkg", "grids"))
@@ -84,6 +93,9 @@ def _write_tables(plan: Any, report: dict[str, Any], out_dir: Path) -> list[Path
     with atomic_path(out_dir / "managers.csv") as tmp:
         manager_table(plan).to_csv(tmp, index=False)
     written.append(out_dir / "managers.csv")
+    with atomic_path(out_dir / "headcount.csv") as tmp:
+        plan_headcount(plan).to_csv(tmp, index=False)
+    written.append(out_dir / "headcount.csv")
     write_text_atomic(
         out_dir / "report.json", json.dumps(report, indent=1, ensure_ascii=False, default=str)
     )
@@ -132,7 +144,7 @@ def write_outputs(
     progress: ProgressCallback = no_progress,
 ) -> list[Path]:
     """Write a made plan into the folder ``out_dir`` (created): cells.gpkg, grids.gpkg,
-    cells.csv, managers.csv, report.json, the three maps (HTML), every export format
+    cells.csv, managers.csv, headcount.csv, report.json, the three maps (HTML), every export format
     unless ``exports`` is false, and ``plan.gpkg`` (what the app saves) last, so that a
     plan.gpkg of the run is only there when everything else is. Each file is written to
     a temporary beside it and renamed. Returns the paths, plan.gpkg first."""
@@ -165,6 +177,31 @@ def print_summary(n_cells: int, report: dict[str, Any], floors: Mapping[str, flo
     )
 
 
+def print_headcount(table: Any) -> None:
+    """The city's headcount per role (a :func:`gridplan.plan.model.plan_headcount` table):
+    hours/month, managers by hours and by ratio, the recommended headcount and the rule
+    that binds; one line on the districts and areas (their rows are in headcount.csv)."""
+    import math
+
+    city = table[table["level"] == "city"]
+    print("headcount per role (city):")
+    print(
+        f"  {'role':<30} {'hours/month':>11} {'by hours':>9} {'by ratio':>9} "
+        f"{'recommended':>11}  binds  (ratio)"
+    )
+    for r in city.itertuples():
+        ratio = "—" if math.isnan(r.by_ratio) else f"{r.by_ratio:.1f}"
+        rule = (
+            "" if math.isnan(r.per_manager) else f"{r.units:,.0f} {r.ratio_of} / {r.per_manager:g}"
+        )
+        print(
+            f"  {r.role_label:<30} {r.hours:>11,.0f} {r.by_hours:>9.1f} {ratio:>9} "
+            f"{r.recommended:>11}  {r.binds:<5}  {rule}".rstrip()
+        )
+    n = {lv: table.loc[table["level"] == lv, "unit"].nunique() for lv in ("district", "area")}
+    print(f"  per district ({n['district']}) and per area ({n['area']}): headcount.csv")
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``gridplan demo``; returns the exit status (0)."""
     from gridplan.demo.cities import load_demo
@@ -185,6 +222,9 @@ def run(args: argparse.Namespace) -> int:
     progress(0.0, f"loaded demo city {args.city} (sites and customers are SYNTHETIC)")
     plan, report = make_plan(layers, settings, progress=progress)
     print_summary(len(plan.cells), report, settings.partition.floors)
+    from gridplan.plan.model import plan_headcount
+
+    print_headcount(plan_headcount(plan))
     print_notes(report["cells"]["notes"])
     written = write_outputs(
         plan,

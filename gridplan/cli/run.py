@@ -274,9 +274,10 @@ def _layer_flags(err: GridplanError, args: argparse.Namespace) -> GridplanError:
 def run(args: argparse.Namespace) -> int:
     """Run ``gridplan run``; returns the exit status (0; 1 with --require-tolerance when
     the tolerance is missed)."""
-    from gridplan.cli.demo import print_summary, write_outputs
+    from gridplan.cli.demo import print_headcount, print_summary, write_outputs
     from gridplan.layers.read import load_layers
     from gridplan.layers.validate import ValidationReport
+    from gridplan.plan.model import plan_headcount
     from gridplan.plan.pipeline import make_plan
 
     progress = StderrProgress(args.quiet)
@@ -308,6 +309,7 @@ def run(args: argparse.Namespace) -> int:
     print_notes([*made["cells"]["notes"], *made["partition"]["notes"]])
     print_notes([n for n in made["balance"].get("notes", []) if n])
     print_summary(len(plan.cells), made, floors)
+    print_headcount(plan_headcount(plan, settings.workload))
     for path in written:
         print(f"wrote {path}")
     sys.stdout.flush()

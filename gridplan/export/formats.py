@@ -8,13 +8,15 @@ Files and names (``STEM`` is the plan's name, or ``area-<name>``/``manager-<name
 with ``by``):
 
 - ``gpkg``: ``STEM.gpkg``, layers cells, grids, territories, areas, districts, sites,
-  customers (work CRS, metres) and tables managers (+ handover_grids/_customers).
+  customers (work CRS, metres) and tables managers, headcount (+ handover_grids/_customers).
 - ``geojson``: ``STEM_<layer>.geojson`` per layer, EPSG:4326.
 - ``shp``: ``STEM_shapefile.zip`` (see :mod:`gridplan.export.shapefile`; work CRS).
 - ``kml``: ``STEM.kml``, EPSG:4326 (see :mod:`gridplan.export.kml`; no customer points).
 - ``parquet``: ``STEM_<layer>.parquet`` per layer, GeoParquet in the work CRS.
-- ``csv``: ``STEM_grids.csv``, ``STEM_managers.csv``, ``STEM_customers.csv``
-  (attribution customer → cell → grid → manager → area), ``STEM_handover_*.csv``;
+- ``csv``: ``STEM_grids.csv``, ``STEM_managers.csv``, ``STEM_headcount.csv`` (per role
+  for the city, each district and area: by hours, by ratio, recommended, which binds),
+  ``STEM_customers.csv`` (attribution customer → cell → grid → manager → area),
+  ``STEM_handover_*.csv``;
   UTF-8 with a byte-order mark so Excel shows Chinese.
 - ``xlsx``: ``STEM.xlsx`` with the same tables as sheets.
 - ``html``: ``STEM.html``, the interactive map, standalone (works offline).
@@ -122,7 +124,11 @@ def _write_gpkg(job: _Job, target: Path, temp_for: TempFor) -> list[Path]:
     tmp = temp_for(target)
     for name, frame in job.data.layers.items():
         pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
-    tables = {"managers": job.data.tables["managers"], **_handover_tables(job.moves)}
+    tables = {
+        "managers": job.data.tables["managers"],
+        "headcount": job.data.tables["headcount"],
+        **_handover_tables(job.moves),
+    }
     for name, table in tables.items():
         pyogrio.write_dataframe(pd.DataFrame(table), tmp, layer=name, driver="GPKG")
     return [target]

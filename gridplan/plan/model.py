@@ -39,6 +39,7 @@ import pandas as pd
 from gridplan.atomic import atomic_path
 from gridplan.errors import InputError, Problem
 from gridplan.workload import HOURS as WORKLOAD_HOURS
+from gridplan.workload import WorkloadConfig, default_workload_config, role_headcount
 
 __all__ = [
     "PLAN_LAYERS",
@@ -47,6 +48,7 @@ __all__ = [
     "customer_attribution",
     "load_plan",
     "manager_table",
+    "plan_headcount",
     "reassign",
     "save_plan",
     "territories",
@@ -63,7 +65,8 @@ PLAN_LAYERS: tuple[str, ...] = (
     "customers",
 )
 
-#: The workload column of ``grids`` (hours/month).
+#: The workload column of ``grids`` (hours/month): the community manager's hours, which
+#: territories balance (the other roles' hours are beside it, see gridplan.workload).
 HOURS = WORKLOAD_HOURS  # the workload column of grids (gridplan.workload.HOURS)
 
 
@@ -177,6 +180,32 @@ def areas(plan: Plan) -> gpd.GeoDataFrame:
     n_man = plan.managers[plan.managers["area"].astype(str) != ""].groupby("area").size()
     out["n_managers"] = out["area"].map(n_man).fillna(0).astype(int)
     return out
+
+
+def plan_headcount(
+    plan: Plan, workload: WorkloadConfig | None = None, *, cm_capacity_h: float | None = None
+) -> pd.DataFrame:
+    """Headcount per role for the city, each district and each area (区域) of the plan
+    (:func:`gridplan.workload.role_headcount`; the area of a grid is its manager's).
+
+    The community manager's hours are the plan's :data:`HOURS` (what was balanced); their
+    capacity is ``cm_capacity_h`` (hours/month), else the team's median ``capacity_h``,
+    else that of ``workload`` (default: the bundled standards)."""
+    cfg = workload or default_workload_config()
+    if cm_capacity_h is None and "capacity_h" in plan.managers.columns:
+        cap = pd.to_numeric(plan.managers["capacity_h"], errors="coerce").dropna()
+        cm_capacity_h = float(cap.median()) if len(cap) and cap.median() > 0 else None
+    if cm_capacity_h is not None:
+        cfg = replace(cfg, cm_capacity_h=float(cm_capacity_h))
+    g = plan.grids
+    area_of = (
+        plan.managers.set_index("manager")["area"]
+        if "area" in plan.managers.columns
+        else pd.Series(dtype=object)
+    )
+    area = g["manager"].map(area_of) if "manager" in g.columns else None
+    district = g["district"] if "district" in g.columns else None
+    return role_headcount(g, cfg, district=district, area=area)
 
 
 def customer_attribution(plan: Plan) -> pd.DataFrame:

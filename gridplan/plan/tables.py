@@ -19,6 +19,7 @@ from gridplan.plan.model import (
     areas,
     customer_attribution,
     manager_table,
+    plan_headcount,
     territories,
 )
 from gridplan.plan.privacy import NO_PRIVACY, PrivacySettings, suppress_small_counts
@@ -33,8 +34,8 @@ _FIRST = ("grid_id", "district", "grid_type", "manager", "area")
 @dataclass(frozen=True, eq=False)
 class ExportData:
     """Everything an export writes: ``layers`` (GeoDataFrames in the work CRS, only those
-    present) and ``tables`` (``grids``, ``managers``, ``customers`` attribution when
-    allowed)."""
+    present) and ``tables`` (``grids``, ``managers``, ``headcount`` per role for the
+    city, districts and areas, ``customers`` attribution when allowed)."""
 
     layers: dict[str, gpd.GeoDataFrame]
     tables: dict[str, pd.DataFrame]
@@ -72,6 +73,7 @@ def export_data(plan: Plan, privacy: PrivacySettings | None = None) -> ExportDat
     tables: dict[str, pd.DataFrame | None] = {
         "grids": pd.DataFrame(grids.drop(columns="geometry")),
         "managers": manager_table(plan),
+        "headcount": plan_headcount(plan),
         "customers": customer_attribution(plan) if privacy.customer_rows else None,
     }
     out_layers: dict[str, gpd.GeoDataFrame] = {}

@@ -44,6 +44,9 @@ def test_gpkg_has_every_layer_and_round_trips(plan, tmp_path):
     assert path == tmp_path / "out.gpkg"
     layers = {row[0] for row in pyogrio.list_layers(path)}
     assert {"cells", "grids", "territories", "areas", "sites", "customers", "managers"} <= layers
+    assert "headcount" in layers
+    head = pyogrio.read_dataframe(path, layer="headcount")
+    assert len(head) == 25 and head["managers_by_ratio"].isna().sum() == 5  # cm: no ratio
     _same_grids(gpd.read_file(path, layer="grids"), plan, tol_m=1e-6)
     cust = gpd.read_file(path, layer="customers").set_index("customer_id")
     assert cust.loc["客户000", "manager"] in {"张三", "李四", "Bob"}
@@ -118,6 +121,7 @@ def test_csv_tables_and_customer_attribution(plan, tmp_path):
     paths = export_plan(plan, "csv", tmp_path)
     assert {p.name for p in paths} == {
         "测试方案_grids.csv", "测试方案_managers.csv", "测试方案_customers.csv",
+        "测试方案_headcount.csv",
     }  # fmt: skip
     assert (tmp_path / "测试方案_grids.csv").read_bytes()[:3] == b"\xef\xbb\xbf"  # Excel-friendly
     grids = pd.read_csv(tmp_path / "测试方案_grids.csv", encoding="utf-8-sig")
@@ -132,12 +136,22 @@ def test_csv_tables_and_customer_attribution(plan, tmp_path):
     managers = pd.read_csv(tmp_path / "测试方案_managers.csv", encoding="utf-8-sig")
     assert managers.set_index("manager").loc["Bob", "hours"] == pytest.approx(53.0)
     assert managers.set_index("manager").loc["Bob", "grids"] == "G5,G6"
+    # headcount per role: city, both districts, both areas; five roles each
+    head = pd.read_csv(tmp_path / "测试方案_headcount.csv", encoding="utf-8-sig")
+    assert head["level"].value_counts().to_dict() == {"city": 5, "district": 10, "area": 10}
+    cm = head[(head["level"] == "city") & (head["role"] == "cm")].iloc[0]
+    assert cm["hours"] == pytest.approx(150.0) and cm["recommended"] == 2  # 150 h / 128 h
+    assert (
+        head["recommended"] >= head[["managers_by_hours", "managers_by_ratio"]].max(axis=1)
+    ).all()
 
 
 def test_xlsx_sheets(plan, tmp_path):
     (path,) = export_plan(plan, "xlsx", tmp_path / "lists.xlsx", previous=rebalanced(plan))
     sheets = pd.read_excel(path, sheet_name=None)
-    assert {"grids", "managers", "customers", "handover_grids", "handover_summary"} <= set(sheets)
+    assert {"grids", "managers", "headcount", "customers", "handover_grids"} <= set(sheets)
+    assert "handover_summary" in sheets
+    assert set(sheets["headcount"]["role"]) == {"cm", "group", "vip", "phone", "area"}
     assert sheets["grids"]["district"].tolist() == plan.grids["district"].tolist()
     assert len(sheets["customers"]) == 40
 

@@ -145,6 +145,14 @@ def test_territories_balance_reassign_lock_rebalance_save_reopen(
 
     at = _balanced_seoul(app)
     assert _metric(at, "Managers") == "12"
+    # headcount per role: the city's five roles, then city / district / area rows
+    roles = next(e for e in at.expander if e.label == "Headcount per role")
+    city = roles.dataframe[0].value
+    assert len(city) == 5 and city["role_label"].iloc[0] == "Community managers"
+    assert (city["recommended"] >= city["managers_by_hours"]).all()
+    units = roles.dataframe[1].value
+    assert units["level"].iloc[0] == "city"
+    assert set(units["level"]) == {"city", "district", "area"}
     plan = _plan(at)
     assert (plan.grids["manager"] != "").all()
     check_plan_invariants(plan, cell_edges(plan.cells))  # cells once, contiguous

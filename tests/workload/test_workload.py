@@ -38,12 +38,17 @@ def test_crystal_two_visits_per_quarter():
     assert all(v > s.visits_per_month for v in higher)
 
 
-def test_phone_minutes_from_contacts_per_day():
+def test_phone_contact_is_a_working_day_over_85():
+    # a contact costs the phone client manager's working day (128 h / 20 days = 6.4 h)
+    # / 85 contacts = 4.52 min, dialling and wrap-up included (not 3.5 h of talk / 85)
     cfg = default_workload_config()
-    assert cfg.phone_minutes_per_contact == pytest.approx(3.5 * 60 / 85)
+    assert cfg.phone_minutes_per_contact == pytest.approx(128 / 20 * 60 / 85)
     assert cfg.standard("public").minutes_per_call is None
     out = grid_workload(pd.DataFrame({"cust_public": [300]}), cfg)
-    assert out.loc[0, "hours_calls"] == pytest.approx(300 / 3 * 3.5 * 60 / 85 / 60)
+    # public: 1/3 phone contact a month each -> 100 contacts, the phone client manager's
+    assert out.loc[0, "phone_contacts_per_month"] == pytest.approx(100)
+    assert out.loc[0, "hours_phone"] == pytest.approx(100 * 6.4 / 85)
+    assert out.loc[0, "hours_calls"] == 0 and out.loc[0, "hours_total"] == 0
 
 
 def test_staffing_ratios_and_components_sum():
@@ -53,6 +58,7 @@ def test_staffing_ratios_and_components_sum():
             "cust_group_a": [10, 0],
             "cust_group_c": [40, 0],
             "cust_vip_gold": [200, 400],
+            "cust_business_a_plus": [30, 0],
             "population": [5000, 12000],
             "households": [1800, 4000],
             "area_km2": [4.0, 1.0],
@@ -65,10 +71,17 @@ def test_staffing_ratios_and_components_sum():
     assert out.loc["g2", "managers_by_vip_ratio"] == pytest.approx(400 / 400)
     parts = out[["hours_visits", "hours_calls", "hours_maintenance", "hours_travel"]].sum(axis=1)
     assert (parts - out["hours_total"]).abs().max() < 1e-9
+    roles = ["hours_total", "hours_group", "hours_vip", "hours_phone", "hours_area"]
+    assert (out[roles].sum(axis=1) - out["hours_all_roles"]).abs().max() < 1e-9
     assert out.loc["g2", "hours_maintenance"] == pytest.approx(12 * 60 / 60)
-    # travel: visits x (10 + 5 sqrt(area)) minutes
-    v = out.loc["g1", "visits_per_month"]
-    assert out.loc["g1", "hours_travel"] == pytest.approx(v * (10 + 5 * 2) / 60)
+    # the community manager's travel: their visits (business A+, 1/3 a month each) x
+    # (10 + 5 sqrt(area)) minutes; group and VIP visits travel with their client managers
+    assert out.loc["g1", "hours_travel"] == pytest.approx(30 / 3 * (10 + 5 * 2) / 60)
+    # group: A 4 visits x (60 + 20 travel) + 4 calls x 10; C 1 x (45 + 20) + 1 x 10 minutes
+    group_min = 10 * (4 * 80 + 4 * 10) + 40 * (1 * 65 + 1 * 10)
+    assert out.loc["g1", "hours_group"] == pytest.approx(group_min / 60)
+    # VIP gold: 1/3 visit x (30 + 15 travel at 1 km²) + 1 call x 5 minutes
+    assert out.loc["g2", "hours_vip"] == pytest.approx(400 * (45 / 3 + 5) / 60)
 
 
 def test_missing_columns_count_as_zero():
