@@ -775,7 +775,10 @@ def _roll_targets(grid: pd.DataFrame, units: np.ndarray) -> pd.DataFrame:
         if kind == "rate":
             ok = part[part["target"].notna()]
             w = ok["weight"] if ok["weight"].sum() > 0 else pd.Series(1.0, index=ok.index)
-            value = float((ok["target"] * w).sum() / w.sum()) if len(ok) else np.nan
+            if ok["target"].nunique() == 1:  # one value copied down: that value, exactly
+                value = float(ok["target"].iloc[0])
+            else:
+                value = float((ok["target"] * w).sum() / w.sum()) if len(ok) else np.nan
         else:
             value = float(part["target"].sum())
         rows.append((measure, unit, kind, value, len(part)))
