@@ -536,9 +536,19 @@ def _sum_measure(
     step = 10.0 ** (0 if kind == "count" else config.decimals)
     locks = {(names.index(r["level"]), r["unit"]): float(r["target"]) for _, r in rows.iterrows()}
 
-    def rows_of(level: int, unit: Any) -> str:
-        hit = rows.index[(rows["level"] == names[level]) & (rows["unit"] == unit)]
-        return f"{where} {_rows_text(list(hit))}"
+    def rows_of(level: int, unit: Any, inside: bool = False) -> str:
+        """The rows of the unit's target (and, ``inside``, of the targets within it)."""
+        hit = list(rows.index[(rows["level"] == names[level]) & (rows["unit"] == unit)])
+        if inside:
+            mine = codes[:, level] == unit
+            for row, r in rows.iterrows():
+                deeper = names.index(r["level"]) > level
+                if deeper and not (codes[:, names.index(r["level"])] == r["unit"])[~mine].any():
+                    hit.append(row)
+        return f"{where} {_rows_text(sorted(hit))}"
+
+    def unit_name(level: int, unit: Any) -> str:
+        return "the city" if level == 0 else f"{names[level]} {unit}"
 
     if kind == "count":
         for (level, unit), v in locks.items():
@@ -556,20 +566,20 @@ def _sum_measure(
         inside = kept / step
         if reason == "exceeded":
             what = (
-                f"the {measure} target {target:,g} of {names[level]} {unit} is less than "
+                f"the {measure} target {target:,g} of {unit_name(level, unit)} is less than "
                 f"the {inside:,g} given for units inside it"
             )
             fix = (
                 f"raise it to at least {inside:,g}, or lower the targets given below it "
-                "(their rows name the same measure)"
+                "(the other rows named)"
             )
         else:
             what = (
-                f"the {measure} target {target:,g} of {names[level]} {unit} is not the sum "
+                f"the {measure} target {target:,g} of {unit_name(level, unit)} is not the sum "
                 f"{inside:,g} of the targets given for all the units inside it"
             )
             fix = f"make it {inside:,g}, or drop the target of one unit inside it"
-        problems.append(Problem(what, rows_of(level, unit), fix))
+        problems.append(Problem(what, rows_of(level, unit, inside=True), fix))
     return got / step, problems
 
 

@@ -169,7 +169,7 @@ def test_bad_input_lists_every_problem_with_its_row_and_fix():
     assert "row 5" in text and "unknown measure kind 'kpi'" in text
     assert "row 9" in text and "unknown level 'county'" in text
     exceeded = next(p for p in problems if "less than" in p.what)
-    assert "row 6" in exceeded.where and "15" in exceeded.what and "raise it" in exceeded.fix
+    assert "rows 6, 7, 8" in exceeded.where and "15" in exceeded.what and "raise it" in exceeded.fix
 
 
 def test_unknown_units_and_customers_in_actuals_are_listed():
