@@ -777,22 +777,32 @@ def _level_actuals(
 
 
 def _roll_targets(grid: pd.DataFrame, units: np.ndarray) -> pd.DataFrame:
-    """measure, unit, kind, target, n_grids of one level from the grid targets."""
+    """measure, unit, kind, target, n_grids of one level from the grid targets
+    (``sum``/``count``: summed; ``rate``: the key-weighted mean of the grids that have
+    one, equal weights where their key is all 0, the value itself where all agree)."""
     g = grid.assign(unit=np.tile(units, len(grid) // max(len(units), 1)))
-    rows = []
-    for (measure, unit), part in g.groupby(["measure", "unit"], sort=True):
-        kind = str(part["kind"].iloc[0])
-        if kind == "rate":
-            ok = part[part["target"].notna()]
-            w = ok["weight"] if ok["weight"].sum() > 0 else pd.Series(1.0, index=ok.index)
-            if ok["target"].nunique() == 1:  # one value copied down: that value, exactly
-                value = float(ok["target"].iloc[0])
-            else:
-                value = float((ok["target"] * w).sum() / w.sum()) if len(ok) else np.nan
-        else:
-            value = float(part["target"].sum())
-        rows.append((measure, unit, kind, value, len(part)))
-    return pd.DataFrame(rows, columns=["measure", "unit", "kind", "target", "n_grids"])
+    has = g["target"].notna()
+    g["v"] = g["target"].fillna(0.0)
+    g["w"] = np.where(has, g["weight"], 0.0)
+    g["wv"] = g["w"] * g["v"]
+    g["one"] = has.astype(float)
+    by = g.groupby(["measure", "unit"], sort=True)
+    out = by.agg(
+        kind=("kind", "first"),
+        total=("v", "sum"),
+        w=("w", "sum"),
+        wv=("wv", "sum"),
+        n_has=("one", "sum"),
+        lo=("target", "min"),
+        hi=("target", "max"),
+        n_grids=("grid_id", "size"),
+    ).reset_index()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(out["w"] > 0, out["wv"] / out["w"], out["total"] / out["n_has"])
+    rate = np.where(out["lo"] == out["hi"], out["lo"], mean)
+    rate = np.where(out["n_has"] > 0, rate, np.nan)
+    out["target"] = np.where(out["kind"] == "rate", rate, out["total"])
+    return out[["measure", "unit", "kind", "target", "n_grids"]]
 
 
 def level_tables(

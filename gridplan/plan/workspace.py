@@ -201,7 +201,8 @@ def _describe_targets(changes: dict[str, Any], limit: int) -> list[str]:
             for c in changed[:limit]
         )
         more = f", … {len(changed) - limit} more" if len(changed) > limit else ""
-        out.append(f"{len(changed)} targets changed ({shown}{more})")
+        noun = "target" if len(changed) == 1 else "targets"
+        out.append(f"{len(changed)} {noun} changed ({shown}{more})")
     if changes.get("actuals_changed"):
         out.append("actuals updated")
     return out

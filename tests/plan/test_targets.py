@@ -210,5 +210,32 @@ def test_a_target_change_is_a_new_version_with_its_changes_listed(tmp_path):
     ]
     row = ws.versions(v1.plan).iloc[0]
     assert (row["author"], row["comment"]) == ("Li", "more lines")
-    assert "1 targets changed (lines city: 101 → 120)" in row["changes"]
+    assert "1 target changed (lines city: 101 → 120)" in row["changes"]
     assert "targets changed" in describe_changes(v1.changes)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_trees_keep_every_lock_and_the_total_exactly(seed):
+    """300 grids, 4 districts, 12 areas that do not nest in the districts, 40 managers
+    inside the areas; weights with zeros; locked managers (split over districts)."""
+    rng = np.random.default_rng(seed)
+    n = 300
+    manager = rng.integers(0, 40, n)
+    area = manager % 12
+    district = rng.integers(0, 4, n)
+    paths = np.column_stack([np.zeros(n, int), district, area, manager, np.arange(n)]).astype(
+        object
+    )
+    weights = rng.gamma(1.0, 1.0, n) * (rng.random(n) > 0.1)
+    free, problems = allocate_sum(paths, weights, {(0, 0): 1_000_003})
+    assert problems == [] and free.sum() == 1_000_003 and free.dtype.kind == "i"
+    exact = 1_000_003 * weights / weights.sum()
+    assert np.abs(free - exact).max() < paths.shape[1]  # one step per level at most
+    picked = rng.choice(40, 6, replace=False)
+    locks = {(3, int(m)): int(free[manager == m].sum() * rng.uniform(0.5, 1.5)) for m in picked}
+    city = max(1_000_003, sum(locks.values()) + 1_000)
+    got, problems = allocate_sum(paths, weights, {(0, 0): city, **locks})
+    assert problems == []
+    assert got.sum() == city and (got >= 0).all()
+    for (_, m), value in locks.items():
+        assert got[manager == m].sum() == value
