@@ -146,6 +146,21 @@ def test_actuals_by_customer_and_by_unit_give_attainment_sorted():
     tables = level_tables(plan, targets, read_actuals(by_area, plan, kinds))
     assert tables["city"].set_index("measure").loc["lines", "actual"] == 70
     assert tables["manager"].query("measure == 'lines'")["actual"].isna().all()
+    # areas span both districts: a district's actual cannot be told from them
+    assert tables["district"].query("measure == 'lines'")["actual"].isna().all()
+
+
+def test_unit_columns_of_the_grids_are_extra_levels():
+    plan = tiny_plan()
+    grids = plan.grids.assign(unit_branch=["北", "北", "南", "北", "南", "南"])
+    plan = plan.with_(grids=grids)
+    levels = plan_levels(plan)
+    assert list(levels.columns) == ["city", "district", "unit_branch", "area", "manager", "grid"]
+    rows = [("lines", "city", "", "50", "count"), ("lines", "unit_branch", "南", "20", "count")]
+    tables = level_tables(plan, _targets(rows))
+    branch = tables["unit_branch"].set_index("unit")["target"]
+    assert branch.to_dict() == {"北": 30, "南": 20}
+    assert tables["grid"].set_index("unit").loc[["G3", "G5", "G6"], "target"].sum() == 20
 
 
 def test_bad_input_lists_every_problem_with_its_row_and_fix():
