@@ -39,6 +39,7 @@ PAGES = (  # file, title key, icon, url path
     ("ui/data_page.py", "page.data", ":material/database:", "data"),
     ("ui/grids_page.py", "page.grids", ":material/grid_view:", "grids"),
     ("ui/territories_page.py", "page.territories", ":material/groups:", "territories"),
+    ("ui/targets_page.py", "page.targets", ":material/flag:", "targets"),
     ("ui/compare_page.py", "page.compare", ":material/compare_arrows:", "compare"),
     ("ui/export_page.py", "page.export", ":material/download:", "export"),
 )

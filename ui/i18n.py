@@ -16,6 +16,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "page.territories": ("Territories", "责任区"),
     "page.compare": ("Compare", "比较"),
     "page.export": ("Export", "导出"),
+    "page.targets": ("Targets", "指标"),
     "language": ("Language", "语言"),
     # workspace
     "ws.title": ("Workspace", "工作区"),
@@ -68,6 +69,48 @@ STRINGS: dict[str, tuple[str, str]] = {
         "No plan yet: run the partition on the Grids page or open a saved plan in the sidebar.",
         "尚无方案：请在“网格”页运行划分，或在侧栏打开已保存的方案。",
     ),
+    # targets page
+    "tgt.title": ("gridplan · Targets", "gridplan · 经营指标"),
+    "tgt.enter": ("Targets and actuals", "指标与实际完成"),
+    "tgt.help": (
+        "One row per target: a city target (level city, unit empty) is shared out top-down "
+        "to districts, areas, managers and grids by the key (grid figures, e.g. "
+        "spend=0.6;customers=0.4); a target for a unit is kept and its parent's rest goes to "
+        "its siblings. Kind: sum (2 decimals), count (whole numbers) or rate (copied down, "
+        "e.g. 95%). Actuals: a CSV measure,level,unit,actual or measure,grid_id,actual or "
+        "measure,customer_id,actual.",
+        "每行一个指标：全市指标（层级 city，单位留空）按分配键（网格指标，如 "
+        "spend=0.6;customers=0.4）自上而下分解到区县、区域、社区经理和网格；为某单位填写的指标保持不变，"
+        "其上级的剩余部分分给同级其他单位。类型：sum（保留两位小数）、count（整数）或 rate（比率，"
+        "向下复制，如 95%）。实际完成：CSV，列为 measure,level,unit,actual 或 "
+        "measure,grid_id,actual 或 measure,customer_id,actual。",
+    ),
+    "tgt.table_name": ("the targets table", "指标表"),
+    "tgt.actuals": ("Actuals (CSV or XLSX, optional)", "实际完成（CSV 或 XLSX，可选）"),
+    "tgt.apply": ("Apply targets", "应用指标"),
+    "tgt.applied": (
+        "{n} targets applied; save a version (sidebar) to record who changed them and why",
+        "已应用 {n} 条指标；请在侧栏保存版本，以记录修改人和原因",
+    ),
+    "tgt.none": (
+        "No targets yet: enter them above and press Apply.",
+        "尚无指标：请在上方填写并点击“应用指标”。",
+    ),
+    "tgt.level": ("Level", "层级"),
+    "tgt.measure": ("Measure", "指标项"),
+    "tgt.city_target": ("City target", "全市指标"),
+    "tgt.city_actual": ("City actual", "全市实际完成"),
+    "tgt.attainment": ("Attainment", "完成率"),
+    "tgt.map_by": ("Grids coloured by their unit's {what}", "网格按所属单位的{what}着色"),
+    "tgt.col.measure": ("Measure", "指标项"),
+    "tgt.col.level": ("Level", "层级"),
+    "tgt.col.unit": ("Unit", "单位"),
+    "tgt.col.target": ("Target", "指标值"),
+    "tgt.col.kind": ("Kind", "类型"),
+    "tgt.col.key": ("Key", "分配键"),
+    "tgt.col.given": ("Given", "填报值"),
+    "tgt.col.actual": ("Actual", "实际完成"),
+    "tgt.col.attainment": ("Attainment", "完成率"),
     # data page
     "data.title": ("gridplan · Data", "gridplan · 数据"),
     "data.source": ("Layers", "图层"),

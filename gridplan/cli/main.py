@@ -3,7 +3,8 @@
 Every command prints a plain message and exits non-zero on bad input or an
 infeasible setting; no traceback reaches the user (set GRIDPLAN_DEBUG=1 to see one).
 Each command is one module (:mod:`~gridplan.cli.cells`, :mod:`~gridplan.cli.partition`,
-:mod:`~gridplan.cli.balance`, :mod:`~gridplan.cli.export`, :mod:`~gridplan.cli.run`,
+:mod:`~gridplan.cli.balance`, :mod:`~gridplan.cli.export`, :mod:`~gridplan.cli.targets`,
+:mod:`~gridplan.cli.run`,
 :mod:`~gridplan.cli.demo`) with ``add_parser(subparsers)`` and a run function;
 :mod:`~gridplan.cli.common` holds what they share.
 """
@@ -23,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every ``gridplan`` command (the command modules, in the
     order of ``gridplan --help``, each add theirs; imported here so that
     ``python -m gridplan.cli.<command>`` finds its module not imported yet)."""
-    from gridplan.cli import balance, batch, cells, demo, export, partition, run, serve
+    from gridplan.cli import balance, batch, cells, demo, export, partition, run, serve, targets
 
     parser = argparse.ArgumentParser(
         prog="gridplan",
@@ -32,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress messages")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (cells, partition, balance, export, run, demo, batch, serve):
+    for command in (cells, partition, balance, export, targets, run, demo, batch, serve):
         command.add_parser(sub)
     return parser
 

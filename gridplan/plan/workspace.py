@@ -38,6 +38,7 @@ import pandas as pd
 
 from gridplan.errors import GridplanError, InputError, Problem
 from gridplan.plan.model import Plan, check_plan_tables, load_plan
+from gridplan.plan.targets import targets_changes
 
 __all__ = [
     "BASE_PLAN_KEY",
@@ -126,9 +127,12 @@ class Version:
 def plan_changes(old: Plan | None, new: Plan) -> dict[str, Any]:
     """What changed from ``old`` to ``new``: ``moved`` (list of ``{grid_id, from, to}``,
     managers' names), ``added`` and ``removed`` grid ids, ``cells_moved`` (cells whose
-    grid changed) and ``team_added``/``team_removed``."""
+    grid changed), ``team_added``/``team_removed`` and, from the KPI targets the plans
+    carry (:mod:`gridplan.plan.targets`), ``targets_changed`` (``{measure, level, unit,
+    from, to}``) and ``actuals_changed``."""
     if old is None:
         return {
+            **targets_changes(None, new.meta),
             "moved": [],
             "added": sorted(new.grids["grid_id"].astype(str)),
             "removed": [],
@@ -153,13 +157,16 @@ def plan_changes(old: Plan | None, new: Plan) -> dict[str, Any]:
         "cells_moved": int((ca[cc] != cb[cc]).sum()),
         "team_added": sorted(tb - ta),
         "team_removed": sorted(ta - tb),
+        **targets_changes(old.meta, new.meta),
     }
 
 
 def describe_changes(changes: dict[str, Any], limit: int = 5) -> str:
     """A sentence for the audit trail: "3 grids moved (G1: CM01 → CM02, …); 2 grids added"."""
+    targets = _describe_targets(changes, limit)
     if changes.get("first"):
-        return f"first version ({len(changes.get('added', []))} grids)"
+        head = f"first version ({len(changes.get('added', []))} grids)"
+        return "; ".join([head, *targets])
     parts = []
     moved = changes.get("moved", [])
     if moved:
@@ -176,7 +183,29 @@ def describe_changes(changes: dict[str, Any], limit: int = 5) -> str:
     for key, noun in (("team_added", "managers added"), ("team_removed", "managers removed")):
         if changes.get(key):
             parts.append(f"{noun}: {', '.join(changes[key][:limit])}")
-    return "; ".join(parts) or "no change"
+    return "; ".join([*parts, *targets]) or "no change"
+
+
+def _describe_targets(changes: dict[str, Any], limit: int) -> list[str]:
+    """ "2 targets changed (revenue city: 1,000,000 → 1,200,000, …)"; "actuals updated"."""
+    out = []
+    changed = changes.get("targets_changed") or []
+    if changed:
+
+        def value(x: Any) -> str:
+            return "—" if x is None else f"{x:,g}"
+
+        shown = ", ".join(
+            f"{c['measure']} {c['level']}{' ' + c['unit'] if c['unit'] else ''}: "
+            f"{value(c['from'])} → {value(c['to'])}"
+            for c in changed[:limit]
+        )
+        more = f", … {len(changed) - limit} more" if len(changed) > limit else ""
+        noun = "target" if len(changed) == 1 else "targets"
+        out.append(f"{len(changed)} {noun} changed ({shown}{more})")
+    if changes.get("actuals_changed"):
+        out.append("actuals updated")
+    return out
 
 
 # ------------------------------------------------------------------ storage of parts
@@ -228,13 +257,16 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _light_plan(name: str, frames: dict[str, pd.DataFrame]) -> Plan:
-    """A plan holding only what :func:`plan_changes` compares (ids and assignments)."""
+def _light_plan(
+    name: str, frames: dict[str, pd.DataFrame], meta: dict[str, str] | None = None
+) -> Plan:
+    """A plan holding only what :func:`plan_changes` compares (ids, assignments, meta)."""
     return Plan(
         name=name,
         cells=frames["cells_grid"],
         grids=frames["grids_manager"],
         managers=frames["managers"],
+        meta=meta or {},
     )
 
 
@@ -423,7 +455,8 @@ class Workspace:
         if manifest is None:
             return _load_legacy(bytes(data))
         m = json.loads(manifest)
-        return _light_plan(plan, self._parts(con, m, ["cells_grid", "grids_manager", "managers"]))
+        frames = self._parts(con, m, ["cells_grid", "grids_manager", "managers"])
+        return _light_plan(plan, frames, m.get("meta", {}))
 
     # ------------------------------------------------------------ writing
     def save(
