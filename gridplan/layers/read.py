@@ -41,6 +41,7 @@ from gridplan.errors import InputError, Problem
 from gridplan.layers.crs import WGS84, local_metric_crs
 from gridplan.layers.model import LAYER_KINDS, Layers
 from gridplan.layers.segments import SegmentCatalogue
+from gridplan.layers.tiers import CustomerTiers
 from gridplan.layers.uploads import check_zip
 from gridplan.layers.validate import (
     DEFAULT_CATALOGUE,
@@ -752,6 +753,7 @@ def load_layers(
     name: str = "city",
     report: ValidationReport | None = None,
     catalogue: SegmentCatalogue = DEFAULT_CATALOGUE,
+    tiers: CustomerTiers | None = None,
 ) -> Layers:
     """Read and validate the city's layers; all come back in the city's UTM CRS (metres).
 
@@ -767,6 +769,12 @@ def load_layers(
     raised. Warnings (repaired geometries, features outside the boundary dropped)
     do not stop the load; pass ``report`` (a :class:`ValidationReport`) to receive
     them — it is filled with every error and warning found.
+
+    Customers read from a file (or a GeoDataFrame without a ``segment`` column) go
+    through :mod:`gridplan.layers.customers`: headers mapped (Chinese or English,
+    ``columns["customers"]``), the segment derived from type and spend/handsets with
+    ``tiers`` (default data/customer_tiers.yaml); ``report.customers`` receives the
+    :class:`~gridplan.layers.customers.CustomerLayer` (counts per tier, the mapping).
     """
     rep = report if report is not None else ValidationReport()
     columns = dict(columns or {})
@@ -807,7 +815,11 @@ def load_layers(
                 )
             continue
         cols = columns.get(kind) or {}
-        gdf, source, problems = _read_source(kind, src, cols)
+        if kind == "customers" and _derives(src):
+            gdf, source, problems, rep.customers = _read_customers(src, cols, tiers)
+            cols = {}  # the customer columns are canonical now
+        else:
+            gdf, source, problems = _read_source(kind, src, cols)
         rep.add(problems)
         if gdf is None:
             continue
@@ -868,6 +880,42 @@ def _read_source(
     except Exception as exc:
         return None, shown, [_unexpected(shown, exc)]
     return gdf, shown, []
+
+
+def _derives(src: Source) -> bool:
+    """Whether a customer source goes through the tier derivation: every file, and a
+    GeoDataFrame without a ``segment`` column."""
+    if isinstance(src, pd.DataFrame):
+        return "segment" not in src.columns
+    return True
+
+
+def _read_customers(
+    src: Source, cols: Mapping[str, str], tiers: CustomerTiers | None
+) -> tuple[gpd.GeoDataFrame | None, str, list[Problem], Any]:
+    """The customer layer read and tiered (see :mod:`gridplan.layers.customers`)."""
+    from gridplan.layers.customers import customers_from_table, read_customers
+
+    if isinstance(src, pd.DataFrame):
+        layer, problems = customers_from_table(src, "customers layer", columns=cols, tiers=tiers)
+        return (None if layer is None else layer.customers), "customers layer", problems, layer
+    if not isinstance(src, LayerSource):
+        src = LayerSource(src)
+    shown = Path(src.path).name or str(src.path)
+    explicit = dict(cols)
+    for key, value in (("lon", src.lon), ("lat", src.lat)):
+        if value:
+            explicit[key] = value
+    layer_name = src.layer if src.layer is not None else _default_layer(src.path, "customers")
+    try:
+        layer = read_customers(
+            src.path, columns=explicit, tiers=tiers, layer=layer_name, crs=src.crs
+        )
+    except InputError as exc:
+        return None, shown, list(exc.problems), None
+    except Exception as exc:
+        return None, shown, [_unexpected(shown, exc)], None
+    return layer.customers, shown, list(layer.warnings), layer
 
 
 def _default_layer(path: str | os.PathLike[str], kind: str) -> str | None:

@@ -51,11 +51,13 @@ def city(tmp_path_factory):
     n = 400
     cx, cy = rng.uniform(X0 + 10, X0 + 3990, n), rng.uniform(Y0 + 10, Y0 + 1990, n)
     pts = _lonlat(list(zip(cx, cy, strict=True)))
+    segment = rng.choice(["public", "vip_gold"], n)
+    spend = rng.uniform(20, 300, n).round(1) + np.where(segment == "vip_gold", 1500, 0)
     pd.DataFrame(
         {
             "customer_id": [f"c{i}" for i in range(n)],
-            "segment": rng.choice(["public", "vip_gold"], n),
-            "spend": rng.uniform(20, 300, n).round(1),
+            "segment": segment,
+            "spend": spend,  # CNY/month, in the band of the segment (no tier warning)
             "longitude": pts.x,
             "latitude": pts.y,
         }
