@@ -156,17 +156,24 @@ class CustomerLayer:
 
     def summary(self) -> list[str]:
         """Lines for the command line: the counts per tier and the fallbacks."""
+        shown = self.counts[self.counts > 0]
         lines = [
-            f"customers per tier ({len(self.customers):,}, {self.derived:,} tiers derived "
-            f"from type and spend/handsets):"
+            f"customers per tier: {len(self.customers):,} customers, {self.derived:,} tiers "
+            f"derived from type and spend/handsets ({self.tiers.source})"
         ]
-        width = max(len(c) for c in self.counts.index) if len(self.counts) else 0
-        for code, n in self.counts.items():
+        width = max((len(c) for c in shown.index), default=0)
+        for code, n in shown.items():
             lines.append(f"  {code:<{width}}  {int(n):>9,}")
+        empty = len(self.counts) - len(shown)
+        if empty:
+            lines.append(f"  ({empty} other tiers: no customers)")
         for fam, n in self.below.items():
             if n:
                 below = self.tiers.family(fam).below
                 lines.append(f"  {n:,} {fam} customers below every {fam} tier, counted as {below}")
+        lines.append(
+            "  columns: " + ", ".join(f"{f}={h!r}" for f, h in self.mapping.items())
+        )
         return lines
 
 
@@ -181,12 +188,22 @@ def map_customer_columns(
     columns: list[str], explicit: Mapping[str, str] | None, where: str
 ) -> tuple[dict[str, str], list[Problem]]:
     """Field → header of the file, from ``explicit`` (``{field: header}``; the
-    reverse direction ``{header: field}`` is accepted) and :data:`CUSTOMER_SYNONYMS`.
+    reverse direction ``{header: field}`` is accepted) and :data:`CUSTOMER_SYNONYMS`;
+    a header named like the field itself wins over its synonyms.
 
     Problems: a mapped header not in the file, one header mapped to two fields, two
     headers matching one field. Required fields are checked by the caller.
     """
+    mapping, problems, _ = _map_columns(columns, explicit, where)
+    return mapping, problems
+
+
+def _map_columns(
+    columns: list[str], explicit: Mapping[str, str] | None, where: str
+) -> tuple[dict[str, str], list[Problem], set[str]]:
+    """:func:`map_customer_columns`, and the fields whose header is ambiguous."""
     problems: list[Problem] = []
+    unclear: set[str] = set()
     by_norm: dict[str, list[str]] = {}
     for c in columns:
         by_norm.setdefault(_norm(c), []).append(c)
@@ -236,6 +253,7 @@ def map_customer_columns(
         if len(hits) == 1:
             chosen[fld] = hits[0]
         elif len(hits) > 1:
+            unclear.add(fld)
             problems.append(
                 Problem(
                     f"{len(hits)} headers match the field {fld}: {', '.join(map(repr, hits))}",
@@ -243,7 +261,7 @@ def map_customer_columns(
                     f"say which one in the column mapping, e.g. customers: {{{fld}: {hits[0]}}}",
                 )
             )
-    return chosen, problems
+    return chosen, problems, unclear
 
 
 # --------------------------------------------------------------------------- rows
@@ -288,7 +306,7 @@ def _numbers(
         )
     ok = np.isfinite(num)
     if not signed:
-        rows.error(f"{name} is negative", ok & (num < 0), f"{name} must be >= 0 {unit}")
+        rows.error(f"{name} is negative", ok & (num < 0), f"{name} must be 0 or more ({unit})")
     if whole:
         rows.error(
             f"{name} is not a whole number", ok & (num != np.round(num)), f"give whole {unit}"
@@ -297,8 +315,9 @@ def _numbers(
     return num
 
 
-def _families(rows: _Rows, s: pd.Series) -> np.ndarray:
-    """Family of each row's type (None where blank); unknown types are errors."""
+def _families(rows: _Rows, s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Family of each row's type (None where blank or unknown) and the mask of rows
+    with a type written; unknown types are errors."""
     lookup = {re.sub(r"[\s\-_]+", "", n.casefold()): f for f, ns in TYPE_NAMES.items() for n in ns}
     text = _text(s)
     keys = text.str.casefold().str.replace(r"[\s\-_]+", "", regex=True)
@@ -314,7 +333,7 @@ def _families(rows: _Rows, s: pd.Series) -> np.ndarray:
             "(see TYPE_NAMES in gridplan/layers/customers.py)",
         )
     fam[~given | unknown] = None
-    return fam
+    return fam, given
 
 
 def _segments(rows: _Rows, s: pd.Series) -> np.ndarray:
@@ -375,14 +394,14 @@ def _points(rows: _Rows, table: pd.DataFrame, mapping: Mapping[str, str], crs: A
 
 
 def _required(
-    columns: list[str], mapping: Mapping[str, str], needs_xy: bool, where: str
+    columns: list[str], mapping: Mapping[str, str], needs_xy: bool, where: str, unclear: set[str]
 ) -> list[Problem]:
     need = ["customer_id", "spend"] + (["lon", "lat"] if needs_xy else [])
     if "segment" not in mapping:
         need.append("type")
     problems = []
     for fld in need:
-        if fld not in mapping:
+        if fld not in mapping and fld not in unclear:
             names = ", ".join(CUSTOMER_SYNONYMS[fld][:6])
             problems.append(
                 Problem(
@@ -399,6 +418,7 @@ def _tiered(
     rows: _Rows,
     tiers: CustomerTiers,
     family: np.ndarray,
+    typed: np.ndarray,
     given: np.ndarray,
     spend: np.ndarray,
     handsets: np.ndarray,
@@ -409,7 +429,7 @@ def _tiered(
     fam = np.where(pd.isna(family), pd.Series(given).map(seg_family).to_numpy(), family)
     rows.error(
         "no customer type (and no segment)",
-        pd.isna(fam) & pd.isna(given),
+        ~typed & pd.isna(given),
         "write the type (public/business/group/VIP/large) or a segment code",
     )
     derived = np.full(len(fam), None, dtype=object)
@@ -455,6 +475,47 @@ def _tiered(
     return out, fam, below, warnings
 
 
+def _fields(
+    rows: _Rows,
+    table: pd.DataFrame,
+    mapping: Mapping[str, str],
+    tiers: CustomerTiers,
+) -> tuple[dict[str, Any], dict[str, int], list[Problem], int]:
+    """Every field's values (a missing column reads as blank and is not checked again),
+    the per-family counts below every tier, the warnings and the number of rows whose
+    segment was derived; problems go to ``rows``."""
+    blank = pd.Series(pd.NA, index=table.index, dtype="string")
+
+    def col(fld: str) -> pd.Series:
+        return table[mapping[fld]] if fld in mapping else blank
+
+    ids = _text(col("customer_id"))
+    if "customer_id" in mapping:
+        rows.error("customer_id missing", ids.isna().to_numpy(), "give every customer an id")
+        dup = (ids.duplicated(keep=False) & ids.notna()).to_numpy()
+        rows.error("duplicate customer_id", dup, "give every customer its own id")
+    spend = _numbers(rows, col("spend"), "spend", "CNY/month")
+    if "spend" in mapping:
+        missing = np.isnan(spend) & _text(col("spend")).isna().to_numpy()
+        rows.error("spend missing", missing, "fill in the monthly spend (CNY/month)")
+    handsets = _numbers(rows, col("handsets"), "handsets", "handsets", whole=True)
+    family, typed = _families(rows, col("type"))
+    given = _segments(rows, col("segment"))
+    check_type = "type" in mapping or "segment" in mapping
+    segment, family, below, warnings = _tiered(
+        rows, tiers, family, typed | ~check_type, given, spend, handsets
+    )
+    data: dict[str, Any] = {"customer_id": ids.astype(object)}
+    data |= {"segment": segment, "spend": spend, "handsets": handsets, "type": family}
+    if "industry" in mapping:
+        data["industry"] = _text(col("industry")).astype(object)
+    if "broadband" in mapping:
+        data["broadband"] = _flags(rows, col("broadband"), "broadband")
+    if "expiry_month" in mapping:
+        data["expiry_month"] = _months(rows, col("expiry_month"), "expiry_month")
+    return data, below, warnings, int(pd.isna(given).sum())
+
+
 def customers_from_table(
     table: pd.DataFrame,
     where: str,
@@ -467,57 +528,26 @@ def customers_from_table(
 
     ``table`` is a plain table (lon/lat columns needed, in ``crs``, default EPSG:4326)
     or a GeoDataFrame (its geometry is used). ``columns`` maps fields to headers.
-    Returns ``(None, problems)`` when any problem is an error; never raises for data.
+    Every problem is collected (headers, then rows); returns ``(None, problems)``
+    when any is an error. Never raises for data.
     """
     tiers = tiers or default_tiers()
     geo = isinstance(table, gpd.GeoDataFrame) and table.geometry.name in table.columns
     cols = [str(c) for c in table.columns if not (geo and c == table.geometry.name)]
-    mapping, problems = map_customer_columns(cols, columns, where)
+    mapping, problems, unclear = _map_columns(cols, columns, where)
     if geo:
         mapping.pop("lon", None)
         mapping.pop("lat", None)
-    problems += _required(cols, mapping, not geo, where)
-    if problems:
-        return None, problems
+    problems += _required(cols, mapping, not geo, where, unclear)
     rows = _Rows(table.index, where)
-    data: dict[str, Any] = {}
-    ids = _text(table[mapping["customer_id"]])
-    rows.error("customer_id missing", ids.isna().to_numpy(), "give every customer an id")
-    dup = (ids.duplicated(keep=False) & ids.notna()).to_numpy()
-    rows.error("duplicate customer_id", dup, "give every customer its own id")
-    data["customer_id"] = ids.astype(object)
-    spend = _numbers(rows, table[mapping["spend"]], "spend", "CNY/month")
-    rows.error(
-        "spend missing", np.isnan(spend) & _text(table[mapping["spend"]]).isna().to_numpy(),
-        "fill in the monthly spend (CNY/month)",
-    )  # fmt: skip
-    n = len(table)
-    handsets = (
-        _numbers(rows, table[mapping["handsets"]], "handsets", "handsets", whole=True)
-        if "handsets" in mapping
-        else np.full(n, np.nan)
-    )
-    family = (
-        _families(rows, table[mapping["type"]])
-        if "type" in mapping
-        else np.full(n, None, dtype=object)
-    )
-    given = (
-        _segments(rows, table[mapping["segment"]])
-        if "segment" in mapping
-        else np.full(n, None, dtype=object)
-    )
-    segment, family, below, warnings = _tiered(rows, tiers, family, given, spend, handsets)
-    data |= {"segment": segment, "spend": spend, "handsets": handsets, "type": family}
-    if "industry" in mapping:
-        data["industry"] = _text(table[mapping["industry"]]).astype(object)
-    if "broadband" in mapping:
-        data["broadband"] = _flags(rows, table[mapping["broadband"]], "broadband")
-    if "expiry_month" in mapping:
-        data["expiry_month"] = _months(rows, table[mapping["expiry_month"]], "expiry_month")
-    geometry = table.geometry if geo else _points(rows, table, mapping, crs)
-    if rows.problems:
-        return None, rows.problems
+    data, below, warnings, n_derived = _fields(rows, table, mapping, tiers)
+    if geo:
+        geometry = table.geometry
+    elif "lon" in mapping and "lat" in mapping:
+        geometry = _points(rows, table, mapping, crs)
+    if problems or rows.problems:
+        return None, problems + rows.problems
+    segment = data["segment"]
     used = set(mapping.values()) | ({table.geometry.name} if geo else set())
     rest = table[[c for c in table.columns if c not in used and c not in data]]
     out = gpd.GeoDataFrame(
@@ -531,7 +561,7 @@ def customers_from_table(
         customers=out,
         mapping=MappingProxyType(dict(mapping)),
         counts=counts.astype("int64"),
-        derived=int(pd.isna(given).sum()),
+        derived=n_derived,
         below=MappingProxyType(below),
         warnings=tuple(warnings),
         tiers=tiers,
