@@ -294,7 +294,7 @@ def _numbers(
     """The column as floats (NaN where blank); non-numbers, negatives (unless
     ``signed``) and fractions (for ``whole``) are errors."""
     raw = _text(s) if not pd.api.types.is_numeric_dtype(s) else s
-    num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, copy=True)
     given = raw.notna().to_numpy()
     bad = given & ~np.isfinite(num)
     if bad.any():
