@@ -171,9 +171,7 @@ class CustomerLayer:
             if n:
                 below = self.tiers.family(fam).below
                 lines.append(f"  {n:,} {fam} customers below every {fam} tier, counted as {below}")
-        lines.append(
-            "  columns: " + ", ".join(f"{f}={h!r}" for f, h in self.mapping.items())
-        )
+        lines.append("  columns: " + ", ".join(f"{f}={h!r}" for f, h in self.mapping.items()))
         return lines
 
 

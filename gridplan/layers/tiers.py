@@ -16,6 +16,7 @@ Every figure marked ``assumption:`` in the file is listed by
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,7 +159,9 @@ class _Reader:
         at = self.where if node is None else f"{self.where}, line {_line(node)}"
         self.problems.append(Problem(what, at, fix))
 
-    def mapping(self, node: yaml.Node, key: str, fix: str) -> list[tuple[str, yaml.Node, yaml.Node]]:
+    def mapping(
+        self, node: yaml.Node, key: str, fix: str
+    ) -> list[tuple[str, yaml.Node, yaml.Node]]:
         if not isinstance(node, yaml.MappingNode):
             self.add(f"'{key}' must be a mapping", node, fix)
             return []
@@ -170,7 +173,9 @@ class _Reader:
             "tag:yaml.org,2002:float",
         ):
             shown = node.value if isinstance(node, yaml.ScalarNode) else type(node).__name__
-            self.add(f"'{key}' must be a number, got {shown!r}", node, f"write a number for '{key}'")
+            self.add(
+                f"'{key}' must be a number, got {shown!r}", node, f"write a number for '{key}'"
+            )
             return None
         value = float(yaml.safe_load(node.value))
         if not math.isfinite(value) or value < 0:
@@ -223,7 +228,7 @@ def _tiers(node: yaml.Node, key: str, family: str, r: _Reader) -> tuple[Tier, ..
         tier = _tier(code, k, v, f"{key}.{code}", r)
         if tier is not None:
             out.append(tier)
-    for hi, lo in zip(out, out[1:], strict=False):
+    for hi, lo in itertools.pairwise(out):
         if not (hi.threshold > lo.threshold or (hi.threshold == lo.threshold and hi.strict)):
             r.add(
                 f"'{key}': {hi.code} must start above {lo.code}",
@@ -253,7 +258,9 @@ def _family(name: str, knode: yaml.Node, vnode: yaml.Node, r: _Reader) -> Family
     if got.get("by") == "spend" and name == "group" and not got.get("spend_tiers"):
         r.add("'group.by' is spend but there are no 'group.spend_tiers'", knode, "add them")
     if got.get("by") == "handsets" and name != "group":
-        r.add(f"'{name}.by' must be spend (only group clients go by handsets)", knode, "write spend")
+        r.add(
+            f"'{name}.by' must be spend (only group clients go by handsets)", knode, "write spend"
+        )
     if any(got.get(k) is None for k in ("by", "below", "tiers")) or r.problems:
         return None
     return FamilyTiers(name, got["by"], got["tiers"], got["below"], got.get("spend_tiers", ()))  # type: ignore[arg-type]
@@ -275,7 +282,9 @@ def _below(name: str, node: yaml.Node, r: _Reader) -> str | None:
             else:
                 r.add(f"unknown key '{name}.below.{key}'", k, "use segment, assumption")
     if code is not None and code not in codes:
-        r.add(f"unknown segment {code!r} in '{name}.below'", node, "use a segment code, e.g. public")
+        r.add(
+            f"unknown segment {code!r} in '{name}.below'", node, "use a segment code, e.g. public"
+        )
         return None
     return code
 
@@ -313,6 +322,4 @@ def load_tiers(path: str | Path = DEFAULT_TIERS) -> CustomerTiers:
             r.add(f"missing family '{name}'", None, f"add '{name}' (see data/customer_tiers.yaml)")
     if r.problems:
         raise InputError(r.problems)
-    return CustomerTiers(
-        tuple(families[n] for n in FAMILIES), source=where, notes=tuple(r.notes)
-    )
+    return CustomerTiers(tuple(families[n] for n in FAMILIES), source=where, notes=tuple(r.notes))

@@ -217,9 +217,7 @@ def test_synonyms_are_disjoint_and_types_too():
 def test_load_layers_derives_tiers_and_reports_them(tmp_path):
     box = shapely.box(LON - 0.05, LAT - 0.05, LON + 0.05, LAT + 0.05)
     gpd.GeoDataFrame({"name": ["c"]}, geometry=[box], crs=4326).to_file(tmp_path / "b.gpkg")
-    gpd.GeoDataFrame({"population": [100.0]}, geometry=[box], crs=4326).to_file(
-        tmp_path / "p.gpkg"
-    )
+    gpd.GeoDataFrame({"population": [100.0]}, geometry=[box], crs=4326).to_file(tmp_path / "p.gpkg")
     (tmp_path / "crm.csv").write_bytes(codecs.BOM_UTF8 + _zh_text().encode("utf-8"))
     report = ValidationReport()
     layers = load_layers(
@@ -228,7 +226,8 @@ def test_load_layers_derives_tiers_and_reports_them(tmp_path):
         customers=tmp_path / "crm.csv",
         report=report,
     )
-    assert dict(zip(layers.customers["customer_id"], layers.customers["segment"])) == EXPECTED
+    cust = layers.customers
+    assert dict(zip(cust["customer_id"], cust["segment"], strict=True)) == EXPECTED
     assert report.customers.counts["vip_gold"] == 3
     assert report.customers.mapping["lat"] == "纬度"
     assert layers.customers.crs.is_projected  # in the city's UTM zone like every layer
@@ -260,3 +259,13 @@ def test_geodataframe_with_segments_is_left_to_the_validator():
         report=report,
     )
     assert report.customers is None and len(layers.customers) == 1
+
+
+def test_synonym_tables_are_documented():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "data" / "README.md").read_text("utf-8")
+    for field, names in CUSTOMER_SYNONYMS.items():
+        assert f"| `{field}` | {', '.join(names)} |" in text, field
+    for fam, names in TYPE_NAMES.items():
+        assert f"| {fam} | {', '.join(names)} |" in text, fam
