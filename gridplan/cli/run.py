@@ -275,6 +275,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``gridplan run``; returns the exit status (0; 1 with --require-tolerance when
     the tolerance is missed)."""
     from gridplan.cli.demo import print_summary, write_outputs
+    from gridplan.layers.customers import customer_meta
     from gridplan.layers.read import load_layers
     from gridplan.layers.validate import ValidationReport
     from gridplan.plan.pipeline import make_plan
@@ -293,10 +294,14 @@ def run(args: argparse.Namespace) -> int:
     except GridplanError as err:
         raise _layer_flags(cli_words(err, args), args) from None
     print_warnings(report.warnings)
+    if report.customers is not None:
+        print("\n".join(report.customers.summary()))
     try:
         plan, made = make_plan(layers, settings, progress=progress)
     except GridplanError as err:
         raise _option_words(err) from None
+    if report.customers is not None:  # the customer columns used, saved with the plan
+        plan = plan.with_(meta={**plan.meta, **customer_meta(report.customers)})
     written = write_outputs(
         plan,
         made,

@@ -26,6 +26,7 @@ lists every problem with the file, the rows and the fix.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -51,6 +52,7 @@ __all__ = [
     "CUSTOMER_SYNONYMS",
     "TYPE_NAMES",
     "CustomerLayer",
+    "customer_meta",
     "customers_from_table",
     "map_customer_columns",
     "read_customers",
@@ -173,6 +175,15 @@ class CustomerLayer:
                 lines.append(f"  {n:,} {fam} customers below every {fam} tier, counted as {below}")
         lines.append("  columns: " + ", ".join(f"{f}={h!r}" for f, h in self.mapping.items()))
         return lines
+
+
+def customer_meta(layer: CustomerLayer) -> dict[str, str]:
+    """Plan meta entries recording how the customer file was read: ``customer_columns``
+    (JSON ``{field: header}``) and ``customer_tiers`` (the tier file)."""
+    return {
+        "customer_columns": json.dumps(dict(layer.mapping), ensure_ascii=False),
+        "customer_tiers": str(layer.tiers.source),
+    }
 
 
 # --------------------------------------------------------------------------- headers

@@ -5,6 +5,8 @@ plan.gpkg; a missed tolerance is the last line (exit 1 with --require-tolerance)
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -132,6 +134,9 @@ def test_run_makes_a_plan_the_app_and_export_open(made, capsys, tmp_path):
     homes = team.loc[list(TEAM), ["home_x", "home_y"]].to_numpy()
     assert np.allclose(homes, np.array(HOMES), atol=0.01)
     assert plan.crs.to_epsg() == CRS
+    # the customer columns used are saved with the plan (issue 15)
+    assert json.loads(plan.meta["customer_columns"])["lon"] == "longitude"
+    assert plan.meta["customer_tiers"].endswith("customer_tiers.yaml")
     # every grid meets the floor; territories contiguous and within the tolerance asked
     assert (plan.grids["population"] >= FLOOR).all()
     assert set(plan.grids["manager"]) == set(TEAM)
