@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -324,66 +324,81 @@ def _numbers(
     return num
 
 
+def _by_value(s: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> tuple[np.ndarray, np.ndarray]:
+    """``fn`` applied to the distinct stripped values of ``s`` only (fast on a million
+    rows of a few types): the per-row results (object, None where blank or where ``fn``
+    gives NaN) and the mask of rows with a value."""
+    codes, uniques = pd.factorize(_text(s).astype(object), use_na_sentinel=True)
+    mapped = fn(pd.Series(uniques, dtype=object)).astype(object).to_numpy()
+    mapped = np.where(pd.isna(mapped), None, mapped)
+    return np.append(mapped, None).astype(object)[codes], codes >= 0
+
+
+def _unknown(rows: _Rows, s: pd.Series, unknown: np.ndarray, what: str, fix: str) -> None:
+    if unknown.any():
+        values = pd.unique(_text(s).to_numpy()[unknown])[:8]
+        rows.error(f"{what} ({', '.join(map(repr, values))})", unknown, fix)
+
+
 def _families(rows: _Rows, s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Family of each row's type (None where blank or unknown) and the mask of rows
     with a type written; unknown types are errors."""
     lookup = {re.sub(r"[\s\-_]+", "", n.casefold()): f for f, ns in TYPE_NAMES.items() for n in ns}
-    text = _text(s)
-    keys = text.str.casefold().str.replace(r"[\s\-_]+", "", regex=True)
-    fam = keys.map(lookup).astype(object).to_numpy().copy()
-    given = text.notna().to_numpy()
-    unknown = given & pd.isna(fam)
-    if unknown.any():
-        values = pd.unique(text.to_numpy()[unknown])[:8]
-        rows.error(
-            f"customer type that maps to nothing ({', '.join(map(repr, values))})",
-            unknown,
-            "write one of public/公众, business/商业, group/集团, VIP, large/大客户 "
-            "(see TYPE_NAMES in gridplan/layers/customers.py)",
-        )
-    fam[~given | unknown] = None
+    fam, given = _by_value(
+        s, lambda u: u.str.casefold().str.replace(r"[\s\-_]+", "", regex=True).map(lookup)
+    )
+    _unknown(
+        rows,
+        s,
+        given & pd.isna(fam),
+        "customer type that maps to nothing",
+        "write one of public/公众, business/商业, group/集团, VIP, large/大客户 "
+        "(see TYPE_NAMES in gridplan/layers/customers.py)",
+    )
     return fam, given
 
 
 def _segments(rows: _Rows, s: pd.Series) -> np.ndarray:
-    """Segment code of each row (None where blank); unknown codes are errors."""
+    """Segment code of each row (None where blank or unknown); unknown codes are errors."""
     lookup = {}
     for seg in DEFAULT_SEGMENTS:
         for name in (seg.code, seg.label_en, seg.label_zh):
             lookup[_norm(name)] = seg.code
-    text = _text(s)
-    codes = text.map(lambda v: lookup.get(_norm(v)), na_action="ignore").astype(object)
-    codes = codes.to_numpy().copy()
-    given = text.notna().to_numpy()
-    unknown = given & pd.isna(codes)
-    if unknown.any():
-        values = pd.unique(text.to_numpy()[unknown])[:8]
-        rows.error(
-            f"unknown customer segment ({', '.join(map(repr, values))})",
-            unknown,
-            "use a segment code of gridplan/layers/segments.py (or its label), or leave "
-            "it blank to derive it from type and spend",
-        )
-    codes[~given | unknown] = None
+    codes, given = _by_value(s, lambda u: u.map(lambda v: lookup.get(_norm(v))))
+    _unknown(
+        rows,
+        s,
+        given & pd.isna(codes),
+        "unknown customer segment",
+        "use a segment code of gridplan/layers/segments.py (or its label), or leave "
+        "it blank to derive it from type and spend",
+    )
     return codes
 
 
 def _flags(rows: _Rows, s: pd.Series, name: str) -> pd.Series:
-    text = _text(s).str.casefold()
-    out = pd.Series(pd.NA, index=s.index, dtype="boolean")
-    out[text.isin(_YES).fillna(False)] = True
-    out[text.isin(_NO).fillna(False)] = False
-    bad = (text.notna() & out.isna()).to_numpy(dtype=bool)
-    rows.error(f"{name} is not yes/no", bad, f"write {name} as 1/0, yes/no or 是/否")
-    return out
+    """Yes/no values (1/0, yes/no, true/false, 是/否) as booleans (NA where blank)."""
+
+    def flag(u: pd.Series) -> pd.Series:
+        low = u.str.casefold()
+        return pd.Series(np.where(low.isin(_YES), True, np.where(low.isin(_NO), False, None)))
+
+    out, given = _by_value(s, flag)
+    _unknown(rows, s, given & pd.isna(out), f"{name} is not yes/no", "write 1/0, yes/no or 是/否")
+    return pd.Series(out, index=s.index).astype("boolean")
 
 
 def _months(rows: _Rows, s: pd.Series, name: str) -> pd.Series:
-    text = _text(s)
-    when = pd.to_datetime(text, errors="coerce", format="mixed")
-    bad = (text.notna() & when.isna()).to_numpy(dtype=bool)
-    rows.error(f"{name} is not a month", bad, f"write {name} as YYYY-MM (e.g. 2026-09)")
-    return when.dt.strftime("%Y-%m").astype("string")
+    """Months as ``YYYY-MM`` text (dates and ``YYYY-MM`` are understood)."""
+
+    def month(u: pd.Series) -> pd.Series:
+        return pd.to_datetime(u, errors="coerce", format="mixed").dt.strftime("%Y-%m")
+
+    out, given = _by_value(s, month)
+    _unknown(
+        rows, s, given & pd.isna(out), f"{name} is not a month", "write YYYY-MM (e.g. 2026-09)"
+    )
+    return pd.Series(out, index=s.index).astype("string")
 
 
 # --------------------------------------------------------------------------- the table
