@@ -3,11 +3,12 @@
 A billing/CRM export holds, per customer: an id, longitude/latitude (EPSG:4326 unless
 told), the customer type (public / business / group / VIP / large, Chinese values too),
 the monthly spend (ARPU, CNY/month), handsets (group clients), and optionally the
-industry and product flags (broadband, contract expiry month). :func:`read_customers`
-reads such a file (CSV in UTF-8 with or without BOM or GB18030/GBK, or XLSX, through
-:func:`gridplan.layers.read.read_table`; GIS files through ``read_layer``) and
-:func:`customers_from_table` turns the table into the customer layer of
-:mod:`gridplan.layers.model` with a ``segment`` derived by :mod:`gridplan.layers.tiers`.
+industry and product flags (broadband, contract expiry month).
+:func:`gridplan.layers.read.read_customers` reads such a file (CSV in UTF-8 with or
+without BOM or GB18030/GBK, or XLSX, through :func:`gridplan.layers.read.read_table`;
+GIS files through ``read_layer``) and :func:`customers_from_table` here turns the table
+into the customer layer of :mod:`gridplan.layers.model` with a ``segment`` derived by
+:mod:`gridplan.layers.tiers`.
 
 Headers: :data:`CUSTOMER_SYNONYMS` (case, spaces, ``-`` and ``.`` ignored), or an
 explicit mapping ``{field: your_header}`` (the ``customers:`` part of ``--columns
@@ -27,21 +28,18 @@ lists every problem with the file, the rows and the fix.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 
-from gridplan.errors import InputError, Problem
+from gridplan.errors import Problem
 from gridplan.layers.crs import WGS84
 from gridplan.layers.segments import DEFAULT_SEGMENTS
 from gridplan.layers.tiers import CustomerTiers, default_tiers
@@ -55,7 +53,6 @@ __all__ = [
     "customer_meta",
     "customers_from_table",
     "map_customer_columns",
-    "read_customers",
 ]
 
 #: The fields of a customer row; the first three are required, ``type`` unless every
@@ -591,38 +588,3 @@ def customers_from_table(
         tiers=tiers,
     )
     return layer, list(warnings)
-
-
-_TABLE_EXT = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
-
-
-def read_customers(
-    source: str | os.PathLike[str] | bytes,
-    *,
-    columns: Mapping[str, str] | None = None,
-    tiers: CustomerTiers | None = None,
-    layer: str | None = None,
-    crs: Any = None,
-    name: str | None = None,
-) -> CustomerLayer:
-    """Read a customer file (CSV/XLSX table, or any GIS layer) and derive its tiers.
-
-    ``columns``: ``{field: header}``; ``layer``: the XLSX sheet / GIS layer; ``crs``:
-    of lon/lat (default EPSG:4326); ``name``: the file's name in messages (for bytes).
-    Raises :class:`~gridplan.errors.InputError` listing every problem; warnings
-    (contradicting segments) are in :attr:`CustomerLayer.warnings`.
-    """
-    from gridplan.layers.read import read_layer, read_table
-
-    is_bytes = isinstance(source, bytes | bytearray | memoryview)
-    where = name or ("the customer table" if is_bytes else Path(source).name)  # type: ignore[arg-type]
-    if crs is not None:
-        crs = pyproj.CRS.from_user_input(crs)
-    if is_bytes or Path(source).suffix.lower() in _TABLE_EXT:  # type: ignore[arg-type]
-        table = read_table(source, sheet=layer, text=True, name=name)  # type: ignore[arg-type]
-    else:
-        table = read_layer(source, layer=layer, crs=crs)  # type: ignore[arg-type]
-    result, problems = customers_from_table(table, where, columns=columns, tiers=tiers, crs=crs)
-    if result is None:
-        raise InputError(problems)
-    return result

@@ -39,6 +39,7 @@ import shapely
 
 from gridplan.errors import InputError, Problem
 from gridplan.layers.crs import WGS84, local_metric_crs
+from gridplan.layers.customers import CustomerLayer, customers_from_table
 from gridplan.layers.model import LAYER_KINDS, Layers
 from gridplan.layers.segments import SegmentCatalogue
 from gridplan.layers.tiers import CustomerTiers
@@ -61,6 +62,7 @@ __all__ = [
     "ValidationReport",
     "list_layers",
     "load_layers",
+    "read_customers",
     "read_layer",
     "read_polygon_cells",
     "read_table",
@@ -737,6 +739,42 @@ def to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.to_crs(WGS84)
 
 
+# --------------------------------------------------------------------------- customers
+
+
+_CUSTOMER_TABLES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
+
+
+def read_customers(
+    source: str | os.PathLike[str] | bytes,
+    *,
+    columns: Mapping[str, str] | None = None,
+    tiers: CustomerTiers | None = None,
+    layer: str | None = None,
+    crs: Any = None,
+    name: str | None = None,
+) -> CustomerLayer:
+    """Read a customer file (CSV/XLSX table, or any GIS layer) and derive its tiers.
+
+    ``columns``: ``{field: header}``; ``layer``: the XLSX sheet / GIS layer; ``crs``:
+    of lon/lat (default EPSG:4326); ``name``: the file's name in messages (for bytes).
+    Raises :class:`~gridplan.errors.InputError` listing every problem; warnings
+    (contradicting segments) are in :attr:`CustomerLayer.warnings`.
+    """
+    is_bytes = isinstance(source, bytes | bytearray | memoryview)
+    where = name or ("the customer table" if is_bytes else Path(source).name)  # type: ignore[arg-type]
+    if crs is not None:
+        crs = _parse_crs(crs, where)
+    if is_bytes or Path(source).suffix.lower() in _CUSTOMER_TABLES:  # type: ignore[arg-type]
+        table = read_table(source, sheet=layer, text=True, name=name)  # type: ignore[arg-type]
+    else:
+        table = read_layer(source, layer=layer, crs=crs)  # type: ignore[arg-type]
+    result, problems = customers_from_table(table, where, columns=columns, tiers=tiers, crs=crs)
+    if result is None:
+        raise InputError(problems)
+    return result
+
+
 # --------------------------------------------------------------------------- load_layers
 
 
@@ -894,8 +932,6 @@ def _read_customers(
     src: Source, cols: Mapping[str, str], tiers: CustomerTiers | None
 ) -> tuple[gpd.GeoDataFrame | None, str, list[Problem], Any]:
     """The customer layer read and tiered (see :mod:`gridplan.layers.customers`)."""
-    from gridplan.layers.customers import customers_from_table, read_customers
-
     if isinstance(src, pd.DataFrame):
         layer, problems = customers_from_table(src, "customers layer", columns=cols, tiers=tiers)
         return (None if layer is None else layer.customers), "customers layer", problems, layer

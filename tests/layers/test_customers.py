@@ -13,9 +13,8 @@ from gridplan.layers.customers import (
     CUSTOMER_SYNONYMS,
     TYPE_NAMES,
     customers_from_table,
-    read_customers,
 )
-from gridplan.layers.read import load_layers
+from gridplan.layers.read import load_layers, read_customers
 from gridplan.layers.validate import Notice, ValidationReport
 
 LON, LAT = 121.47, 31.23
