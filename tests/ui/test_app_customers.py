@@ -59,3 +59,13 @@ def test_uploaded_customers_show_tiers_and_assumptions(tmp_path):
     assert any(e.label.startswith("Assumptions not yet confirmed (14)") for e in at.expander)
     notes = next(d.value for d in at.dataframe if "text" in d.value.columns)
     assert "large.tiers.large_crown" in set(notes["key"])
+
+
+def test_demo_city_shows_tiers_of_its_synthetic_customers():
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.session_state["h3res"] = 8
+    at.run()
+    assert not at.exception, at.exception
+    assert "Customers per tier" in [h.value for h in at.subheader]
+    table = next(d.value for d in at.dataframe if "segment" in d.value.columns)
+    assert table["customers"].sum() > 1000 and (table["customers"] > 0).all()
