@@ -62,7 +62,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--sites",
         help="cell sites: points with site_id, technology (4G/5G), sectors, radius_m (metres)",
     )
-    g.add_argument("--customers", help="customers: points with customer_id, segment, spend")
+    g.add_argument(
+        "--customers",
+        help="customers: points (or CSV/XLSX with lon/lat) with customer_id, type or segment, "
+        "spend (CNY/month), handsets; tiers derived with data/customer_tiers.yaml",
+    )
     g.add_argument("--barriers", help="lines (rivers, highways) that cut cell adjacency")
     g.add_argument(
         "--name",

@@ -27,6 +27,7 @@ lists every problem with the file, the rows and the fix.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -421,18 +422,33 @@ def _required(
     if "segment" not in mapping:
         need.append("type")
     problems = []
+    free = [c for c in columns if c not in set(mapping.values())]
     for fld in need:
         if fld not in mapping and fld not in unclear:
             names = ", ".join(CUSTOMER_SYNONYMS[fld][:6])
+            hint = _closest(fld, free)
+            header = hint or "YOUR_HEADER"
             problems.append(
                 Problem(
                     f"no {fld} column (columns: {', '.join(columns[:30]) or 'none'})",
                     where,
-                    f"name it one of {names} (see data/README.md), or map it: "
-                    f"--columns mapping.yaml with 'customers: {{{fld}: YOUR_HEADER}}'",
+                    (f"{hint!r} looks like {fld}: " if hint else "")
+                    + f"name it one of {names} (see data/README.md), or map it: "
+                    f"--columns mapping.yaml with 'customers: {{{fld}: {header}}}'",
                 )
             )
     return problems
+
+
+def _closest(fld: str, headers: list[str]) -> str | None:
+    """The header most like one of the field's synonyms (difflib ratio >= 0.6), if any."""
+    best, score = None, 0.6
+    for h in headers:
+        for n in CUSTOMER_SYNONYMS[fld]:
+            r = difflib.SequenceMatcher(None, _norm(h), _norm(n)).ratio()
+            if r >= score:
+                best, score = h, r
+    return best
 
 
 def _tiered(
