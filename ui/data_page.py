@@ -14,8 +14,11 @@ from gridplan.cells.build import DEFAULT_H3_RESOLUTION, CellsConfig, build_cells
 from gridplan.cells.sizing import mean_cell_area_km2
 from gridplan.demo.cities import DEMO_CITIES, load_demo
 from gridplan.errors import GridplanError, InputError
+from gridplan.layers.customers import map_customer_columns
 from gridplan.layers.model import LAYER_KINDS
 from gridplan.layers.read import load_layers, read_layer, read_table
+from gridplan.layers.segments import DEFAULT_SEGMENTS
+from gridplan.layers.tiers import default_tiers
 from gridplan.layers.uploads import UploadLimits, store_upload
 from gridplan.layers.validate import ValidationReport, severity
 from gridplan.maps import MapSettings, cells_map
@@ -43,6 +46,9 @@ LAYER_LABELS = {
 }
 SEVERITY = {"error": t("data.sev.error"), "warning": t("data.sev.warning")}
 LIMITS = UploadLimits(max_bytes=100 * 1024 * 1024)
+#: customer fields offered in the mapping step, required first
+MAPPED_FIELDS = ("customer_id", "lon", "lat", "type", "spend", "handsets", "segment")
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
 UPLOAD_TYPES = ["gpkg", "geojson", "json", "zip", "kml", "parquet", "fgb", "csv", "xlsx", "shp"]
 
 
@@ -105,6 +111,7 @@ def _uploaded_layers() -> None:
         files[kind] = cols[i % 2].file_uploader(
             f"{LAYER_LABELS.get(kind, kind)}{need}", type=UPLOAD_TYPES, key=f"up_{kind}"
         )
+    mapping = _customer_mapping_step(files["customers"])
     if not st.button(t("data.validate"), key="validate"):
         return
     report = ValidationReport()
@@ -114,13 +121,132 @@ def _uploaded_layers() -> None:
             for kind, f in files.items()
             if f is not None
         }
-        layers = load_layers(name="uploaded city", report=report, **paths)  # type: ignore[arg-type]
+        columns = {"customers": mapping} if mapping else None
+        layers = load_layers(
+            name="uploaded city",
+            report=report,
+            columns=columns,
+            **paths,  # type: ignore[arg-type]
+        )
     except GridplanError as err:
         show_error(err)
         _show_report(report)
         return
     st.session_state["uploaded_layers"] = layers
+    st.session_state["customer_tiers"] = report.customers
     _show_report(report)
+
+
+def _headers(f) -> list[str] | None:
+    """The headers of an uploaded customer table (read once per upload), or None."""
+    if f is None or not f.name.lower().endswith(TABLE_SUFFIXES):
+        return None
+    kept = st.session_state.get("customer_headers")
+    if kept is not None and kept[0] == f.file_id:
+        return kept[1]
+    try:
+        headers = [str(c) for c in read_table(f.getvalue(), name=f.name, text=True).columns]
+    except GridplanError:
+        headers = None
+    st.session_state["customer_headers"] = (f.file_id, headers)
+    return headers
+
+
+def _customer_mapping_step(f) -> dict[str, str]:
+    """When the headers of the uploaded customer table are not all recognised, one
+    selectbox per customer field; returns the mapping chosen ({} when not needed)."""
+    headers = _headers(f)
+    if not headers:
+        return {}
+    found, problems = map_customer_columns(headers, None, f.name)
+    need = ["customer_id", "lon", "lat", "spend"]
+    need += [] if "type" in found or "segment" in found else ["type"]
+    if not problems and all(fld in found for fld in need):
+        return {}
+    options = ["", *headers]
+    chosen: dict[str, str] = {}
+    with st.expander(t("data.mapping"), expanded=True):
+        st.caption(t("data.mapping_help"))
+        cols = st.columns(4)
+        for i, fld in enumerate(MAPPED_FIELDS):
+            pick = cols[i % 4].selectbox(
+                fld,
+                options,
+                index=options.index(found.get(fld, "")),
+                format_func=lambda c: c or t("data.mapping.none"),
+                key=f"map_{fld}",
+            )
+            if pick:
+                chosen[fld] = pick
+    return chosen
+
+
+def _tier_section(layers, tiered) -> None:
+    """Customers per tier (table and bar chart), the fallbacks, the column mapping
+    used and the tier file's assumptions not yet confirmed."""
+    if layers.customers is None or "segment" not in layers.customers.columns:
+        return
+    codes = [s.code for s in DEFAULT_SEGMENTS]
+    if tiered is not None:
+        counts, tiers = tiered.counts, tiered.tiers
+    else:
+        counts = layers.customers["segment"].value_counts().reindex(codes, fill_value=0)
+        tiers = default_tiers()
+    zh = lang() == "zh"
+    table = pd.DataFrame(
+        {
+            "segment": codes,
+            "label": [s.label_zh if zh else s.label_en for s in DEFAULT_SEGMENTS],
+            "customers": [int(counts.get(c, 0)) for c in codes],
+        }
+    )
+    st.subheader(t("data.tiers"))
+    if tiered is not None:
+        st.caption(
+            t(
+                "data.tiers_caption",
+                n=f"{len(tiered.customers):,}",
+                derived=f"{tiered.derived:,}",
+                file=Path(tiers.source).name,
+            )
+        )
+        for family, n in tiered.below.items():
+            if n:
+                below = tiers.family(family).below
+                st.caption(t("data.tiers_below", n=f"{n:,}", family=family, below=below))
+    left, right = st.columns([2, 3])
+    left.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "segment": st.column_config.TextColumn(t("data.tiers.segment")),
+            "label": st.column_config.TextColumn(t("data.tiers.label")),
+            "customers": st.column_config.NumberColumn(t("data.tiers.customers"), format="%d"),
+        },
+    )
+    right.bar_chart(table.set_index("segment")["customers"], horizontal=True)
+    if tiered is not None:
+        cols = ", ".join(f"{k} = {v}" for k, v in tiered.mapping.items())
+        st.caption(t("data.mapping_used", cols=cols))
+    notes = tiers.assumptions()
+    with st.expander(t("data.assumptions", n=len(notes))):
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "key": [a.key for a in notes],
+                    "text": [a.text for a in notes],
+                    "line": [a.line for a in notes],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "key": st.column_config.TextColumn(t("data.assumptions.key")),
+                "text": st.column_config.TextColumn(t("data.assumptions.text")),
+                "line": st.column_config.NumberColumn(t("data.assumptions.line")),
+            },
+        )
 
 
 def _show_report(report: ValidationReport) -> None:
@@ -311,4 +437,5 @@ m = cells_map(
 st_folium(m, height=560, use_container_width=True, returned_objects=[], key=f"map-{key}")
 for note in cellset.notes:
     st.caption(note)
+_tier_section(layers, st.session_state.get("customer_tiers") if source == "upload" else None)
 _import_today()

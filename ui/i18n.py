@@ -371,6 +371,34 @@ STRINGS: dict[str, tuple[str, str]] = {
         "支持以下格式：GeoPackage、GeoJSON、Shapefile（.zip）、KML、GeoParquet、FlatGeobuf、"
         "含经纬度的 CSV/XLSX；每个文件不超过 {mb} MB。",
     ),
+    "data.tiers": ("Customers per tier", "各等级客户数"),
+    "data.tiers_caption": (
+        "{n} customers; {derived} tiers derived from type and spend/handsets with {file}.",
+        "共 {n} 个客户；其中 {derived} 个按客户类型和月消费/手机数由 {file} 推导等级。",
+    ),
+    "data.tiers_below": (
+        "{n} {family} customers are below every {family} tier and counted as {below}.",
+        "{n} 个{family}客户低于该类型的所有等级，按 {below} 计。",
+    ),
+    "data.tiers.segment": ("Tier", "等级"),
+    "data.tiers.label": ("Name", "名称"),
+    "data.tiers.customers": ("Customers", "客户数"),
+    "data.assumptions": (
+        "Assumptions not yet confirmed ({n}): figures of the tier file that are not in "
+        "the source material",
+        "尚未确认的假设（{n} 项）：分级文件中非来源材料给出的数值",
+    ),
+    "data.assumptions.key": ("Setting", "设置项"),
+    "data.assumptions.text": ("Assumption", "假设"),
+    "data.assumptions.line": ("Line", "行号"),
+    "data.mapping": ("Customer columns", "客户字段对应"),
+    "data.mapping_help": (
+        "Some headers of the customer file are not recognised: choose the column of each "
+        "field, then load again.",
+        "客户文件的部分表头无法识别：请为每个字段选择对应的列，然后重新加载。",
+    ),
+    "data.mapping.none": ("(none)", "（无）"),
+    "data.mapping_used": ("Columns used: {cols}", "使用的字段：{cols}"),
     "layer.boundary": ("Boundary", "城市边界"),
     "layer.districts": ("Districts", "行政区"),
     "layer.population": ("Population", "人口"),

@@ -49,7 +49,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     p.add_argument(
         "--customers",
-        help="customers: points with customer_id, segment, spend (CNY/month)",
+        help="customers: points (or a CSV/XLSX with lon/lat) with customer_id, type "
+        "(public/business/group/VIP/large, 公众/商业/集团/VIP/大客户), spend (ARPU, "
+        "CNY/month) and handsets (group clients); the segment is derived with --tiers "
+        "when not given. Chinese or English headers (see data/README.md)",
+    )
+    p.add_argument(
+        "--tiers",
+        metavar="TIERS.yaml",
+        help="customer tier thresholds (default: data/customer_tiers.yaml)",
     )
     p.add_argument("--barriers", help="lines (rivers, highways) that cut cell adjacency")
     add_layer_options(p)
@@ -81,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``gridplan cells``; returns the exit status (0)."""
     from gridplan.cells.build import build_cells
     from gridplan.layers.read import load_layers
+    from gridplan.layers.tiers import load_tiers
     from gridplan.layers.validate import ValidationReport
 
     progress = StderrProgress(args.quiet)
@@ -90,10 +99,13 @@ def run(args: argparse.Namespace) -> int:
     report = ValidationReport()
     sources, columns = layer_sources(args)
     try:
-        layers = load_layers(**sources, columns=columns, report=report)
+        tiers = load_tiers(args.tiers) if args.tiers else None
+        layers = load_layers(**sources, columns=columns, report=report, tiers=tiers)
     except GridplanError as err:
         raise cli_words(err, args) from None
     print_warnings(report.warnings)
+    if report.customers is not None:
+        print("\n".join(report.customers.summary()))
     if args.cells_per_grid is not None:
         cellset = _build_for_cells_per_grid(layers, config, floors, args.cells_per_grid, progress)
     else:

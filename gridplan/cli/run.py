@@ -62,7 +62,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--sites",
         help="cell sites: points with site_id, technology (4G/5G), sectors, radius_m (metres)",
     )
-    g.add_argument("--customers", help="customers: points with customer_id, segment, spend")
+    g.add_argument(
+        "--customers",
+        help="customers: points (or CSV/XLSX with lon/lat) with customer_id, type or segment, "
+        "spend (CNY/month), handsets; tiers derived with data/customer_tiers.yaml",
+    )
     g.add_argument("--barriers", help="lines (rivers, highways) that cut cell adjacency")
     g.add_argument(
         "--name",
@@ -275,6 +279,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``gridplan run``; returns the exit status (0; 1 with --require-tolerance when
     the tolerance is missed)."""
     from gridplan.cli.demo import print_headcount, print_summary, write_outputs
+    from gridplan.layers.customers import customer_meta
     from gridplan.layers.read import load_layers
     from gridplan.layers.validate import ValidationReport
     from gridplan.plan.model import plan_headcount
@@ -294,10 +299,14 @@ def run(args: argparse.Namespace) -> int:
     except GridplanError as err:
         raise _layer_flags(cli_words(err, args), args) from None
     print_warnings(report.warnings)
+    if report.customers is not None:
+        print("\n".join(report.customers.summary()))
     try:
         plan, made = make_plan(layers, settings, progress=progress)
     except GridplanError as err:
         raise _option_words(err) from None
+    if report.customers is not None:  # the customer columns used, saved with the plan
+        plan = plan.with_(meta={**plan.meta, **customer_meta(report.customers)})
     written = write_outputs(
         plan,
         made,

@@ -39,8 +39,10 @@ import shapely
 
 from gridplan.errors import InputError, Problem
 from gridplan.layers.crs import WGS84, local_metric_crs
+from gridplan.layers.customers import CustomerLayer, customers_from_table
 from gridplan.layers.model import LAYER_KINDS, Layers
 from gridplan.layers.segments import SegmentCatalogue
+from gridplan.layers.tiers import CustomerTiers
 from gridplan.layers.uploads import check_zip
 from gridplan.layers.validate import (
     DEFAULT_CATALOGUE,
@@ -60,6 +62,7 @@ __all__ = [
     "ValidationReport",
     "list_layers",
     "load_layers",
+    "read_customers",
     "read_layer",
     "read_polygon_cells",
     "read_table",
@@ -736,6 +739,42 @@ def to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.to_crs(WGS84)
 
 
+# --------------------------------------------------------------------------- customers
+
+
+_CUSTOMER_TABLES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
+
+
+def read_customers(
+    source: str | os.PathLike[str] | bytes,
+    *,
+    columns: Mapping[str, str] | None = None,
+    tiers: CustomerTiers | None = None,
+    layer: str | None = None,
+    crs: Any = None,
+    name: str | None = None,
+) -> CustomerLayer:
+    """Read a customer file (CSV/XLSX table, or any GIS layer) and derive its tiers.
+
+    ``columns``: ``{field: header}``; ``layer``: the XLSX sheet / GIS layer; ``crs``:
+    of lon/lat (default EPSG:4326); ``name``: the file's name in messages (for bytes).
+    Raises :class:`~gridplan.errors.InputError` listing every problem; warnings
+    (contradicting segments) are in :attr:`CustomerLayer.warnings`.
+    """
+    is_bytes = isinstance(source, bytes | bytearray | memoryview)
+    where = name or ("the customer table" if is_bytes else Path(source).name)  # type: ignore[arg-type]
+    if crs is not None:
+        crs = _parse_crs(crs, where)
+    if is_bytes or Path(source).suffix.lower() in _CUSTOMER_TABLES:  # type: ignore[arg-type]
+        table = read_table(source, sheet=layer, text=True, name=name)  # type: ignore[arg-type]
+    else:
+        table = read_layer(source, layer=layer, crs=crs)  # type: ignore[arg-type]
+    result, problems = customers_from_table(table, where, columns=columns, tiers=tiers, crs=crs)
+    if result is None:
+        raise InputError(problems)
+    return result
+
+
 # --------------------------------------------------------------------------- load_layers
 
 
@@ -752,6 +791,7 @@ def load_layers(
     name: str = "city",
     report: ValidationReport | None = None,
     catalogue: SegmentCatalogue = DEFAULT_CATALOGUE,
+    tiers: CustomerTiers | None = None,
 ) -> Layers:
     """Read and validate the city's layers; all come back in the city's UTM CRS (metres).
 
@@ -767,6 +807,12 @@ def load_layers(
     raised. Warnings (repaired geometries, features outside the boundary dropped)
     do not stop the load; pass ``report`` (a :class:`ValidationReport`) to receive
     them — it is filled with every error and warning found.
+
+    Customers read from a file (or a GeoDataFrame without a ``segment`` column) go
+    through :mod:`gridplan.layers.customers`: headers mapped (Chinese or English,
+    ``columns["customers"]``), the segment derived from type and spend/handsets with
+    ``tiers`` (default data/customer_tiers.yaml); ``report.customers`` receives the
+    :class:`~gridplan.layers.customers.CustomerLayer` (counts per tier, the mapping).
     """
     rep = report if report is not None else ValidationReport()
     columns = dict(columns or {})
@@ -807,7 +853,11 @@ def load_layers(
                 )
             continue
         cols = columns.get(kind) or {}
-        gdf, source, problems = _read_source(kind, src, cols)
+        if kind == "customers" and _derives(src):
+            gdf, source, problems, rep.customers = _read_customers(src, cols, tiers)
+            cols = {}  # the customer columns are canonical now
+        else:
+            gdf, source, problems = _read_source(kind, src, cols)
         rep.add(problems)
         if gdf is None:
             continue
@@ -868,6 +918,40 @@ def _read_source(
     except Exception as exc:
         return None, shown, [_unexpected(shown, exc)]
     return gdf, shown, []
+
+
+def _derives(src: Source) -> bool:
+    """Whether a customer source goes through the tier derivation: every file, and a
+    GeoDataFrame without a ``segment`` column."""
+    if isinstance(src, pd.DataFrame):
+        return "segment" not in src.columns
+    return True
+
+
+def _read_customers(
+    src: Source, cols: Mapping[str, str], tiers: CustomerTiers | None
+) -> tuple[gpd.GeoDataFrame | None, str, list[Problem], Any]:
+    """The customer layer read and tiered (see :mod:`gridplan.layers.customers`)."""
+    if isinstance(src, pd.DataFrame):
+        layer, problems = customers_from_table(src, "customers layer", columns=cols, tiers=tiers)
+        return (None if layer is None else layer.customers), "customers layer", problems, layer
+    if not isinstance(src, LayerSource):
+        src = LayerSource(src)
+    shown = Path(src.path).name or str(src.path)
+    explicit = dict(cols)
+    for key, value in (("lon", src.lon), ("lat", src.lat)):
+        if value:
+            explicit[key] = value
+    layer_name = src.layer if src.layer is not None else _default_layer(src.path, "customers")
+    try:
+        layer = read_customers(
+            src.path, columns=explicit, tiers=tiers, layer=layer_name, crs=src.crs
+        )
+    except InputError as exc:
+        return None, shown, list(exc.problems), None
+    except Exception as exc:
+        return None, shown, [_unexpected(shown, exc)], None
+    return layer.customers, shown, list(layer.warnings), layer
 
 
 def _default_layer(path: str | os.PathLike[str], kind: str) -> str | None:

@@ -3,6 +3,12 @@
 Every customer carries one ``segment`` code from :data:`DEFAULT_SEGMENTS`. Spend
 bands are monthly ARPU in CNY per month; group clients are banded by handsets.
 The bands are defaults: a :class:`SegmentCatalogue` can be built with others.
+
+The thresholds that *derive* a customer's segment from its type and spend live in
+``data/customer_tiers.yaml`` (:mod:`gridplan.layers.tiers`); the codes, families,
+order and bands here are the same (``tests/layers/test_tiers.py`` ties them), and the
+synthetic demo draws its spend inside these bands. A band is ``[min, max]``
+here; the tier file says which side a boundary belongs to (VIP diamond is ``> 3000``).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -85,6 +85,10 @@ class ValidationReport:
 
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    #: the customer file as read and tiered (a
+    #: :class:`gridplan.layers.customers.CustomerLayer`: counts per tier, the column
+    #: mapping used), when ``load_layers`` read one
+    customers: Any = None
 
     def add(self, problems: Problem | Iterable[Problem]) -> None:
         """File problems under errors or warnings by their :func:`severity`."""

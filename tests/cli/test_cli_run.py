@@ -5,6 +5,8 @@ plan.gpkg; a missed tolerance is the last line (exit 1 with --require-tolerance)
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -51,11 +53,13 @@ def city(tmp_path_factory):
     n = 400
     cx, cy = rng.uniform(X0 + 10, X0 + 3990, n), rng.uniform(Y0 + 10, Y0 + 1990, n)
     pts = _lonlat(list(zip(cx, cy, strict=True)))
+    segment = rng.choice(["public", "vip_gold"], n)
+    spend = rng.uniform(20, 300, n).round(1) + np.where(segment == "vip_gold", 1500, 0)
     pd.DataFrame(
         {
             "customer_id": [f"c{i}" for i in range(n)],
-            "segment": rng.choice(["public", "vip_gold"], n),
-            "spend": rng.uniform(20, 300, n).round(1),
+            "segment": segment,
+            "spend": spend,  # CNY/month, in the band of the segment (no tier warning)
             "longitude": pts.x,
             "latitude": pts.y,
         }
@@ -130,6 +134,9 @@ def test_run_makes_a_plan_the_app_and_export_open(made, capsys, tmp_path):
     homes = team.loc[list(TEAM), ["home_x", "home_y"]].to_numpy()
     assert np.allclose(homes, np.array(HOMES), atol=0.01)
     assert plan.crs.to_epsg() == CRS
+    # the customer columns used are saved with the plan (issue 15)
+    assert json.loads(plan.meta["customer_columns"])["lon"] == "longitude"
+    assert plan.meta["customer_tiers"].endswith("customer_tiers.yaml")
     # every grid meets the floor; territories contiguous and within the tolerance asked
     assert (plan.grids["population"] >= FLOOR).all()
     assert set(plan.grids["manager"]) == set(TEAM)
