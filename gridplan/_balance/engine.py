@@ -18,9 +18,12 @@ Pipeline (all steps seeded, see :func:`optimise`):
 3. **Search.** Rounds of simulated annealing on boundary flips with a balance penalty
    (:func:`gridplan.balance_search.anneal`), alternating restarts from the best plan
    (intensify) and from fresh constructions (diversify), each followed by a repair
-   (single moves, then ejection chains that carry weight across territories,
-   :func:`gridplan.balance_search.chain_repair`) and a descent. For the plain cut-edge
-   objective each round's plan is then made optimal for every pair of adjacent
+   (single moves, then path moves that carry weight along a path of territories with
+   exchanges, :func:`gridplan._balance.paths.path_repair`, then random ejection chains,
+   :func:`gridplan.balance_search.chain_repair`) and a descent; the last plan the
+   annealing visited, when cheaper than its best plan within the bands, is repaired
+   the same way (path moves make a cheap off-band plan feasible at a small cost). For
+   the plain cut-edge objective each round's plan is then made optimal for every pair of adjacent
    territories (and, every few rounds, every three) by the CP-SAT cut model of
    :mod:`gridplan._balance.cut`. The last moments of the time limit are kept to bring
    an off-band plan back into the bands.

@@ -246,6 +246,7 @@ class _Search:
     cfg: PathConfig
     budget: list[int]  # transfers still to examine (shared by the searches of a call)
     banned: set = field(default_factory=set)
+    past: Callable[[], bool] = lambda: False  # the safety deadline has passed
 
     def window(self, node: _Node) -> tuple[int, int]:
         """Net weight that the territory of ``node`` may pass on (the start territory:
@@ -325,7 +326,7 @@ class _Search:
         layer: list[_Node] = [(self.s, 0, 0, None, None)]
         ends: list[_Node] = []
         for _hop in range(cfg.max_hops):
-            if self.budget[0] <= 0:
+            if self.budget[0] <= 0 or self.past():
                 break
             layer, done = self.expand(layer, step)
             if done:
@@ -356,13 +357,15 @@ def _apply_path(st: State, path: list[Transfer]) -> int:
     return -1
 
 
-def _fix_one(st: State, s: int, cfg: PathConfig, budget: list[int]) -> bool:
+def _fix_one(
+    st: State, s: int, cfg: PathConfig, budget: list[int], past: Callable[[], bool]
+) -> bool:
     """Bring territory ``s`` into its band by one path move; True on success."""
     v0 = st.violation()
     tg = _territory_graph(st)
     for group in range(1, cfg.max_group + 1):
         own = [min(budget[0], cfg.search_work)]
-        search = _Search(st, s, tg, _Transfers(st, cfg, group, s), cfg, own)
+        search = _Search(st, s, tg, _Transfers(st, cfg, group, s), cfg, own, past=past)
         for _ in range(cfg.max_tries):
             left = own[0]
             sols = search.run()
@@ -404,8 +407,12 @@ def path_repair(
     failed: set[int] = set()
     budget = [cfg.max_work]
     reach = cfg.max_excess * max(st.w, default=0)
+
+    def past() -> bool:
+        return deadline is not None and clock is not None and clock() > deadline
+
     while budget[0] > 0:
-        if deadline is not None and clock is not None and clock() > deadline:
+        if past():
             break
         dw, lo, hi = st.dw, st.lo, st.hi
         bad = []
@@ -418,7 +425,7 @@ def path_repair(
         if not bad:
             break
         s = max(bad)[1]
-        if _fix_one(st, s, cfg, budget):
+        if _fix_one(st, s, cfg, budget, past):
             failed.clear()  # the plan changed: what failed may work now
         else:
             failed.add(s)
