@@ -21,7 +21,6 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 ALL_OK = "All rules hold."
 
 
-
 @pytest.fixture(autouse=True)
 def workspace_env(tmp_path, monkeypatch):
     monkeypatch.setenv("GRIDPLAN_WORKSPACE", str(tmp_path / "workspace.sqlite"))
