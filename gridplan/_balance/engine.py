@@ -18,9 +18,12 @@ Pipeline (all steps seeded, see :func:`optimise`):
 3. **Search.** Rounds of simulated annealing on boundary flips with a balance penalty
    (:func:`gridplan.balance_search.anneal`), alternating restarts from the best plan
    (intensify) and from fresh constructions (diversify), each followed by a repair
-   (single moves, then ejection chains that carry weight across territories,
-   :func:`gridplan.balance_search.chain_repair`) and a descent. For the plain cut-edge
-   objective each round's plan is then made optimal for every pair of adjacent
+   (single moves, then path moves that carry weight along a path of territories with
+   exchanges, :func:`gridplan._balance.paths.path_repair`, then random ejection chains,
+   :func:`gridplan.balance_search.chain_repair`) and a descent; the last plan the
+   annealing visited, when cheaper than its best plan within the bands, is repaired
+   the same way (path moves make a cheap off-band plan feasible at a small cost). For
+   the plain cut-edge objective each round's plan is then made optimal for every pair of adjacent
    territories (and, every few rounds, every three) by the CP-SAT cut model of
    :mod:`gridplan._balance.cut`. The last moments of the time limit are kept to bring
    an off-band plan back into the bands.
@@ -47,6 +50,7 @@ from gridplan._balance.costs import _best_relabel
 from gridplan._balance.cut import polish
 from gridplan._balance.lns import LnsContext, balance_lns, run_lns
 from gridplan._balance.model import SubProblem, solve_subproblem
+from gridplan._balance.paths import path_repair
 from gridplan._balance.search import (
     State,
     anneal,
@@ -193,9 +197,7 @@ class _Run:
         if inp.cost is not None and inp.previous is None and inp.refresh_costs is None:
             lab = _best_relabel(lab, inp.cost, w, inp.lo, inp.hi, inp.locked)  # home bases
         st = self.new_state(lab)
-        repair(st, r, deadline=self.deadline, clock=self.clock)
-        if st.violation() > 0:
-            chain_repair(st, r, deadline=self.deadline, clock=self.clock)
+        self.fix_bands(st, r)
         return st
 
     def consider(self, st: State) -> bool:
@@ -206,12 +208,23 @@ class _Run:
             return True
         return False
 
-    def settle(self, st: State, passes: int) -> None:
-        """Repair (single moves, then chains) and descend when within the bands."""
-        rng, deadline, clock = self.rng, self.deadline, self.clock
-        repair(st, rng, deadline=deadline, clock=clock)
+    def fix_bands(self, st: State, rng: np.random.Generator, single: bool = True) -> None:
+        """Bring ``st`` into the bands: single moves (``single``), then path moves
+        that carry weight through several territories
+        (:func:`gridplan._balance.paths.path_repair`), then random ejection chains."""
+        deadline, clock = self.deadline, self.clock
+        if single and st.violation() > 0:
+            repair(st, rng, deadline=deadline, clock=clock)
+        if st.violation() > 0:
+            path_repair(st, deadline=deadline, clock=clock)
         if st.violation() > 0:
             chain_repair(st, rng, deadline=deadline, clock=clock)
+
+    def settle(self, st: State, passes: int) -> None:
+        """Repair (single moves, then paths and chains) and descend when within the
+        bands."""
+        rng, deadline, clock = self.rng, self.deadline, self.clock
+        self.fix_bands(st, rng)
         if st.violation() == 0:
             descent(st, rng, max_passes=passes, deadline=deadline, clock=clock)
 
@@ -248,8 +261,7 @@ class _Run:
             best_st = self.new_state(lab)
             if best_st.violation() > 0:
                 repair(best_st, rng)
-                if best_st.violation() > 0:
-                    chain_repair(best_st, rng, deadline=self.deadline, clock=self.clock)
+                self.fix_bands(best_st, rng, single=False)
             if not _caps_ok(inp, best_st.lab):  # the caps are hard: start within them
                 best_st = self.new_state(lab if _caps_ok(inp, lab) else list(inp.previous))
         else:
@@ -319,12 +331,14 @@ class _Run:
             clock=self.clock,
         )
         self.stats["anneal_steps"] += steps
-        if res is not None:
-            st = self.new_state(res[1])
-            if st.violation() > 0:
-                repair(st, rng, deadline=self.deadline, clock=self.clock)
-            if st.violation() > 0:
-                chain_repair(st, rng, deadline=self.deadline, clock=self.clock)
+        cands = [] if res is None else [res[1]]
+        if cur.violation() > 0 and (res is None or cur.objective() < res[0][1]):
+            # the last plan visited: off its bands, but often cheaper than any plan
+            # within them that the walk saw; path moves bring it back
+            cands.append(list(cur.lab))
+        for lab in cands:
+            st = self.new_state(lab)
+            self.fix_bands(st, rng)
             descent(st, rng, max_passes=5, deadline=self.deadline, clock=self.clock)
             if self.cut_exact and st.violation() == 0:
                 st = self.new_state(self.exact_polish(st.lab, 2, 0.02 * self.work))

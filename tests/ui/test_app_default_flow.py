@@ -20,13 +20,6 @@ from gridplan.plan.steps import plan_floors
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 ALL_OK = "All rules hold."
 
-#: New York's Rockaway peninsula (QN14: 14 grids, about 1.39 targets, tied to the rest
-#: by two grid edges) makes the default 10 s balance end at 5.1 % on one territory: the
-#: weight must pass along the chain through three territories at once, which neither the
-#: annealing nor the CP-SAT balance sets find in 10 s (30 s reach 2.98 %). Open in
-#: issue 14; the partition half of the flow is asserted for New York all the same.
-KNOWN_MISS = {"nyc": "the Rockaway chain needs more than the default 10 s of balance"}
-
 
 @pytest.fixture(autouse=True)
 def workspace_env(tmp_path, monkeypatch):
@@ -97,8 +90,6 @@ def test_default_flow_ends_in_a_valid_balanced_plan(city, check_plan_invariants)
     assert tolerance == pytest.approx(0.03)
     table = manager_table(plan)
     assert len(table) == len(plan.managers) > 1
-    if city in KNOWN_MISS and not bool(table["within"].all()):
-        pytest.xfail(KNOWN_MISS[city])
     assert ALL_OK in [s.value for s in at.success], [w.value for w in at.warning]
     assert table["deviation"].abs().max() <= tolerance + 1e-9
     assert bool(table["within"].all())
