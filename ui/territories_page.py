@@ -16,6 +16,7 @@ from gridplan.layers.crs import WGS84
 from gridplan.maps import MapSettings, plan_grid_map
 from gridplan.plan import edits
 from gridplan.plan.model import HOURS, areas, manager_table, plan_headcount
+from gridplan.plan.pipeline import APP_BALANCE_SECONDS
 from gridplan.plan.rules import check_plan, summary_line
 from gridplan.plan.steps import (
     apply_team,
@@ -306,7 +307,7 @@ with st.expander(t("terr.team"), expanded=not (plan.grids["manager"] != "").any(
 # ---------------------------------------------------------------- balance
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
 tol_pct = c1.slider(t("terr.tolerance"), 1, _MAX_TOL_PCT, 3, key="tol")
-tlim = c2.number_input(t("terr.time"), 1.0, 600.0, 10.0, 1.0, key="bal_time")
+tlim = c2.number_input(t("terr.time"), 1.0, 600.0, APP_BALANCE_SECONDS, 1.0, key="bal_time")
 do_balance = c3.button(t("terr.balance"), type="primary", key="balance")
 do_rebalance = c4.button(t("terr.rebalance"), key="rebalance")
 # the re-balance's disruption caps (0 = no cap)

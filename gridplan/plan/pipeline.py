@@ -30,6 +30,7 @@ from gridplan.progress import ProgressCallback, no_progress, scaled
 from gridplan.workload import WorkloadConfig, default_workload_config
 
 __all__ = [
+    "APP_BALANCE_SECONDS",
     "DEMO_FLOORS",
     "DEMO_TARGET_CELLS",
     "PlanSettings",
@@ -172,6 +173,10 @@ def make_plan(
 #: about 9 cells per grid on the demo cities (NYC 928 grids of 8,333 cells, Seoul 1,033
 #: of 8,719).
 DEMO_FLOORS: dict[str, float] = {"population": 8_500.0, "customers": 30.0}
+
+#: Seconds of the app's Balance by default (the whole step: start plans, repairs,
+#: search and areas): the demo cities reach ±3 % in it, and the click ends within 10 s.
+APP_BALANCE_SECONDS = 7.0
 
 #: H3 cells the demo aims for (NYC and Seoul: resolution 9, about 0.1 km² per hexagon).
 DEMO_TARGET_CELLS = 8000
