@@ -15,6 +15,7 @@ from gridplan.balance import BalanceConfig
 from gridplan.cells.sizing import estimate_grids, resolution_for_cells_per_grid
 from gridplan.errors import GridplanError
 from gridplan.layers.crs import WGS84
+from gridplan.layers.customers import customer_meta
 from gridplan.maps import MapSettings, add_draw, plan_grid_map
 from gridplan.partition import PartitionConfig, partition_cells
 from gridplan.plan import edits
@@ -171,6 +172,9 @@ def _run_partition(bar: Any) -> None:
         plan = plan_from_partition(
             cellset, part, layers, name=f"{layers.name} plan", floors=dict(config.floors)
         )
+        tiers = st.session_state.get("customer_tiers")
+        if tiers is not None and key and key[0] != "demo":  # the CRM columns used, kept
+            plan = plan.with_(meta={**plan.meta, **customer_meta(tiers)})
     except GridplanError as err:
         show_error(err)
         return

@@ -69,3 +69,23 @@ def test_demo_city_shows_tiers_of_its_synthetic_customers():
     assert "Customers per tier" in [h.value for h in at.subheader]
     table = next(d.value for d in at.dataframe if "segment" in d.value.columns)
     assert table["customers"].sum() > 1000 and (table["customers"] > 0).all()
+
+
+def test_the_plan_keeps_the_customer_columns_it_was_read_with(tmp_path):
+    import json
+
+    layers, tiered = _uploaded(tmp_path)
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.session_state["source"] = "upload"
+    at.session_state["uploaded_layers"] = layers
+    at.session_state["customer_tiers"] = tiered
+    at.session_state["lattice"] = "square"
+    at.run()
+    at.switch_page("ui/grids_page.py").run()
+    at.number_input(key="f_pop").set_value(1.0)
+    at.number_input(key="f_cust").set_value(0.0)
+    at.button(key="run_partition").click().run()
+    assert not at.exception, at.exception
+    plan = at.session_state["history"].current
+    assert json.loads(plan.meta["customer_columns"])["spend"] == "月消费"
+    assert plan.meta["customer_tiers"].endswith("customer_tiers.yaml")
