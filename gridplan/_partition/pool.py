@@ -55,7 +55,9 @@ def _ready() -> int:
 
 class EnginePool:
     """A process pool kept for many partition runs (thread-safe; pass it as
-    ``pool=`` to :func:`gridplan.partition.partition_cells`).
+    ``pool=`` to :func:`gridplan.partition.partition_cells`). The host's main script
+    must be importable without side effects (``if __name__ == "__main__"``): the
+    workers import it when they start, as in any multiprocessing program.
 
     ``workers``: processes (default :func:`default_workers`). The processes start on
     the first :meth:`executor` or :meth:`warm_up` call; a pool broken by a killed
@@ -84,8 +86,8 @@ class EnginePool:
             return ex
 
     def warm_up(self) -> None:
-        """Start every worker now (returns at once; the processes start in the
-        background), so that the first run does not wait for them."""
+        """Start every worker now (returns in a fraction of a second; the workers load
+        the engine in the background), so that the first run does not wait for them."""
         ex = self.executor()
         for _ in range(self.workers):
             ex.submit(_ready)
