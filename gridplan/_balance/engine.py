@@ -32,7 +32,11 @@ Pipeline (all steps seeded, see :func:`optimise`):
 
 Work is counted in annealing steps and CP-SAT deterministic seconds, so for a given seed
 the result does not depend on the machine as long as the wall-clock limit is not what
-stops the run (the report says which limit stopped it). :func:`optimise_parallel` runs
+stops the run (the report says which limit stopped it). With an explicit ``work_limit``
+no phase looks at the clock except as that safety net (the number of start plans, the
+reserve kept at the end of the annealing, the balance phases' share of the time and the
+single-process fallback for short runs all follow the work budget instead).
+:func:`optimise_parallel` runs
 several such searches with different seeds in forked processes and keeps the best
 (ties to the lowest index), which keeps that property.
 """
