@@ -36,9 +36,8 @@ stops the run (the report says which limit stopped it). With an explicit ``work_
 no phase looks at the clock except as that safety net (the number of start plans, the
 reserve kept at the end of the annealing, the balance phases' share of the time and the
 single-process fallback for short runs all follow the work budget instead).
-:func:`optimise_parallel` runs
-several such searches with different seeds in forked processes and keeps the best
-(ties to the lowest index), which keeps that property.
+:func:`optimise_parallel` runs several such searches with different seeds in forked
+processes and keeps the best (ties to the lowest index), which keeps that property.
 """
 
 from __future__ import annotations
