@@ -461,3 +461,17 @@ def test_time_limit_help_says_work_budget_and_safety_clock(capsys):
         main(["balance", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "work budget" in text and "safety net" in text
+
+
+def test_a_run_stopped_by_the_safety_clock_says_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("gridplan.cli.balance.CLOCK_SAFETY", 0.01)  # a net that always bites
+    rng = np.random.default_rng(4)
+    _grids(15, 20, hours_total=rng.lognormal(3.0, 0.5, 300)).to_file(tmp_path / "g.gpkg")
+    out = tmp_path / "a.csv"
+    code = _balance(
+        "--grids", str(tmp_path / "g.gpkg"), "--managers", "36", "--time-limit", "2",
+        "--out", str(out),
+    )  # fmt: skip
+    assert code == 0
+    assert json.loads(out.with_suffix(".json").read_text())["stopped_by"] == "time"
+    assert "safety clock" in capsys.readouterr().err
