@@ -30,7 +30,12 @@ class BalanceConfig:
     around its home and breaks ties, small so cut edges stay the first goal (a grid
     20 spacings nearer home is worth one cut edge at the default 0.05); 0 ignores
     homes; managers without a home are unaffected. ``compactness``/``both`` use the
-    home as the territory's centre instead.
+    home as the territory's centre instead. ``work_limit``: the deterministic work
+    budget in reference seconds (annealing steps, CP-SAT deterministic seconds); when it
+    is given every phase follows the work done and ``time_limit`` is only the wall-clock
+    safety net, so a seed gives the same plan with any ``workers`` unless that net stops
+    the run (``report.stopped_by == "time"``); ``None``: the budget is ``time_limit``
+    and the clock also shapes the phases (an answer within ``time_limit``, the app).
     """
 
     tolerance: float = 0.03

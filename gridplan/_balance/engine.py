@@ -32,9 +32,12 @@ Pipeline (all steps seeded, see :func:`optimise`):
 
 Work is counted in annealing steps and CP-SAT deterministic seconds, so for a given seed
 the result does not depend on the machine as long as the wall-clock limit is not what
-stops the run (the report says which limit stopped it). :func:`optimise_parallel` runs
-several such searches with different seeds in forked processes and keeps the best
-(ties to the lowest index), which keeps that property.
+stops the run (the report says which limit stopped it). With an explicit ``work_limit``
+no phase looks at the clock except as that safety net (the number of start plans, the
+reserve kept at the end of the annealing, the balance phases' share of the time and the
+single-process fallback for short runs all follow the work budget instead).
+:func:`optimise_parallel` runs several such searches with different seeds in forked
+processes and keeps the best (ties to the lowest index), which keeps that property.
 """
 
 from __future__ import annotations
@@ -153,6 +156,9 @@ class _Run:
         self.adj, self.w = inp.adj, inp.weight
         self.locked_b = [x >= 0 for x in inp.locked]
         self.work = max(float(time_limit if work_limit is None else work_limit), 0.05)
+        # an explicit work budget: every decision follows the work done, and the clock
+        # (``deadline``) is only a safety net; else the clock also shapes the phases
+        self.by_work = work_limit is not None
         self.budget = int(STEPS_PER_SECOND * self.work * 0.8)
         self.stats: dict = {"stopped_by": "convergence", "anneal_steps": 0, "exact": None}
         self.can_spectral = all(x < 0 for x in inp.locked) and self.n <= 50_000
@@ -245,6 +251,11 @@ class _Run:
         es["dtime"] += info.get("dtime", 0.0)
         return out
 
+    def start_end(self) -> float:
+        """Clock time after which no further start plan is built: a quarter of the time
+        limit, or only the safety deadline under a work budget (all starts are built)."""
+        return self.deadline if self.by_work else self.t0 + 0.25 * self.time_limit
+
     # ------------------------------------------------------------------ phases
     def start(self) -> None:
         """1. The previous plan (made contiguous, repaired), else the best of a few
@@ -271,7 +282,7 @@ class _Run:
             last = 0.0
             for kind, jit in kinds:
                 t_kind = self.clock()
-                if best_st is not None and t_kind + last > self.t0 + 0.25 * self.time_limit:
+                if best_st is not None and t_kind + last > self.start_end():
                     break  # another start would not fit in a quarter of the time
                 st = self.fresh(rng, kind, jit)
                 if st.violation() == 0:
@@ -279,7 +290,7 @@ class _Run:
                 if best_st is None or _key(st) < _key(best_st):
                     best_st = st
                 last = self.clock() - t_kind
-                if self.clock() > self.t0 + 0.25 * self.time_limit:
+                if self.clock() > self.start_end():
                     break
         assert best_st is not None
         before = list(best_st.lab)
@@ -361,12 +372,15 @@ class _Run:
         mu0 = self.unit / wbar
         rnd = 0
         # keep a little time to bring an off-band plan back into the bands at the end
-        anneal_deadline = self.deadline - min(0.08 * time_limit, 2.0)
+        # (under a work budget the clock is only a safety net: no reserve, no margin)
+        reserve = 0.0 if self.by_work else min(0.08 * time_limit, 2.0)
+        margin = 0.0 if self.by_work else 0.02 * time_limit
+        anneal_deadline = self.deadline - reserve
         while stats["anneal_steps"] < self.budget:
             now = self.clock()
             # the reserve is only needed while no plan within the bands is known
             round_deadline = self.deadline if self.best_key[0] == 0 else anneal_deadline
-            if now >= round_deadline - 0.02 * time_limit:
+            if now >= round_deadline - margin:
                 stats["stopped_by"] = "time"
                 break
             rnd += 1
@@ -403,7 +417,11 @@ class _Run:
         inp = self.inp
         st = self.new_state(self.best_lab)
         soft_penalty = inp.cut_scale * (len(inp.edges) + 1) + _cost_span(inp) + 1
-        deadline = self.clock() + share * max(0.0, self.deadline - self.clock())
+        deadline = (
+            self.deadline
+            if self.by_work  # bounded by the work budget, the clock as safety net only
+            else self.clock() + share * max(0.0, self.deadline - self.clock())
+        )
         ctx = self.lns_context(0.5 * self.work)
         info = balance_lns(ctx, st, self.rng, soft_penalty=soft_penalty, deadline=deadline)
         info["violation_before"] = self.best_key[0]
@@ -582,7 +600,9 @@ def optimise_parallel(
     import threading
 
     can_fork = "fork" in mp.get_all_start_methods() and threading.active_count() == 1
-    if workers < 2 or time_limit < 2.0 or not can_fork or inp.previous is not None:
+    # the short-run test follows the work budget when there is one (not the clock)
+    short = (time_limit if work_limit is None else work_limit) < 2.0
+    if workers < 2 or short or not can_fork or inp.previous is not None:
         return optimise(
             inp,
             seed=seed,

@@ -37,6 +37,7 @@ def balance_units_table(
     workers: int | None = None,
     max_moved: int | None = None,
     max_moved_weight: float | None = None,
+    work_limit: float | None = None,
 ) -> pd.DataFrame:
     """Balance generic units; returns a table ``unit_id, manager``.
 
@@ -114,6 +115,7 @@ def balance_units_table(
         w, ip, ix, K, tolerance=tolerance, x=xs, y=ys, objective=objective, locks=lk,
         previous=prev, seed=seed, time_limit=time_limit, workers=workers, progress=progress,
         ids=list(ids), names=names, max_moved=max_moved, max_moved_weight=max_moved_weight,
+        work_limit=work_limit,
     )  # fmt: skip
     out = pd.DataFrame(
         {"unit_id": units[id_col].to_numpy(), "manager": [names[d] for d in res.labels]}

@@ -45,6 +45,7 @@ import pandas as pd
 
 from gridplan.atomic import atomic_path
 from gridplan.cli.common import (
+    CLOCK_SAFETY,
     LazyHelpStore,
     StderrProgress,
     add_require_tolerance,
@@ -184,7 +185,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--time-limit",
         type=float,
         default=60.0,
-        help="seconds for the whole run, areas included (default 60)",
+        help="work budget for the whole run, areas included, in reference seconds "
+        "(default 60): the search is bounded by work done, not by the clock, so the same "
+        "inputs and seed give the same plan on any machine; it takes about that many "
+        "seconds on a reference machine, and the clock stops it at "
+        f"{CLOCK_SAFETY:g}× as a safety net (the run then says so and may differ "
+        "between runs)",
     )
     p.add_argument("--workers", type=int, default=None, help="parallel searches (default 2)")
     areas = p.add_argument_group("areas").add_mutually_exclusive_group()
@@ -644,7 +650,8 @@ def _run_units(args: argparse.Namespace, progress: Callable[[float, str], None])
     edge_ids = pd.DataFrame({"a": id_values[edges[:, 0]], "b": id_values[edges[:, 1]]})
     out = balance_units_table(
         table, id_col, args.x, args.y, args.weight, args.managers, tolerance=args.tolerance,
-        edges=edge_ids, previous=previous, locks=locks, seed=args.seed, time_limit=t_main,
+        edges=edge_ids, previous=previous, locks=locks, seed=args.seed,
+        time_limit=CLOCK_SAFETY * t_main, work_limit=t_main,
         progress=_main_progress(progress, t_areas), objective=args.objective,
         workers=args.workers, max_moved=args.max_moved, max_moved_weight=args.max_moved_hours,
     )  # fmt: skip
@@ -687,7 +694,8 @@ def _group_areas(
     try:
         res = group_into_areas(
             labels, edges, territory_weights, n_areas=n_areas, tolerance=args.area_tolerance,
-            seed=args.seed, time_limit=max(0.5, time_limit),
+            seed=args.seed, time_limit=CLOCK_SAFETY * max(0.5, time_limit),
+            work_limit=max(0.5, time_limit),
         )  # fmt: skip
     except InfeasibleError as exc:
         raise InfeasibleError(
@@ -891,7 +899,8 @@ def _run_grids(args: argparse.Namespace, progress: Callable[[float, str], None])
     t_main, t_areas = _split_time(args)
     cfg = BalanceConfig(
         tolerance=args.tolerance, objective=args.objective, weight_column=weight,
-        n_managers=len(names), seed=args.seed, time_limit=t_main, workers=args.workers,
+        n_managers=len(names), seed=args.seed, time_limit=CLOCK_SAFETY * t_main,
+        work_limit=t_main, workers=args.workers,
         adjacency=args.contiguity, max_moved=args.max_moved,
         max_moved_weight=args.max_moved_hours,
     )  # fmt: skip
@@ -965,6 +974,14 @@ def _write_outputs(outcome: _Outcome, paths: _Paths) -> list[Path]:
     return [t for t, _ in writers]
 
 
+def _clock_stopped(rep: dict[str, Any]) -> bool:
+    """True when the wall clock, not the work budget, ended the territories or areas."""
+    parts = [rep, *(rep.get("stats", {}) or {}).get("parts", [])]
+    if "areas" in rep:
+        parts.append(rep["areas"])
+    return any(str(p.get("stopped_by", "")) == "time" for p in parts)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the balance sub-command (0 on success); raises GridplanError on bad input."""
     _check_options(args)
@@ -974,6 +991,13 @@ def run(args: argparse.Namespace) -> int:
     written = _write_outputs(outcome, paths)
     rep = outcome.report
     print_notes([n for n in outcome.notes if not n.startswith(_MISSED)])
+    if _clock_stopped(rep):
+        print(
+            f"note: the safety clock ({CLOCK_SAFETY:g}× --time-limit) stopped the search "
+            "before its work budget: this plan depends on the machine's speed and load, "
+            "and another run with the same seed may differ",
+            file=sys.stderr,
+        )
     if "areas" in rep:
         a = rep["areas"]
         if not a["within_tolerance"]:

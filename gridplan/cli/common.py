@@ -19,6 +19,7 @@ from typing import Any
 from gridplan.errors import GridplanError, InputError, Problem
 
 __all__ = [
+    "CLOCK_SAFETY",
     "CONTIGUITY_HELP",
     "EXIT_BAD_INPUT",
     "EXIT_INTERNAL",
@@ -47,6 +48,10 @@ __all__ = [
 ]
 
 EXIT_BAD_INPUT = 2
+
+#: the balance's ``--time-limit`` is a work budget (reference seconds, reproducible);
+#: the wall clock stops the search at this multiple of it, as a safety net only
+CLOCK_SAFETY = 3.0
 
 #: metres of shared boundary above which two polygons are rook neighbours (kept equal to
 #: ``gridplan.cells.polygon_graph.DEFAULT_MIN_SHARED_M``, not imported: ``--help`` stays light)

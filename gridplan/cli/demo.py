@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from gridplan.cli.common import (
+    CLOCK_SAFETY,
     StderrProgress,
     add_cells_options,
     cells_config,
@@ -47,7 +49,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--time-limit",
         type=float,
         default=20.0,
-        help="seconds for balancing the managers' workloads (default 20)",
+        help="work budget for balancing the managers' workloads, in reference seconds "
+        "(default 20): bounded by work, not by the clock, so a seed gives the same plan; "
+        f"the clock stops it at {CLOCK_SAFETY:g}× as a safety net only",
     )
     add_cells_options(p)
     p.add_argument("--out", required=True, help="output folder (created if missing)")
@@ -217,6 +221,11 @@ def run(args: argparse.Namespace) -> int:
     settings = demo_settings(
         seed=args.seed, cells=cells, time_limit=args.time_limit, name=f"demo-{args.city}"
     )
+    # the command line bounds the balance by work (reproducible), the clock as safety net
+    budget = replace(
+        settings.balance, time_limit=CLOCK_SAFETY * args.time_limit, work_limit=args.time_limit
+    )
+    settings = replace(settings, balance=budget)
     layers = load_demo(args.city)
     out_dir.mkdir(parents=True, exist_ok=True)
     progress(0.0, f"loaded demo city {args.city} (sites and customers are SYNTHETIC)")

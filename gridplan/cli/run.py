@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gridplan.cli.common import (
+    CLOCK_SAFETY,
     StderrProgress,
     add_cells_options,
     add_require_tolerance,
@@ -141,7 +142,9 @@ def _add_team_options(p: argparse.ArgumentParser) -> None:
         "--balance-time",
         type=float,
         default=20.0,
-        help="seconds for balancing the managers' workloads (default 20)",
+        help="work budget for balancing the managers' workloads, in reference seconds "
+        "(default 20): bounded by work, not by the clock, so a seed gives the same plan; "
+        f"the clock stops it at {CLOCK_SAFETY:g}× as a safety net only",
     )
     g.add_argument(
         "--area-size",
@@ -227,7 +230,10 @@ def _settings(args: argparse.Namespace, floors: dict[str, float], team: Any, nam
             time_limit_s=args.time_limit,
         ),
         balance=BalanceConfig(
-            tolerance=args.tolerance, seed=args.seed, time_limit=args.balance_time
+            tolerance=args.tolerance,
+            seed=args.seed,
+            time_limit=CLOCK_SAFETY * args.balance_time,
+            work_limit=args.balance_time,
         ),
         n_managers=args.managers,
         team=team,

@@ -226,6 +226,23 @@ def test_deterministic_for_a_seed():
     assert np.array_equal(a.labels, b.labels)
 
 
+def test_two_worker_processes_give_the_same_plan_twice():
+    # two forked searches bounded by a work budget (the clock only as a safety net), a
+    # city-like instance of ~8 grids per manager: identical plans run after run
+    ip, ix = lattice(15, 20)
+    w = np.random.default_rng(3).lognormal(3.0, 0.5, 300)
+    runs = [
+        balance_arrays(w, ip, ix, 36, tolerance=0.03, seed=0, time_limit=60, work_limit=2.5,
+                       workers=2)
+        for _ in range(2)
+    ]  # fmt: skip
+    for res in runs:
+        assert res.report.stopped_by != "time"
+        assert res.report.stats["processes"] == 2  # the forked path, not the fallback
+    np.testing.assert_array_equal(runs[0].labels, runs[1].labels)
+    assert runs[0].report.cut_edges == runs[1].report.cut_edges
+
+
 def test_compactness_with_home_bases():
     ip, ix, x, y = random_graph(120, 6)
     w = np.ones(120)

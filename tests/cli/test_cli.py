@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -149,6 +150,28 @@ def test_partition_command_writes_grids_and_assignment(tmp_path, capsys):
     west = {f"b{i:02d}" for i in range(16) if i % 4 < 2}
     for cell, grid in zip(assignment["cell_id"], assignment["grid_id"], strict=True):
         assert district_of[grid] == ("W" if cell in west else "E")
+
+
+def test_partition_command_same_seed_same_grids(tmp_path, capsys):
+    # the whole command twice (automatic workers: two processes from 500 cells on):
+    # the same cell -> grid table
+    rng = np.random.default_rng(8)
+    cells = _lattice_layer(tmp_path, side=24, population=100.0)  # 576 cells: a pool
+    layer = gpd.read_file(cells)
+    layer["population"] = np.round(rng.lognormal(4.0, 0.6, len(layer)))
+    layer.to_file(cells)
+    tables = []
+    for run in range(2):
+        table = tmp_path / f"cells{run}.csv"
+        status = main(
+            ["--quiet", "partition", "--cells", str(cells), "--id", "block", "--seed", "0"]
+            + ["--floor", "population=1500", "--cross-districts"]
+            + ["--out", str(tmp_path / f"grids{run}.gpkg"), "--assignment-out", str(table)]
+        )
+        assert status == 0, capsys.readouterr().err
+        tables.append(pd.read_csv(table))
+    assert tables[0]["grid_id"].nunique() > 10
+    pd.testing.assert_frame_equal(tables[0], tables[1])
 
 
 def test_partition_floor_above_district_total_explains(tmp_path, capsys):

@@ -432,3 +432,46 @@ def test_require_tolerance_is_in_the_help(capsys):
     with pytest.raises(SystemExit):
         main(["balance", "--help"])
     assert "--require-tolerance" in capsys.readouterr().out
+
+
+def test_grids_same_seed_same_plan_with_two_workers(tmp_path, capsys, monkeypatch):
+    # --time-limit is a work budget: two runs on two worker processes give the same plan
+    # (a generous safety clock: a loaded test machine must not be what stops the runs)
+    monkeypatch.setattr("gridplan.cli.balance.CLOCK_SAFETY", 30.0)
+    rng = np.random.default_rng(4)
+    _grids(15, 20, hours_total=rng.lognormal(3.0, 0.5, 300)).to_file(tmp_path / "g.gpkg")
+    plans, reports = [], []
+    for run in range(2):
+        out = tmp_path / f"a{run}.csv"
+        code = _balance(
+            "--grids", str(tmp_path / "g.gpkg"), "--managers", "36", "--tolerance", "0.03",
+            "--time-limit", "2", "--workers", "2", "--seed", "0", "--out", str(out),
+        )  # fmt: skip
+        assert code == 0, capsys.readouterr().err
+        plans.append(out.read_text())
+        reports.append(json.loads(out.with_suffix(".json").read_text()))
+    assert "safety clock" not in capsys.readouterr().err
+    assert all(r["stopped_by"] != "time" and r["stats"]["processes"] == 2 for r in reports)
+    assert plans[0] == plans[1]
+    assert reports[0]["max_deviation"] == reports[1]["max_deviation"]
+
+
+def test_time_limit_help_says_work_budget_and_safety_clock(capsys):
+    with pytest.raises(SystemExit):
+        main(["balance", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "work budget" in text and "safety net" in text
+
+
+def test_a_run_stopped_by_the_safety_clock_says_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("gridplan.cli.balance.CLOCK_SAFETY", 0.01)  # a net that always bites
+    rng = np.random.default_rng(4)
+    _grids(15, 20, hours_total=rng.lognormal(3.0, 0.5, 300)).to_file(tmp_path / "g.gpkg")
+    out = tmp_path / "a.csv"
+    code = _balance(
+        "--grids", str(tmp_path / "g.gpkg"), "--managers", "36", "--time-limit", "2",
+        "--out", str(out),
+    )  # fmt: skip
+    assert code == 0
+    assert json.loads(out.with_suffix(".json").read_text())["stopped_by"] == "time"
+    assert "safety clock" in capsys.readouterr().err
