@@ -4,9 +4,12 @@ the README's tables are built from."""
 from __future__ import annotations
 
 import json
+import runpy
 import subprocess
 import sys
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,3 +83,39 @@ def test_districting_benchmark_skips_a_missing_set(tmp_path: Path) -> None:
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "nothing run" in done.stdout
     assert not (tmp_path / "d.json").exists()
+
+
+def test_few_grids_benchmark_records_deviation_bound_and_baseline(tmp_path: Path) -> None:
+    """A 6×6 lognormal lattice, 6 grids per manager (K = 6), a 2 s budget: the record
+    has the deviation, the lower bound, the gap, cut edges and the k-means baseline."""
+    out = tmp_path / "f.json"
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "bench_few_grids.py"), "--cities", "",
+           "--lattices", "6", "--g", "6", "--budgets", "2", "--out", str(out)]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    got = json.loads(out.read_text())
+    (rec,) = got["instances"]
+    assert rec["instance"] == "lattice 6x6" and rec["grids"] == 36 and rec["managers"] == 6
+    # no grid outweighs a target here (lognormal(0, 0.5), target about 6 units): bound 0
+    assert rec["heaviest_grid_share"] < 1 and rec["bound"] == 0.0 and rec["tolerance_allowed"]
+    (run,) = rec["gridplan"]
+    assert run["time_limit"] == 2.0 and run["contiguous"]
+    assert run["within"] == (run["max_deviation"] <= 0.03 + 1e-9)
+    assert run["gap"] == round(run["max_deviation"] - rec["bound"], 5)
+    assert 0 < run["cut_edges"] <= 60  # 60 rook edges in a 6×6 lattice
+    base = rec["baseline_kmeans_greedy"]
+    assert base["contiguous"] and base["max_deviation"] >= 0 and 0 < base["cut_edges"] <= 60
+    assert got["summary"]["runs"] == 1 and got["summary"]["allowed_by_bound"] == 1
+    assert "lattice 6x6" in done.stdout
+
+
+def test_few_grids_bound_is_the_heaviest_grid_when_it_outweighs_a_target() -> None:
+    from gridplan._balance.graph import csr_from_edges
+
+    lower_bound = runpy.run_path(str(ROOT / "benchmarks" / "bench_few_grids.py"))["lower_bound"]
+
+    # a path of 4 grids, weights 5, 1, 1, 1 into 2 managers: target 4, the heaviest
+    # is 25 % above it, so no plan does better than ±25 %
+    ip, ix = csr_from_edges(4, np.array([(0, 1), (1, 2), (2, 3)]))
+    b = lower_bound(np.array([5.0, 1.0, 1.0, 1.0]), ip, ix, 2)
+    assert b["bound_heaviest"] == 0.25 and b["bound_reachable"] == 0.25
