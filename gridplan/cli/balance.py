@@ -93,6 +93,50 @@ def _capacity(args: argparse.Namespace) -> float:
     return default_capacity_h() if args.capacity is None else args.capacity
 
 
+def _add_search_options(p: argparse.ArgumentParser) -> None:
+    """The options of the search itself: disruption caps against a previous plan, locks,
+    seed, work budget, workers, and the grouping into areas."""
+    p.add_argument("--previous", default=None, help="CSV unit_id,manager of the previous plan")
+    p.add_argument(
+        "--max-moved",
+        type=int,
+        default=None,
+        help="with --previous: at most this many units/grids change manager",
+    )
+    p.add_argument(
+        "--max-moved-hours",
+        type=float,
+        default=None,
+        help="with --previous: at most this much workload (hours/month, or --weight units) "
+        "changes manager",
+    )
+    p.add_argument("--locks", default=None, help="CSV unit_id,manager of units fixed to a manager")
+    p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same plan)")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=60.0,
+        help="work budget for the whole run, areas included, in reference seconds "
+        "(default 60): the search is bounded by work done, not by the clock, so the same "
+        "inputs and seed give the same plan on any machine; it takes about that many "
+        "seconds on a reference machine, and the clock stops it at "
+        f"{CLOCK_SAFETY:g}× as a safety net (the run then says so and may differ "
+        "between runs)",
+    )
+    p.add_argument("--workers", type=int, default=None, help="parallel searches (default 2)")
+    areas = p.add_argument_group("areas").add_mutually_exclusive_group()
+    areas.add_argument("--areas", type=int, default=None, help="group territories into N areas")
+    areas.add_argument(
+        "--area-size", type=int, default=None, help="group territories into areas of about S"
+    )
+    p.add_argument(
+        "--area-tolerance",
+        type=float,
+        default=0.1,
+        help="± share of the area workload target (default 0.1; areas hold whole territories)",
+    )
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``balance`` sub-command to an argparse sub-parser set."""
     p = subparsers.add_parser(
@@ -165,45 +209,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         default="rook",
         help="grids are neighbours when they share an edge (rook, default) or a corner too",
     )
-    p.add_argument("--previous", default=None, help="CSV unit_id,manager of the previous plan")
-    p.add_argument(
-        "--max-moved",
-        type=int,
-        default=None,
-        help="with --previous: at most this many units/grids change manager",
-    )
-    p.add_argument(
-        "--max-moved-hours",
-        type=float,
-        default=None,
-        help="with --previous: at most this much workload (hours/month, or --weight units) "
-        "changes manager",
-    )
-    p.add_argument("--locks", default=None, help="CSV unit_id,manager of units fixed to a manager")
-    p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same plan)")
-    p.add_argument(
-        "--time-limit",
-        type=float,
-        default=60.0,
-        help="work budget for the whole run, areas included, in reference seconds "
-        "(default 60): the search is bounded by work done, not by the clock, so the same "
-        "inputs and seed give the same plan on any machine; it takes about that many "
-        "seconds on a reference machine, and the clock stops it at "
-        f"{CLOCK_SAFETY:g}× as a safety net (the run then says so and may differ "
-        "between runs)",
-    )
-    p.add_argument("--workers", type=int, default=None, help="parallel searches (default 2)")
-    areas = p.add_argument_group("areas").add_mutually_exclusive_group()
-    areas.add_argument("--areas", type=int, default=None, help="group territories into N areas")
-    areas.add_argument(
-        "--area-size", type=int, default=None, help="group territories into areas of about S"
-    )
-    p.add_argument(
-        "--area-tolerance",
-        type=float,
-        default=0.1,
-        help="± share of the area workload target (default 0.1; areas hold whole territories)",
-    )
+    _add_search_options(p)
     add_require_tolerance(p)
     p.add_argument("--out", required=True, help="output CSV with columns unit_id,manager")
     p.add_argument("--report", default=None, help="quality report JSON (default: --out as .json)")
