@@ -39,14 +39,19 @@ def _uploaded(tmp_path):
     return layers, report.customers
 
 
-def test_uploaded_customers_show_tiers_and_assumptions(tmp_path):
+def _app_on_upload(tmp_path) -> AppTest:
+    """The app with the uploaded tiny city (and its tiered customers) loaded, run once."""
     layers, tiered = _uploaded(tmp_path)
     at = AppTest.from_file(APP, default_timeout=240)
     at.session_state["source"] = "upload"
     at.session_state["uploaded_layers"] = layers
     at.session_state["customer_tiers"] = tiered
     at.session_state["lattice"] = "square"
-    at.run()
+    return at.run()
+
+
+def test_uploaded_customers_show_tiers_and_assumptions(tmp_path):
+    at = _app_on_upload(tmp_path)
     assert not at.exception, at.exception
     assert "Customers per tier" in [h.value for h in at.subheader]
     table = next(d.value for d in at.dataframe if "segment" in d.value.columns)
@@ -74,13 +79,7 @@ def test_demo_city_shows_tiers_of_its_synthetic_customers():
 def test_the_plan_keeps_the_customer_columns_it_was_read_with(tmp_path):
     import json
 
-    layers, tiered = _uploaded(tmp_path)
-    at = AppTest.from_file(APP, default_timeout=240)
-    at.session_state["source"] = "upload"
-    at.session_state["uploaded_layers"] = layers
-    at.session_state["customer_tiers"] = tiered
-    at.session_state["lattice"] = "square"
-    at.run()
+    at = _app_on_upload(tmp_path)
     at.switch_page("ui/grids_page.py").run()
     at.number_input(key="f_pop").set_value(1.0)
     at.number_input(key="f_cust").set_value(0.0)
