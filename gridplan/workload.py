@@ -851,8 +851,11 @@ def role_headcount(
     *,
     district: pd.Series | None = None,
     area: pd.Series | None = None,
+    units: Mapping[str, pd.Series] | None = None,
 ) -> pd.DataFrame:
-    """Headcount per role for the city, each district and each area.
+    """Headcount per role for the city, each district, each unit of the organisation
+    levels in ``units`` (level name → the unit of every grid, e.g. ``unit_branch``; the
+    rows' ``level`` is that name) and each area.
 
     ``grids``: the grids with their role hours (:func:`grid_workload`'s columns; computed
     from ``cust_<code>`` counts when missing); ``district`` / ``area``: the district and
@@ -893,6 +896,10 @@ def role_headcount(
     add("city", "city", pd.Series(True, index=idx))
     for name in sorted(set(dist) - {""}):
         add("district", name, dist == name)
+    for level, series in dict(units or {}).items():
+        lab = labels(series)
+        for name in sorted(set(lab) - {""}):
+            add(level, name, lab == name)
     for name in sorted(set(ar) - {""}):
         add("area", name, ar == name)
     out = pd.DataFrame(rows, columns=list(HEADCOUNT_COLUMNS))

@@ -20,6 +20,11 @@ Columns (beyond geometry):
 - ``customers`` (optional): points with ``customer_id``, ``segment``, ``spend`` and
   ``cell_id`` (the cell the customer is attributed to; ``-1``/missing = none).
 - ``sites``, ``districts`` (optional): the input layers, for maps.
+- ``units`` (optional): the operator's organisation units (``level``, ``code``, ``name``,
+  ``parent``, polygon), with their levels in ``meta['org_levels']``; grids and cells then
+  carry ``unit_<level>`` (code) and ``unit_<level>_name`` (see :mod:`gridplan.plan.organisation`).
+- ``staff`` (optional): the people of the other roles — ``person``, ``role``, ``area``,
+  ``unit`` and ``supports`` (a marketing manager's community managers, comma-separated).
 - ``meta``: text key/value pairs (``city``, ``tolerance``, ``created``, ``synthetic``…).
 """
 
@@ -61,6 +66,7 @@ PLAN_LAYERS: tuple[str, ...] = (
     "territories",
     "areas",
     "districts",
+    "units",
     "sites",
     "customers",
 )
@@ -82,6 +88,8 @@ class Plan:
     sites: gpd.GeoDataFrame | None = None
     districts: gpd.GeoDataFrame | None = None
     meta: Mapping[str, str] = field(default_factory=dict)
+    units: gpd.GeoDataFrame | None = None
+    staff: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
@@ -104,30 +112,60 @@ class Plan:
 # ------------------------------------------------------------------ derived tables
 
 
-def manager_targets(plan: Plan) -> pd.Series:
-    """Target workload per manager (hours/month): the total shared by capacity."""
-    team = plan.managers.set_index("manager")
-    total = float(pd.to_numeric(plan.grids[HOURS], errors="coerce").fillna(0).sum())
+def _area_unit_column(plan: Plan) -> str | None:
+    """The grids' column of the organisation level that territories are formed in, when
+    the plan has one and every manager has a unit there (see gridplan.plan.organisation)."""
+    levels = [x.strip() for x in str(plan.meta.get("org_levels", "")).split(",") if x.strip()]
+    level = str(plan.meta.get("area_level", "")).strip()
+    if level not in levels and level != "city" and levels:  # the default area level
+        level = levels[-2] if len(levels) > 1 else levels[-1]
+    col = f"unit_{level}" if level else ""
+    team = plan.managers
+    if not col or col not in plan.grids.columns or "unit" not in team.columns or team.empty:
+        return None
+    return col if (team["unit"].fillna("").astype(str) != "").all() else None
+
+
+def _capacity_shares(team: pd.DataFrame) -> pd.Series:
     cap = pd.to_numeric(team.get("capacity_h"), errors="coerce") if len(team) else None
     if cap is None or cap.isna().all() or float(cap.fillna(0).sum()) <= 0:
-        share = pd.Series(1.0 / max(len(team), 1), index=team.index)
-    else:
-        cap = cap.fillna(cap.median())
-        share = cap / float(cap.sum())
-    return (share * total).rename("target_h")
+        return pd.Series(1.0 / max(len(team), 1), index=team.index)
+    cap = cap.fillna(cap.median())
+    return cap / float(cap.sum())
+
+
+def manager_targets(plan: Plan) -> pd.Series:
+    """Target workload per manager (hours/month): the total shared by capacity — the
+    total of the manager's organisation unit when the plan's territories are formed
+    inside units (each manager has a ``unit``), else the city's."""
+    team = plan.managers.set_index("manager")
+    hours = pd.to_numeric(plan.grids[HOURS], errors="coerce").fillna(0)
+    col = _area_unit_column(plan)
+    if col is None:
+        return (_capacity_shares(team) * float(hours.sum())).rename("target_h")
+    unit_hours = hours.groupby(plan.grids[col].fillna("").astype(str).to_numpy()).sum()
+    units = team["unit"].fillna("").astype(str)
+    out = pd.Series(0.0, index=team.index)
+    for unit, members in team.groupby(units.to_numpy(), sort=False):
+        share = _capacity_shares(members)
+        out.loc[members.index] = (share * float(unit_hours.get(unit, 0.0))).to_numpy()
+    return out.rename("target_h")
 
 
 def manager_table(plan: Plan) -> pd.DataFrame:
     """One row per manager: ``manager``, ``area``, ``capacity_h``, ``hours`` (workload,
     hours/month), ``target_h``, ``deviation`` ((hours - target) / target), ``within``
     (inside the plan's tolerance), ``n_grids``, ``population``, ``customers``,
-    ``spend`` (CNY/month) and ``grids`` (their ids, comma-separated)."""
+    ``spend`` (CNY/month) and ``grids`` (their ids, comma-separated); ``unit`` (the
+    organisation unit the manager works in) after ``area`` when the team has one."""
     g = plan.grids
     team = plan.managers.copy()
     by = g.groupby("manager", sort=False)
     hours = by[HOURS].sum() if HOURS in g.columns else pd.Series(dtype=float)
     out = pd.DataFrame({"manager": team["manager"].to_numpy()})
     out["area"] = team["area"].to_numpy() if "area" in team.columns else ""
+    if "unit" in team.columns:
+        out["unit"] = team["unit"].fillna("").astype(str).to_numpy()
     out["capacity_h"] = team["capacity_h"].to_numpy() if "capacity_h" in team.columns else np.nan
     out["hours"] = out["manager"].map(hours).fillna(0.0).to_numpy(float)
     out["target_h"] = out["manager"].map(manager_targets(plan)).to_numpy(float)
@@ -185,7 +223,8 @@ def areas(plan: Plan) -> gpd.GeoDataFrame:
 def plan_headcount(
     plan: Plan, workload: WorkloadConfig | None = None, *, cm_capacity_h: float | None = None
 ) -> pd.DataFrame:
-    """Headcount per role for the city, each district and each area (区域) of the plan
+    """Headcount per role for the city, each district, each organisation unit (levels
+    ``unit_<level>``) and each area (区域) of the plan
     (:func:`gridplan.workload.role_headcount`; the area of a grid is its manager's).
 
     The community manager's hours are the plan's :data:`HOURS` (what was balanced); their
@@ -205,7 +244,9 @@ def plan_headcount(
     )
     area = g["manager"].map(area_of) if "manager" in g.columns else None
     district = g["district"] if "district" in g.columns else None
-    return role_headcount(g, cfg, district=district, area=area)
+    levels = [x.strip() for x in str(plan.meta.get("org_levels", "")).split(",") if x.strip()]
+    units = {f"unit_{lv}": g[f"unit_{lv}"] for lv in levels if f"unit_{lv}" in g.columns}
+    return role_headcount(g, cfg, district=district, area=area, units=units)
 
 
 def customer_attribution(plan: Plan) -> pd.DataFrame:
@@ -289,8 +330,9 @@ def save_plan(plan: Plan, path: str | Path) -> Path:
     """Write the plan to one GeoPackage, atomically (work CRS).
 
     Layers: ``cells``, ``grids``, ``territories``, ``areas`` (derived, for GIS users),
-    ``districts``, ``sites``, ``customers`` when present, and the tables ``managers`` and
-    ``plan_meta`` (``key``, ``value``; the name is under ``name``)."""
+    ``districts``, ``units``, ``sites``, ``customers`` when present, and the tables
+    ``managers``, ``staff`` (when present) and ``plan_meta`` (``key``, ``value``; the
+    name is under ``name``)."""
     import pyogrio
 
     check_plan_tables(plan)
@@ -303,6 +345,7 @@ def save_plan(plan: Plan, path: str | Path) -> Path:
             "territories": territories(plan),
             "areas": areas(plan),
             "districts": plan.districts,
+            "units": plan.units,
             "sites": plan.sites,
             "customers": plan.customers,
         }
@@ -311,6 +354,8 @@ def save_plan(plan: Plan, path: str | Path) -> Path:
                 continue
             frame.to_file(tmp, layer=name, driver="GPKG")
         pyogrio.write_dataframe(pd.DataFrame(plan.managers), tmp, layer="managers")
+        if plan.staff is not None and len(plan.staff):
+            pyogrio.write_dataframe(pd.DataFrame(plan.staff), tmp, layer="staff")
         table = pd.DataFrame({"key": list(meta), "value": [str(v) for v in meta.values()]})
         pyogrio.write_dataframe(table, tmp, layer="plan_meta")
     return path
@@ -366,7 +411,20 @@ def load_plan(path: str | Path) -> Plan:
         sites=read("sites"),
         districts=read("districts"),
         meta=meta,
+        units=read("units"),
+        staff=_text_table(read("staff")),
     )
+
+
+def _text_table(frame: Any) -> pd.DataFrame | None:
+    """A read table with its text columns as text ('' for missing), or ``None``."""
+    if frame is None:
+        return None
+    out = pd.DataFrame(frame)
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].fillna("").astype(str)
+    return out
 
 
 def plan_summary(plan: Plan) -> dict[str, Any]:

@@ -50,7 +50,16 @@ def plan_slice(plan: Plan, managers: Collection[str], name: str) -> Plan:
         sites = plan.sites[plan.sites.intersects(hull)].copy()
     if plan.districts is not None and hull is not None:
         districts = plan.districts[plan.districts.intersects(hull)].copy()
+    units = plan.units
+    if units is not None and hull is not None:
+        units = units[units.intersects(hull)].copy()
+    staff = plan.staff
+    if staff is not None and "area" in staff.columns:
+        areas_kept = set(team["area"].astype(str)) if "area" in team.columns else set()
+        staff = staff[staff["area"].astype(str).isin(areas_kept)].copy()
     return plan.with_(
+        units=units,
+        staff=staff,
         name=name,
         cells=cells,
         grids=grids,

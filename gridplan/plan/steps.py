@@ -9,9 +9,7 @@ hours/month; coordinates in the plan's work CRS (metres).
 
 from __future__ import annotations
 
-import json
 import math
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -25,9 +23,6 @@ from gridplan.balance import (
     BalanceConfig,
     BalanceReport,
     ReachBound,
-    _link_islands,
-    balance_grids,
-    group_into_areas,
     reach_round,
     reachable_bound,
 )
@@ -36,9 +31,10 @@ from gridplan.errors import GridplanError
 from gridplan.layers.crs import WGS84
 from gridplan.layers.model import Layers
 from gridplan.partition import PartitionConfig, PartitionResult, partition_cells
+from gridplan.plan.balancing import balance_plan
 from gridplan.plan.model import HOURS, Plan
 from gridplan.plan.rules import grid_edge_pairs
-from gridplan.progress import ProgressCallback, no_progress, scaled
+from gridplan.progress import ProgressCallback, no_progress
 from gridplan.workload import WorkloadConfig, default_workload_config, grid_workload
 
 __all__ = [
@@ -167,138 +163,6 @@ def team_with_homes(team: pd.DataFrame, home_bases: Any, crs: Any) -> pd.DataFra
         if m in homes:
             team.loc[i, ["home_x", "home_y"]] = list(homes[m])
     return team
-
-
-#: the area grouping's share of :func:`balance_plan`'s time (seconds, at most a tenth)
-_AREA_SECONDS = 1.0
-#: kept for the work after the search (report, territories, areas) in seconds
-_FINISH_SECONDS = 0.3
-
-
-def _elapsed(t0: float) -> float:
-    return time.monotonic() - t0
-
-
-def _team_for_balance(team: pd.DataFrame) -> pd.DataFrame:
-    t = team.rename(columns={"manager": "name"})
-    cols = ["name", "capacity_h"]
-    if {"home_x", "home_y"} <= set(t.columns) and t[["home_x", "home_y"]].notna().any().all():
-        cols += ["home_x", "home_y"]  # managers without a home: NaN
-    return t[[c for c in cols if c in t.columns]].reset_index(drop=True)
-
-
-def balance_plan(
-    plan: Plan,
-    edges: np.ndarray,
-    config: BalanceConfig,
-    *,
-    locks: Mapping[str, str] | None = None,
-    previous: Mapping[str, str] | None = None,
-    grid_ids: Iterable[str] | None = None,
-    managers_per_area: int = 5,
-    progress: ProgressCallback = no_progress,
-    max_moved: int | None = None,
-    max_moved_hours: float | None = None,
-) -> tuple[Plan, BalanceReport]:
-    """Share the plan's grids among its team (``plan.managers``) within
-    ``config.tolerance``; ``edges`` are the cells' adjacency pairs.
-
-    ``locks``: grid id → manager kept; ``previous``: grid id → manager for a
-    minimum-disruption re-balance; ``grid_ids``: only these grids may move (every other
-    grid is locked to its present manager); ``max_moved`` / ``max_moved_hours``: with
-    ``previous``, at most this many grids / hours per month change manager (``None`` or
-    0 = no cap, as in the app's number inputs). Areas are regrouped when the whole plan
-    is balanced. The plan's tolerance becomes ``config.tolerance``.
-
-    ``config.time_limit`` (seconds) is the whole step's budget: the area grouping takes
-    a tenth of it (at most 1 s) and the balance the rest."""
-    t_start = time.monotonic()
-    team = plan.managers.copy()
-    if team.empty:
-        raise ValueError("the team is empty")
-    grids = plan.grids.copy()
-    ids = grids["grid_id"].astype(str).to_numpy()
-    pairs = grid_edge_pairs(plan, edges)
-    links, link_notes = _island_links(grids, pairs, len(team), config)
-    both = np.vstack([pairs, links])
-    adj = pd.DataFrame({"a": ids[both[:, 0]], "b": ids[both[:, 1]]})
-    lk = {str(k): str(v) for k, v in dict(locks or {}).items() if str(v)}
-    if grid_ids is not None:
-        free = {str(g) for g in grid_ids}
-        cur = grids["manager"].fillna("").astype(str)
-        for gid, man in zip(ids, cur, strict=True):
-            if gid not in free and man:
-                lk.setdefault(gid, man)
-    prev = {str(k): str(v) for k, v in dict(previous or {}).items() if str(v)} or None
-    if prev is not None and (max_moved or max_moved_hours):
-        config = replace(
-            config,
-            max_moved=int(max_moved) if max_moved else config.max_moved,
-            max_moved_weight=float(max_moved_hours) if max_moved_hours else config.max_moved_weight,
-        )
-    k = len(team)
-    grouping = grid_ids is None and bool(managers_per_area) and k > managers_per_area
-    t_areas = min(_AREA_SECONDS, 0.1 * config.time_limit) if grouping else 0.0
-    spent = time.monotonic() - t_start
-    t_main = max(0.5, config.time_limit - t_areas - spent - _FINISH_SECONDS)
-    res = balance_grids(
-        grids,
-        adjacency=adj,
-        config=replace(config, time_limit=t_main, link_islands=False),
-        managers=_team_for_balance(team),
-        locks=lk or None,
-        previous=prev,
-        progress=scaled(progress, 0.0, 0.9),
-    )
-    grids["manager"] = res.assignment.reindex(ids).astype(str).to_numpy()
-    if grid_ids is None and managers_per_area and k > 1:
-        n_areas = max(1, math.ceil(k / managers_per_area))
-        if n_areas > 1:
-            tw = np.array([t.weight for t in res.report.territories], dtype=float)
-            ar = group_into_areas(
-                res.labels,
-                pairs,
-                tw,
-                n_areas=n_areas,
-                tolerance=0.25,
-                seed=config.seed,
-                time_limit=max(0.2, min(t_areas, config.time_limit - _elapsed(t_start) - 0.1)),
-                progress=scaled(progress, 0.9, 1.0),
-                workers=config.workers,
-                work_limit=None if config.work_limit is None else min(t_areas, config.work_limit),
-            )
-            team["area"] = [f"A{int(a) + 1}" for a in ar.labels]
-        else:
-            team["area"] = "A1"
-    meta = dict(plan.meta)
-    meta["tolerance"] = repr(float(config.tolerance))
-    if grid_ids is None:  # a partial re-balance keeps the links of the whole balance
-        meta["territory_links"] = json.dumps([[str(ids[a]), str(ids[b])] for a, b in links])
-    progress(1.0, "balanced")
-    report = res.report
-    if link_notes:
-        report = replace(report, notes=tuple(link_notes) + report.notes)
-    return plan.with_(grids=grids, managers=team, meta=meta), report
-
-
-def _island_links(
-    grids: gpd.GeoDataFrame, pairs: np.ndarray, k: int, config: BalanceConfig
-) -> tuple[np.ndarray, list[str]]:
-    """The links across water the balance needs: each group of grids with no neighbour
-    (an island) joined to its nearest grid, unless it holds a whole number of
-    territories (see :func:`gridplan.balance._link_islands`); ``(m, 2)`` grid row pairs
-    and the notes (distances in metres)."""
-    n = len(grids)
-    if not config.link_islands or n < 2:
-        return np.zeros((0, 2), dtype=np.int64), []
-    w = pd.to_numeric(grids[config.weight_column], errors="coerce").fillna(0.0).to_numpy(float)
-    pts = grids.geometry.representative_point()
-    out, notes = _link_islands(
-        n, pairs, pts.x.to_numpy(float), pts.y.to_numpy(float), crs=grids.crs, weights=w,
-        target=float(w.sum()) / max(k, 1), tolerance=config.tolerance,
-        ids=grids["grid_id"].astype(str).to_numpy(),
-    )  # fmt: skip
-    return np.asarray(out[len(pairs) :], dtype=np.int64).reshape(-1, 2), notes
 
 
 def neighbour_managers(plan: Plan, edges: np.ndarray, managers: Iterable[str]) -> list[str]:

@@ -241,7 +241,7 @@ def _split_plan(plan: Plan) -> tuple[dict[str, bytes], dict[str, Any]]:
         "grids_manager": _parquet(pd.DataFrame(grids[["grid_id", "manager"]])),
         "managers": _parquet(pd.DataFrame(plan.managers)),
     }
-    for name in ("customers", "sites", "districts"):
+    for name in ("customers", "sites", "districts", "units", "staff"):
         frame = getattr(plan, name)
         if frame is not None and len(frame):
             parts[name] = _parquet(frame)
@@ -444,6 +444,8 @@ class Workspace:
             sites=frames.get("sites"),
             districts=frames.get("districts"),
             meta=manifest.get("meta", {}),
+            units=frames.get("units"),
+            staff=frames.get("staff"),
         )
 
     def _light(self, con: sqlite3.Connection, plan: str, version: int) -> Plan | None:
