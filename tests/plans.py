@@ -140,3 +140,79 @@ def seoul_plan(n_managers: int = 12):
     plan = plan.with_(managers=default_team(hours, hours / n_managers, n_managers))
     plan, _ = balance_plan(plan, edges, BalanceConfig(tolerance=0.10, time_limit=3.0))
     return plan, np.asarray(edges)
+
+
+#: the levels of :func:`org_plan`'s organisation, top → bottom
+ORG_LEVELS = ("county", "branch", "sub_branch")
+
+
+def org_lattice(nx: int = 24, ny: int = 16, seed: int = 3) -> tuple[Plan, np.ndarray]:
+    """A lattice city of 500 m cells in 2x2-cell grids (``nx/2 * ny/2`` grids) with an
+    organisation of three levels: 2 counties (west/east), 4 branches (each county's
+    north and south) and 8 sub-branches (each branch's west and east half). Hours are
+    lognormal (about 10 h/month a grid). Returns the plan (no managers assigned, a team
+    of 12) and its cell edges."""
+    rng = np.random.default_rng(seed)
+    size = 500.0
+    rows = []
+    for j in range(ny):
+        for i in range(nx):
+            county = "W" if i < nx // 2 else "E"
+            branch = county + ("S" if j < ny // 2 else "N")
+            quarter = (i % (nx // 2)) < nx // 4
+            sub = branch + ("1" if quarter else "2")
+            rows.append(
+                {
+                    "cell_id": f"c{j:02d}_{i:02d}",
+                    "grid_id": f"g{j // 2:02d}_{i // 2:02d}",
+                    "district": county,
+                    "unit_county": county,
+                    "unit_branch": branch,
+                    "unit_sub_branch": sub,
+                    "population": float(rng.integers(200, 2000)),
+                    "geometry": box(
+                        X0 + i * size, Y0 + j * size, X0 + (i + 1) * size, Y0 + (j + 1) * size
+                    ),
+                }
+            )
+    cells = gpd.GeoDataFrame(rows, crs=CRS)
+    names = {"W": "西县", "E": "东县"}
+    for lv in ORG_LEVELS:
+        code = cells[f"unit_{lv}"]
+        cells[f"unit_{lv}_name"] = code.map(lambda c: names.get(c, f"{c} 分局"))
+    keep = {c: "first" for c in cells.columns if c.startswith("unit_") or c == "district"}
+    grids = cells.dissolve("grid_id", aggfunc={"population": "sum", **keep}, as_index=False)
+    grids["hours_total"] = np.round(rng.lognormal(np.log(10.0), 0.4, len(grids)), 2)
+    grids["manager"] = ""
+    units = []
+    for lv, parent in zip(ORG_LEVELS, (None, "county", "branch"), strict=True):
+        d = cells.dissolve(f"unit_{lv}", as_index=False)
+        units.append(
+            gpd.GeoDataFrame(
+                {
+                    "level": lv,
+                    "code": d[f"unit_{lv}"],
+                    "name": d[f"unit_{lv}_name"],
+                    "parent": d[f"unit_{parent}"] if parent else "",
+                },
+                geometry=d.geometry.values,
+                crs=CRS,
+            )
+        )
+    team = default_team(float(grids["hours_total"].sum()), 128.0, n=12)
+    plan = Plan(
+        name="org",
+        cells=cells,
+        grids=grids,
+        managers=team,
+        units=pd.concat(units, ignore_index=True),
+        meta={
+            "tolerance": "0.1",
+            "org_levels": ",".join(ORG_LEVELS),
+            "org_labels": '{"county": "县", "branch": "分局", "sub_branch": "支局"}',
+            "area_level": "branch",
+        },
+    )
+    from gridplan.plan.rules import cell_edges
+
+    return plan, cell_edges(cells)

@@ -1,0 +1,147 @@
+"""The organisation in a plan: territories and areas inside units, targets per unit,
+roll-ups that add up at every level, and the planner's unit choices checked."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gridplan.balance import BalanceConfig
+from gridplan.errors import InputError
+from gridplan.plan.model import load_plan, manager_table, save_plan
+from gridplan.plan.organisation import apportion, org_rollup, org_tables, team_units
+from gridplan.plan.steps import balance_plan
+from tests.plans import ORG_LEVELS, org_lattice
+
+
+@pytest.fixture(scope="module")
+def balanced():
+    plan, edges = org_lattice()
+    out, report = balance_plan(
+        plan, edges, BalanceConfig(tolerance=0.1, time_limit=6.0, work_limit=1.5, seed=0),
+        managers_per_area=2,
+    )  # fmt: skip
+    return out, report, edges
+
+
+def test_apportion_by_largest_remainder_with_a_minimum():
+    assert apportion([5.0, 3.0, 2.0], 10).tolist() == [5, 3, 2]
+    # quotas 4.55, 2.73, 2.73: floors 4 + 2 + 2, the two seats left to the largest remainders
+    assert apportion([5.0, 3.0, 3.0], 10).tolist() == [4, 3, 3]
+    # quotas 3.5, 3.5, 3.0: one seat left, the tie goes to the first
+    assert apportion([3.5, 3.5, 3.0], 10).tolist() == [4, 3, 3]
+    assert apportion([100.0, 1.0, 0.0], 4).tolist() == [3, 1, 0]  # the minimum holds
+    assert apportion([1.0, 1.0], 2, minimum=1).sum() == 2
+    with pytest.raises(ValueError):
+        apportion([1.0, 1.0, 1.0], 2)
+
+
+def test_territories_and_areas_stay_inside_their_branch(balanced):
+    plan, report, _ = balanced
+    g = plan.grids
+    team = plan.managers.set_index("manager")
+    # every grid has a manager of its own branch
+    assert (g["manager"] != "").all()
+    assert (g["unit_branch"].to_numpy() == g["manager"].map(team["unit"]).to_numpy()).all()
+    # managers shared by hours: 12 over 4 branches, each branch at least one
+    assert team["unit"].value_counts().sum() == 12 and team["unit"].nunique() == 4
+    # areas never span branches and are named after theirs
+    by_area = team.groupby("area")["unit"].nunique()
+    assert (by_area == 1).all()
+    for area, unit in team.groupby("area")["unit"].first().items():
+        assert area.startswith(f"{unit} 分局 A")
+    assert report.contiguous
+
+
+def test_targets_are_each_units_share_and_within_tolerance(balanced):
+    plan, report, _ = balanced
+    table = manager_table(plan)
+    hours = plan.grids.groupby("unit_branch")["hours_total"].sum()
+    assert np.allclose(table.groupby("unit")["target_h"].sum().sort_index(), hours.sort_index())
+    assert report.within_tolerance
+    assert (table["deviation"].abs() <= 0.1 + 1e-9).all()
+
+
+def test_rollups_add_up_at_every_level(balanced):
+    plan, _, _ = balanced
+    tables = org_tables(plan)
+    assert list(tables) == ["city", *ORG_LEVELS, "area"]
+    city = tables["city"].iloc[0]
+    for level, t in tables.items():
+        assert t["hours_total"].sum() == pytest.approx(city["hours_total"])
+        assert t["population"].sum() == pytest.approx(city["population"])
+        assert t["n_grids"].sum() == len(plan.grids)
+    subs, branches = tables["sub_branch"], tables["branch"]
+    assert len(subs) == 8 and len(branches) == 4 and len(tables["county"]) == 2
+    # each sub-branch names its branch, and the branch is the sum of its sub-branches
+    for code, part in subs.groupby("parent"):
+        row = branches.set_index("code").loc[code]
+        assert part["hours_total"].sum() == pytest.approx(row["hours_total"])
+    assert set(branches["parent"]) == {"W", "E"}
+    assert (
+        branches["n_managers"] == plan.managers.groupby("unit").size().sort_index().to_numpy()
+    ).all()
+    assert (tables["county"]["hc_cm"] >= 1).all()
+
+
+def test_rollup_of_an_area_level():
+    plan, _ = org_lattice()
+    t = org_rollup(plan, "sub_branch")
+    assert t["name"].str.endswith("分局").all() and t["code"].is_unique
+
+
+def test_planners_units_are_kept_and_checked():
+    plan, _ = org_lattice()
+    team = plan.managers.copy()
+    team["unit"] = ["WS", "WN", "ES", "EN"] * 3
+    assert list(team_units(plan, team)) == list(team["unit"])
+    team.loc[0, "unit"] = "XX"
+    team.loc[team["unit"] == "EN", "unit"] = "ES"
+    with pytest.raises(InputError) as err:
+        team_units(plan, team)
+    text = str(err.value)
+    assert "XX" in text and "EN" in text and "no manager" in text
+
+
+def test_a_team_smaller_than_the_units_is_one_clear_error():
+    plan, _ = org_lattice()
+    small = plan.with_(managers=plan.managers.iloc[:3])
+    with pytest.raises(InputError, match="4 branch units"):
+        team_units(small, small.managers)
+
+
+def test_a_lock_across_units_is_refused(balanced):
+    plan, _, edges = balanced
+    g = plan.grids
+    grid = str(g.loc[g["unit_branch"] == "WS", "grid_id"].iloc[0])
+    other = str(plan.managers.loc[plan.managers["unit"] == "EN", "manager"].iloc[0])
+    with pytest.raises(InputError, match="another branch"):
+        balance_plan(plan, edges, BalanceConfig(tolerance=0.1, time_limit=1.0), locks={grid: other})
+
+
+def test_a_rebalance_keeps_managers_in_their_units(balanced):
+    plan, _, edges = balanced
+    team = plan.managers.drop(columns="unit")
+    again, _ = balance_plan(
+        plan.with_(managers=team), edges, BalanceConfig(tolerance=0.1, time_limit=3.0,
+        work_limit=0.8), previous=dict(zip(plan.grids["grid_id"], plan.grids["manager"])),
+        managers_per_area=2,
+    )  # fmt: skip
+    assert dict(zip(again.managers["manager"], again.managers["unit"])) == dict(
+        zip(plan.managers["manager"], plan.managers["unit"])
+    )
+
+
+def test_units_and_staff_survive_a_save(balanced, tmp_path):
+    plan, _, _ = balanced
+    staff = pd.DataFrame(
+        {"person": ["王五"], "role": ["area_manager"], "area": ["WS 分局 A1"], "unit": ["WS"],
+         "supports": [""]}
+    )  # fmt: skip
+    back = load_plan(save_plan(plan.with_(staff=staff), tmp_path / "p.gpkg"))
+    assert back.units is not None and len(back.units) == 14
+    assert back.staff is not None and back.staff["person"].tolist() == ["王五"]
+    assert back.meta["org_levels"] == "county,branch,sub_branch"
+    assert (back.grids["unit_sub_branch"] == plan.grids["unit_sub_branch"].to_numpy()).all()
+    assert np.allclose(manager_table(back)["target_h"], manager_table(plan)["target_h"])
