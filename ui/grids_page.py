@@ -277,7 +277,7 @@ def _repair(rule: str, ids: tuple[str, ...]) -> None:
         _edit(lambda p: edits.reconnect_islands(p, edges, ids), f"reconnect {ids[0]}")
     elif rule == "floor":
         _edit(lambda p: edits.merge_into_neighbour(p, ids[0], edges), f"merge {ids[0]}")
-    elif rule in ("tolerance", "territory_contiguity"):
+    elif rule in ("tolerance", "territory_contiguity", "unit"):
         cfg = BalanceConfig(tolerance=plan.tolerance, time_limit=5.0)
         _edit(lambda p: rebalance_around(p, edges, ids, cfg)[0], f"re-balance around {ids[0]}")
 

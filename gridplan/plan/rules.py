@@ -32,6 +32,7 @@ from gridplan.cells.detached import (
     proximity_pairs,
 )
 from gridplan.plan.model import HOURS, Plan, manager_table
+from gridplan.plan.organisation import area_level
 
 __all__ = [
     "AcceptedException",
@@ -47,7 +48,7 @@ __all__ = [
     "territory_pieces",
 ]
 
-Rule = Literal["grid_contiguity", "territory_contiguity", "floor", "tolerance", "lock"]
+Rule = Literal["grid_contiguity", "territory_contiguity", "floor", "tolerance", "lock", "unit"]
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,7 @@ def check_plan(
                     "relock",
                 )
             )
+    out.extend(_unit_violations(plan, territories and bool(assigned.any()), stats))
     stats[HOURS] = (
         float(pd.to_numeric(plan.grids[HOURS], errors="coerce").sum())
         if HOURS in plan.grids.columns
@@ -279,6 +281,61 @@ def check_plan(
     )
     stats["accepted_exceptions"] = len(exceptions)
     return CheckReport(tuple(out), stats, tuple(exceptions))
+
+
+def _org_levels(plan: Plan) -> list[str]:
+    text = str(plan.meta.get("org_levels", ""))
+    return [lv for lv in (x.strip() for x in text.split(",")) if lv]
+
+
+def _unit_violations(plan: Plan, territories: bool, stats: dict[str, Any]) -> list[Violation]:
+    """The organisation's rules: no grid spans two units of the lowest level (unless the
+    partition was allowed to cross them, ``meta['respect_units'] == 'false'``), and no
+    manager holds a grid outside his unit (``managers['unit']``)."""
+    levels = _org_levels(plan)
+    if not levels:
+        return []
+    out: list[Violation] = []
+    low = f"unit_{levels[-1]}"
+    cells = plan.cells
+    if low in cells.columns and str(plan.meta.get("respect_units", "true")) != "false":
+        per = cells.groupby(cells["grid_id"].astype(str))[low].nunique()
+        across = per[per > 1]
+        stats["grids_across_units"] = len(across)
+        for gid in across.index[:200]:
+            codes = sorted(set(cells.loc[cells["grid_id"].astype(str) == gid, low].astype(str)))
+            out.append(
+                Violation(
+                    "unit",
+                    (str(gid),),
+                    f"grid {gid} spans {len(codes)} {levels[-1]} units ({', '.join(codes[:4])}): "
+                    f"move its cells so that it lies in one, or split it",
+                )
+            )
+    team = plan.managers
+    if territories and "unit" in team.columns:
+        names, codes = team["manager"].astype(str), team["unit"].fillna("").astype(str)
+        unit_of = dict(zip(names, codes, strict=True))
+        g = plan.grids
+        level = area_level(plan)
+        col = f"unit_{level}"
+        if level and col in g.columns:
+            mine = g["manager"].astype(str).map(unit_of).fillna("")
+            wrong = g[(mine != "") & (mine != g[col].astype(str))]
+            stats["grids_outside_manager_unit"] = len(wrong)
+            for man, part in wrong.groupby(wrong["manager"].astype(str)):
+                ids = part["grid_id"].astype(str).tolist()
+                out.append(
+                    Violation(
+                        "unit",
+                        (str(man),),
+                        f"{man} works in {level} {unit_of[man]} but holds {len(ids)} grids of "
+                        f"another {level} ({', '.join(ids[:5])}): give them to a manager "
+                        f"of their {level}",
+                        "rebalance",
+                    )
+                )
+    return out
 
 
 def _respects_districts(plan: Plan) -> bool:

@@ -280,8 +280,14 @@ def allocate_rate(paths: np.ndarray, locks: Mapping[tuple[int, Any], float]) -> 
 
 
 def level_names(plan: Plan, config: TargetsConfig = TargetsConfig()) -> list[str]:
-    """The plan's levels, top-down: city, district, ``unit_*`` columns, area, manager, grid."""
-    units = [str(c) for c in plan.grids.columns if str(c).startswith(config.unit_prefix)]
+    """The plan's levels, top-down: city, district, the organisation's ``unit_<level>``
+    columns (the plan's ``org_levels`` in order; else every ``unit_*`` column that is not
+    a ``_name`` column), area, manager, grid."""
+    cols = [str(c) for c in plan.grids.columns]
+    levels = [x.strip() for x in str(plan.meta.get("org_levels", "")).split(",") if x.strip()]
+    units = [f"{config.unit_prefix}{lv}" for lv in levels if f"{config.unit_prefix}{lv}" in cols]
+    if not units:
+        units = [c for c in cols if c.startswith(config.unit_prefix) and not c.endswith("_name")]
     return ["city", "district", *units, "area", "manager", "grid"]
 
 

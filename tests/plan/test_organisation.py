@@ -145,3 +145,47 @@ def test_units_and_staff_survive_a_save(balanced, tmp_path):
     assert back.meta["org_levels"] == "county,branch,sub_branch"
     assert (back.grids["unit_sub_branch"] == plan.grids["unit_sub_branch"].to_numpy()).all()
     assert np.allclose(manager_table(back)["target_h"], manager_table(plan)["target_h"])
+
+
+def test_the_rules_name_a_grid_across_units_and_a_grid_outside_its_managers_unit(balanced):
+    from gridplan.plan.rules import check_plan
+
+    plan, _, edges = balanced
+    assert not [v for v in check_plan(plan, edges).violations if v.rule == "unit"]
+    g = plan.grids.copy()
+    ws = g.index[g["unit_branch"] == "WS"][0]
+    other = str(plan.managers.loc[plan.managers["unit"] == "EN", "manager"].iloc[0])
+    g.loc[ws, "manager"] = other
+    cells = plan.cells.copy()
+    a = cells.index[cells["unit_sub_branch"] == "WS1"][0]
+    cells.loc[a, "unit_sub_branch"] = "WS2"  # a grid now straddles two sub-branches
+    bad = plan.with_(grids=g, cells=cells)
+    found = [v for v in check_plan(bad, edges).violations if v.rule == "unit"]
+    text = " ".join(v.message for v in found)
+    assert other in text and str(g.loc[ws, "grid_id"]) in text and "another branch" in text
+    assert "spans 2 sub_branch units (WS1, WS2)" in text
+
+
+def test_targets_push_down_through_every_organisation_level(balanced):
+    from gridplan.plan.targets import level_names, level_tables, read_targets
+
+    plan, _, _ = balanced
+    levels = level_names(plan)
+    assert levels == ["city", "district", "unit_county", "unit_branch", "unit_sub_branch",
+                      "area", "manager", "grid"]  # fmt: skip
+    targets = read_targets(
+        pd.DataFrame(
+            {"measure": ["new_lines", "new_lines"], "level": ["city", "unit_branch"],
+             "unit": ["city", "WS"], "target": [1001, 300], "kind": ["count", "count"],
+             "key": ["population=1", "population=1"]}
+        )
+    )  # fmt: skip
+    tables = level_tables(plan, targets)
+    for level in levels:
+        t = tables[level]
+        assert t["target"].sum() == 1001, level  # exact at every level
+        assert (t["target"] == t["target"].round()).all(), level  # integers stay integers
+    branch = tables["unit_branch"].set_index("unit")
+    assert branch.loc["WS", "target"] == 300  # the locked unit keeps its target
+    subs = tables["unit_sub_branch"].set_index("unit")
+    assert subs.loc[["WS1", "WS2"], "target"].sum() == 300
