@@ -3,7 +3,11 @@
 Columns (English or Chinese headers, any order): ``manager`` (name; 姓名/经理/社区经理,
 also ``name``), ``capacity_h`` (hours/month; 工时/容量, optional: blank = the default
 capacity), ``home_lon`` / ``home_lat`` (home base in degrees, EPSG:4326; 经度/纬度,
-optional: both or neither on a row). Read from CSV (UTF-8 ± BOM, GB18030/GBK) or XLSX
+optional: both or neither on a row), and optionally ``role`` (角色/岗位: community
+manager by default, or area_manager, marketing_manager, group_client_manager,
+vip_client_manager, phone_client_manager — English or Chinese, see :data:`ROLE_SYNONYMS`),
+``area`` (区域: the area the person leads or works in) and ``unit`` (单位/分局/支局: the code of
+the organisation unit the person works in). Read from CSV (UTF-8 ± BOM, GB18030/GBK) or XLSX
 by :func:`gridplan.layers.read.read_table`.
 """
 
@@ -17,7 +21,15 @@ import pandas as pd
 from gridplan.errors import InputError, Problem
 from gridplan.layers.read import read_table
 
-__all__ = ["TEAM_COLUMNS", "TEAM_SYNONYMS", "read_team", "team_from_table"]
+__all__ = [
+    "ROLE_SYNONYMS",
+    "TEAM_COLUMNS",
+    "TEAM_OPTIONAL",
+    "TEAM_SYNONYMS",
+    "read_team",
+    "split_team",
+    "team_from_table",
+]
 
 #: The columns of a read team table, in order.
 TEAM_COLUMNS = ("manager", "capacity_h", "home_lon", "home_lat")
@@ -28,7 +40,25 @@ TEAM_SYNONYMS: dict[str, tuple[str, ...]] = {
     "capacity_h": ("capacity_h", "capacity", "hours", "工时", "容量", "月工时"),
     "home_lon": ("home_lon", "lon", "longitude", "home_x_lon", "经度", "驻地经度"),
     "home_lat": ("home_lat", "lat", "latitude", "home_y_lat", "纬度", "驻地纬度"),
+    "role": ("role", "position", "角色", "岗位", "职务"),
+    "area": ("area", "area_name", "区域", "所属区域"),
+    "unit": ("unit", "unit_code", "branch", "单位", "分局", "支局", "所属单位"),
 }
+
+#: Optional text columns of a team table, kept when the table has them.
+TEAM_OPTIONAL = ("role", "area", "unit")
+
+#: Role codes and the words that name them in a team table (lower-cased).
+ROLE_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "community_manager": ("community_manager", "community manager", "cm", "社区经理", ""),
+    "area_manager": ("area_manager", "area manager", "am", "区域经理"),
+    "marketing_manager": ("marketing_manager", "marketing manager", "mm", "营销经理", "营销支撑"),
+    "group_client_manager": ("group_client_manager", "group client manager", "集团客户经理"),
+    "vip_client_manager": (
+        "vip_client_manager", "vip client manager", "vip客户经理", "大客户经理", "vip/大客户经理",
+    ),
+    "phone_client_manager": ("phone_client_manager", "phone client manager", "电话客户经理"),
+}  # fmt: skip
 
 
 def read_team(path: str | os.PathLike[str] | bytes, *, name: str | None = None) -> pd.DataFrame:
@@ -145,6 +175,46 @@ def team_from_table(table: pd.DataFrame, where: str = "the team table") -> pd.Da
                 "give longitude/latitude in degrees (EPSG:4326), longitude first",
             )
         )
+    for col in TEAM_OPTIONAL:
+        if col in cols:
+            out[col] = table[cols[col]].astype("string").str.strip().fillna("").astype(str)
+    if "role" in out.columns:
+        words = {w: code for code, ws in ROLE_SYNONYMS.items() for w in ws}
+        role = out["role"].str.lower().map(words)
+        unknown = role.isna()
+        if unknown.any():
+            problems.append(
+                Problem(
+                    f"unknown roles {sorted(set(out.loc[unknown, 'role']))[:5]}",
+                    f"{where}, {_rows(table.index, unknown)}",
+                    f"use one of {', '.join(ROLE_SYNONYMS)} (or 社区经理, 区域经理, 营销经理 …)",
+                )
+            )
+        out["role"] = role.fillna("community_manager")
     if problems:
         raise InputError(problems)
-    return out.reset_index(drop=True)[list(TEAM_COLUMNS)]
+    extra = [c for c in TEAM_OPTIONAL if c in out.columns]
+    return out.reset_index(drop=True)[[*TEAM_COLUMNS, *extra]]
+
+
+def split_team(team: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """A read team as its community managers (every row without a role or with the
+    community manager's) and the other people as a staff table (``person``, ``role``,
+    ``area``, ``unit``; ``None`` when there are none)."""
+    if "role" not in team.columns:
+        return team, None
+    cm = team["role"] == "community_manager"
+    others = team[~cm]
+    managers = team[cm].drop(columns="role").reset_index(drop=True)
+    if others.empty:
+        return managers, None
+    staff = pd.DataFrame(
+        {
+            "person": others["manager"].to_numpy(),
+            "role": others["role"].to_numpy(),
+            "area": others["area"].to_numpy() if "area" in others else "",
+            "unit": others["unit"].to_numpy() if "unit" in others else "",
+            "supports": "",
+        }
+    )
+    return managers, staff

@@ -189,3 +189,46 @@ def test_targets_push_down_through_every_organisation_level(balanced):
     assert branch.loc["WS", "target"] == 300  # the locked unit keeps its target
     subs = tables["unit_sub_branch"].set_index("unit")
     assert subs.loc[["WS1", "WS2"], "target"].sum() == 300
+
+
+def test_every_area_gets_a_leader_named_ones_first(balanced):
+    from gridplan.plan.staff import area_team, assign_staff, staff_areas
+
+    plan, _, _ = balanced
+    areas = staff_areas(plan)
+    second = areas[1]
+    unit_en = [a for a in areas if a.startswith("EN ")][0]
+    people = pd.DataFrame(
+        {"person": ["王五", "赵六", "钱七", "孙八"],
+         "role": ["area_manager", "area_manager", "area_manager", "group_client_manager"],
+         "area": [second, "", "no such area", unit_en], "unit": ["", "EN", "", ""]}
+    )  # fmt: skip
+    staffed = assign_staff(plan, people)
+    am = staffed.staff[staffed.staff["role"] == "area_manager"].set_index("area")["person"]
+    assert sorted(am.index) == sorted(areas)  # one leader per area, no more
+    assert am[second] == "王五"
+    assert am[unit_en] == "赵六"  # the first area of the unit he names
+    assert "钱七" in set(am)  # an unknown area: the next area without a leader
+    assert sum(p.startswith("AM") for p in am) == len(areas) - 3
+    team = area_team(staffed)
+    assert list(team["area"]) == areas
+    assert team["n_community_managers"].sum() == len(plan.managers)
+    row = team.set_index("area").loc[unit_en]
+    assert row["unit"] == "EN" and "孙八" in row["named_client_managers"]
+    assert team["hours"].sum() == pytest.approx(plan.grids["hours_total"].sum())
+
+
+def test_a_team_table_with_roles_splits_into_managers_and_staff():
+    from gridplan.layers.team import split_team, team_from_table
+
+    table = pd.DataFrame(
+        {"姓名": ["张三", "李四", "王五", "赵六"], "岗位": ["社区经理", "", "区域经理", "营销经理"],
+         "区域": ["", "", "东区 A1", ""], "分局": ["WS", "WS", "", "EN"]}
+    )  # fmt: skip
+    managers, staff = split_team(team_from_table(table))
+    assert managers["manager"].tolist() == ["张三", "李四"]
+    assert managers["unit"].tolist() == ["WS", "WS"]
+    assert staff["role"].tolist() == ["area_manager", "marketing_manager"]
+    assert staff["area"].tolist() == ["东区 A1", ""]
+    with pytest.raises(InputError, match="unknown roles"):
+        team_from_table(table.assign(岗位=["社区经理", "chef", "", ""]))
