@@ -22,6 +22,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -49,6 +50,7 @@ __all__ = [
     "unit_column",
     "unit_name_column",
     "unit_names",
+    "units_from_cells",
 ]
 
 #: plan meta keys of the organisation
@@ -373,6 +375,59 @@ def org_tables(plan: Plan) -> dict[str, pd.DataFrame]:
     """:func:`org_rollup` for the city, every organisation level and the areas, top → bottom."""
     levels = ["city", *org_levels(plan), "area"]
     return {lv: org_rollup(plan, lv) for lv in levels}
+
+
+def units_from_cells(
+    cells: gpd.GeoDataFrame, levels: Sequence[str], table: pd.DataFrame | None = None
+) -> gpd.GeoDataFrame:
+    """The plan's ``units`` layer: the cells dissolved per unit of every level (so the
+    outlines match the grids exactly), with ``level``, ``code``, ``name`` and ``parent``
+    (from ``table``'s rows — ``level``, ``code``, ``name``, ``parent`` — where given, else
+    the cells' name columns and the unit of the level above)."""
+    frames = []
+    known = {}
+    if table is not None and len(table):
+        t = table.astype({"level": str, "code": str})
+        known = {
+            (lv, c): (str(n), str(p))
+            for lv, c, n, p in zip(t["level"], t["code"], t["name"], t["parent"], strict=True)
+        }
+    for k, lv in enumerate(levels):
+        col = unit_column(lv)
+        if col not in cells.columns:
+            continue
+        sub = cells[cells[col].fillna("").astype(str) != ""]
+        if sub.empty:
+            continue
+        d = sub[[col, "geometry"]].dissolve(by=col, as_index=False)
+        codes = d[col].astype(str)
+        first = sub.groupby(sub[col].astype(str)).first()
+        ncol = unit_name_column(lv)
+        up = unit_column(levels[k - 1]) if k > 0 else None
+        names = [known.get((lv, c), (None, None))[0] for c in codes]
+        parents = [known.get((lv, c), (None, None))[1] for c in codes]
+        frames.append(
+            gpd.GeoDataFrame(
+                {
+                    "level": lv,
+                    "code": codes.to_numpy(),
+                    "name": [
+                        n if n else (str(first.at[c, ncol]) if ncol in first else c)
+                        for n, c in zip(names, codes, strict=True)
+                    ],
+                    "parent": [
+                        p if p is not None else (str(first.at[c, up]) if up in first else "")
+                        for p, c in zip(parents, codes, strict=True)
+                    ],
+                },
+                geometry=d.geometry.to_numpy(),
+                crs=cells.crs,
+            )
+        )
+    if not frames:
+        return gpd.GeoDataFrame({"level": [], "code": [], "name": [], "parent": []},
+                                geometry=[], crs=cells.crs)  # fmt: skip
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=cells.crs)
 
 
 def unit_of_area_names(plan: Plan, n_per_unit: Mapping[str, int]) -> dict[str, list[str]]:

@@ -17,8 +17,10 @@ from gridplan.balance import BalanceConfig, BalanceReport
 from gridplan.cells.build import CellsConfig, CellSet, build_cells, pick_h3_resolution
 from gridplan.errors import GridplanError
 from gridplan.layers.model import Layers
+from gridplan.layers.team import split_team
 from gridplan.partition import PartitionConfig, PartitionResult, partition_cells
 from gridplan.plan.model import HOURS, Plan
+from gridplan.plan.staff import StaffSettings, assign_staff
 from gridplan.plan.steps import (
     apply_team,
     balance_plan,
@@ -63,6 +65,8 @@ class PlanSettings:
     team: pd.DataFrame | None = field(default=None, compare=False)
     managers_per_area: int = 5
     name: str = "plan"
+    area_level: str | None = None
+    staff: StaffSettings = field(default_factory=StaffSettings)
 
 
 def cell_pairs(adjacency: Any) -> np.ndarray:
@@ -102,6 +106,8 @@ def _team_table(team: pd.DataFrame, capacity_h: float) -> pd.DataFrame:
     out["area"] = ""
     for col in ("home_lon", "home_lat"):
         out[col] = pd.to_numeric(team[col], errors="coerce").to_numpy() if col in team else np.nan
+    if "unit" in team.columns and (team["unit"].astype(str) != "").any():
+        out["unit"] = team["unit"].fillna("").astype(str).to_numpy()
     return out
 
 
@@ -124,10 +130,14 @@ def plan_from_grids(
         tolerance=settings.balance.tolerance,
         floors=settings.partition.floors,
         workload=settings.workload,
+        area_level=settings.area_level,
+        respect_units=getattr(settings.partition, "respect_units", True),
     )
     cap = (settings.workload or default_workload_config()).capacity_h
+    people = None
     if settings.team is not None:
-        plan = apply_team(plan, _team_table(settings.team, cap))
+        managers, people = split_team(settings.team)
+        plan = apply_team(plan, _team_table(managers, cap))
     elif settings.n_managers:
         hours = float(plan.grids[HOURS].sum())
         team = team_with_homes(
@@ -142,6 +152,8 @@ def plan_from_grids(
         managers_per_area=settings.managers_per_area,
         progress=progress,
     )
+    if settings.managers_per_area:
+        plan = assign_staff(plan, people, settings.staff, seed=settings.balance.seed)
     return plan.with_(meta={**plan.meta, "seed": str(settings.partition.seed)}), report
 
 

@@ -123,9 +123,11 @@ def assign_staff(
         parts.append(marketing_staff(plan, named, settings, seed=seed))
     else:
         parts.append(given[given["role"] == "marketing_manager"])
-    staff = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
-        len(p) for p in parts
-    ) else _empty_staff()
+    staff = (
+        pd.concat([p for p in parts if len(p)], ignore_index=True)
+        if any(len(p) for p in parts)
+        else _empty_staff()
+    )
     return plan.with_(staff=staff.reset_index(drop=True)[list(STAFF_COLUMNS)])
 
 
@@ -142,7 +144,10 @@ def area_team(plan: Plan) -> pd.DataFrame:
     unit_of = area_units(plan)
     hc = plan_headcount(plan)
     hc = hc[hc["level"] == "area"]
-    rec = {(str(u), str(r)): v for u, r, v in zip(hc["unit"], hc["role"], hc["recommended"])}
+    rec = {
+        (str(u), str(r)): v
+        for u, r, v in zip(hc["unit"], hc["role"], hc["recommended"], strict=True)
+    }
     hours_of = plan.grids.groupby(
         plan.grids["manager"].astype(str).map(team.set_index("manager")["area"])
     )[HOURS].sum()

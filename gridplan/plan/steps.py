@@ -33,6 +33,7 @@ from gridplan.layers.model import Layers
 from gridplan.partition import PartitionConfig, PartitionResult, partition_cells
 from gridplan.plan.balancing import balance_plan
 from gridplan.plan.model import HOURS, Plan
+from gridplan.plan.organisation import org_meta, units_from_cells
 from gridplan.plan.rules import grid_edge_pairs
 from gridplan.progress import ProgressCallback, no_progress
 from gridplan.workload import WorkloadConfig, default_workload_config, grid_workload
@@ -75,9 +76,14 @@ def plan_from_partition(
     tolerance: float = 0.03,
     floors: Mapping[str, float] | None = None,
     workload: WorkloadConfig | None = None,
+    area_level: str | None = None,
+    respect_units: bool = True,
 ) -> Plan:
     """A plan of the partition's grids with their workload and no manager yet; the team
-    is the suggested headcount at the workload config's capacity."""
+    is the suggested headcount at the workload config's capacity. With the layers'
+    organisation the plan records its levels, ``area_level`` (the level territories and
+    areas are formed in; default the level above the lowest) and whether the partition
+    had to respect the lowest units, and holds the units layer."""
     wcfg = workload or default_workload_config()
     grids = part.grids.copy()
     hours = grid_workload(grids, wcfg)
@@ -103,6 +109,12 @@ def plan_from_partition(
     team = team_with_homes(
         default_team(float(grids[HOURS].sum()), wcfg.capacity_h), layers.home_bases, cells.crs
     )
+    org = getattr(layers, "organisation", None)
+    units = None
+    if org is not None and org.levels:
+        meta.update(org_meta(org.levels, getattr(org, "labels", None), area_level))
+        meta["respect_units"] = "true" if respect_units else "false"
+        units = units_from_cells(cells, org.levels, org.units)
     return Plan(
         name=name,
         cells=cells,
@@ -112,6 +124,7 @@ def plan_from_partition(
         sites=layers.sites,
         districts=layers.districts,
         meta=meta,
+        units=units,
     )
 
 
@@ -227,8 +240,8 @@ def _homes_from_lonlat(plan: Plan, lon: pd.Series, lat: pd.Series) -> tuple[Any,
 
 def apply_team(plan: Plan, edited: pd.DataFrame) -> Plan:
     """The plan with an edited team table (columns ``manager``, ``capacity_h``
-    (hours/month), ``area``, ``home_lon``, ``home_lat``; one row per manager, rows in
-    the order of ``plan.managers``).
+    (hours/month), ``area``, ``home_lon``, ``home_lat``, optionally ``unit``; one row
+    per manager, rows in the order of ``plan.managers``).
 
     Rows without a name are dropped; a renamed manager keeps their grids (matched by
     row), a removed manager's grids become unassigned; a blank capacity is the default
@@ -255,6 +268,8 @@ def apply_team(plan: Plan, edited: pd.DataFrame) -> Plan:
             "area": edited["area"].fillna("").astype(str).to_numpy(),
         }
     )
+    if "unit" in edited.columns:  # the organisation unit the planner put the manager in
+        team["unit"] = edited["unit"].fillna("").astype(str).to_numpy()
     lon = pd.to_numeric(edited["home_lon"], errors="coerce")
     lat = pd.to_numeric(edited["home_lat"], errors="coerce")
     if lon.notna().any():
