@@ -125,10 +125,11 @@ def _write_gpkg(job: _Job, target: Path, temp_for: TempFor) -> list[Path]:
     for name, frame in job.data.layers.items():
         pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
     tables = {
-        "managers": job.data.tables["managers"],
-        "headcount": job.data.tables["headcount"],
-        **_handover_tables(job.moves),
+        name: job.data.tables[name]
+        for name in ("managers", "headcount", "organisation", "area_teams", "staff")
+        if name in job.data.tables
     }
+    tables.update(_handover_tables(job.moves))
     for name, table in tables.items():
         pyogrio.write_dataframe(pd.DataFrame(table), tmp, layer=name, driver="GPKG")
     return [target]

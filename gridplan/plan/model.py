@@ -208,7 +208,9 @@ def territories(plan: Plan) -> gpd.GeoDataFrame:
 
 def areas(plan: Plan) -> gpd.GeoDataFrame:
     """Areas (区域): territories grouped by the managers' ``area``, dissolved, with
-    ``hours`` (hours/month), ``n_managers`` and summed figures."""
+    ``hours`` (hours/month), ``n_managers`` and summed figures; ``unit`` (the
+    organisation unit of its managers) and ``area_manager`` (from the plan's staff) when
+    the plan has them."""
     if "area" not in plan.managers.columns:
         return gpd.GeoDataFrame({"area": []}, geometry=[], crs=plan.crs)
     area_of = plan.managers.set_index("manager")["area"]
@@ -217,6 +219,13 @@ def areas(plan: Plan) -> gpd.GeoDataFrame:
     out = out.rename(columns={HOURS: "hours"})
     n_man = plan.managers[plan.managers["area"].astype(str) != ""].groupby("area").size()
     out["n_managers"] = out["area"].map(n_man).fillna(0).astype(int)
+    if "unit" in plan.managers.columns:
+        unit_of = plan.managers.groupby("area")["unit"].first()
+        out.insert(1, "unit", out["area"].map(unit_of).fillna("").astype(str))
+    staff = plan.staff
+    if staff is not None and len(staff) and {"role", "area", "person"} <= set(staff.columns):
+        lead = staff[staff["role"].astype(str) == "area_manager"].groupby("area")["person"]
+        out.insert(1, "area_manager", out["area"].map(lead.first()).fillna("").astype(str))
     return out
 
 
@@ -253,7 +262,8 @@ def customer_attribution(plan: Plan) -> pd.DataFrame:
     """Customer → cell → grid → manager → area, one row per customer.
 
     Columns ``customer_id``, ``segment``, ``spend`` (CNY/month), ``cell_id``, ``grid_id``,
-    ``manager``, ``area`` (empty text where a customer lies in no cell)."""
+    ``manager``, ``area`` and, with an organisation, ``unit_<level>`` and
+    ``unit_<level>_name`` of every level (empty text where a customer lies in no cell)."""
     cols = ["customer_id", "segment", "spend", "cell_id", "grid_id", "manager", "area"]
     if plan.customers is None or plan.customers.empty:
         return pd.DataFrame(columns=cols)
@@ -276,6 +286,12 @@ def customer_attribution(plan: Plan) -> pd.DataFrame:
     out["grid_id"] = out["cell_id"].map(grid_of).fillna("").astype(str)
     out["manager"] = out["grid_id"].map(man_of).fillna("").astype(str)
     out["area"] = out["manager"].map(area_of).fillna("").astype(str)
+    levels = [x.strip() for x in str(plan.meta.get("org_levels", "")).split(",") if x.strip()]
+    g = plan.grids.set_index("grid_id")
+    for lv in levels:
+        for col in (f"unit_{lv}", f"unit_{lv}_name"):
+            if col in g.columns:
+                out[col] = out["grid_id"].map(g[col]).fillna("").astype(str)
     return out
 
 

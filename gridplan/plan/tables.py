@@ -22,8 +22,10 @@ from gridplan.plan.model import (
     plan_headcount,
     territories,
 )
+from gridplan.plan.organisation import org_levels, org_rollup
 from gridplan.plan.privacy import NO_PRIVACY, PrivacySettings, suppress_small_counts
 from gridplan.plan.slices import area_of_manager
+from gridplan.plan.staff import area_team, staff_areas
 
 #: GIS layers in writing order (the same as a saved plan's).
 LAYERS: tuple[str, ...] = PLAN_LAYERS
@@ -35,7 +37,8 @@ _FIRST = ("grid_id", "district", "grid_type", "manager", "area")
 class ExportData:
     """Everything an export writes: ``layers`` (GeoDataFrames in the work CRS, only those
     present) and ``tables`` (``grids``, ``managers``, ``headcount`` per role for the
-    city, districts and areas, ``customers`` attribution when allowed)."""
+    city, districts, organisation units and areas, ``organisation`` (every level's
+    roll-up), ``area_teams``, ``staff``, ``customers`` attribution when allowed)."""
 
     layers: dict[str, gpd.GeoDataFrame]
     tables: dict[str, pd.DataFrame]
@@ -57,6 +60,17 @@ def _customers_layer(plan: Plan) -> gpd.GeoDataFrame | None:
     return gpd.GeoDataFrame(att, geometry=plan.customers.geometry.to_numpy(), crs=plan.crs)
 
 
+def _organisation_table(plan: Plan) -> pd.DataFrame | None:
+    """Every organisation level's roll-up (:func:`org_rollup`) in one table, top → bottom,
+    with its ``level`` first; ``None`` without an organisation."""
+    levels = org_levels(plan)
+    if not levels:
+        return None
+    parts = [org_rollup(plan, lv).assign(level=lv) for lv in ["city", *levels, "area"]]
+    out = pd.concat(parts, ignore_index=True)
+    return out[["level", *[c for c in out.columns if c != "level"]]]
+
+
 def export_data(plan: Plan, privacy: PrivacySettings | None = None) -> ExportData:
     """The plan's layers and tables, with the privacy settings applied."""
     privacy = privacy or NO_PRIVACY
@@ -67,6 +81,7 @@ def export_data(plan: Plan, privacy: PrivacySettings | None = None) -> ExportDat
         "territories": territories(plan),
         "areas": areas(plan),
         "districts": plan.districts,
+        "units": plan.units,
         "sites": plan.sites,
         "customers": _customers_layer(plan) if privacy.customer_rows else None,
     }
@@ -74,20 +89,23 @@ def export_data(plan: Plan, privacy: PrivacySettings | None = None) -> ExportDat
         "grids": pd.DataFrame(grids.drop(columns="geometry")),
         "managers": manager_table(plan),
         "headcount": plan_headcount(plan),
+        "organisation": _organisation_table(plan),
+        "area_teams": area_team(plan) if len(staff_areas(plan)) else None,
+        "staff": plan.staff if plan.staff is not None and len(plan.staff) else None,
         "customers": customer_attribution(plan) if privacy.customer_rows else None,
     }
     out_layers: dict[str, gpd.GeoDataFrame] = {}
     for name, frame in layers.items():
         if frame is None or len(frame) == 0:
             continue
-        if name not in ("customers", "districts", "sites"):
+        if name not in ("customers", "districts", "sites", "units"):
             frame = suppress_small_counts(frame, privacy.min_count)
         out_layers[name] = frame.reset_index(drop=True)
     out_tables: dict[str, pd.DataFrame] = {}
     for name, table in tables.items():
         if table is None:
             continue
-        if name != "customers":
+        if name not in ("customers", "staff", "area_teams"):
             table = suppress_small_counts(table, privacy.min_count)
         out_tables[name] = table.reset_index(drop=True)
     return ExportData(out_layers, out_tables)

@@ -121,7 +121,7 @@ def test_csv_tables_and_customer_attribution(plan, tmp_path):
     paths = export_plan(plan, "csv", tmp_path)
     assert {p.name for p in paths} == {
         "测试方案_grids.csv", "测试方案_managers.csv", "测试方案_customers.csv",
-        "测试方案_headcount.csv",
+        "测试方案_headcount.csv", "测试方案_area_teams.csv",
     }  # fmt: skip
     assert (tmp_path / "测试方案_grids.csv").read_bytes()[:3] == b"\xef\xbb\xbf"  # Excel-friendly
     grids = pd.read_csv(tmp_path / "测试方案_grids.csv", encoding="utf-8-sig")
