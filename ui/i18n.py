@@ -274,6 +274,36 @@ STRINGS: dict[str, tuple[str, str]] = {
     "role.vip": ("VIP / large client managers", "VIP/大客户经理"),
     "role.phone": ("Phone client managers", "电话客户经理"),
     "role.area": ("Area managers", "区域经理"),
+    "org.city": ("City", "全市"),
+    "org.level": ("Level", "层级"),
+    "org.teams": ("Area teams", "区域团队"),
+    "org.rollup": ("Figures per organisation unit", "各组织单元汇总"),
+    "org.staff": ("Area managers and other staff", "区域经理及其他人员"),
+    "org.staff_help": (
+        "Name the area managers (role area_manager, their area) and other staff; areas left "
+        "without a named leader get a placeholder (AM01 …). With a marketing ratio, marketing "
+        "managers each support that many community managers (± 1) of one area.",
+        "填写区域经理（岗位 area_manager 及其区域）和其他人员；未指定的区域使用占位名"
+        "（AM01 …）。设置营销配比后，每名营销经理支撑一个区域内相应数量（±1）的社区经理。",
+    ),
+    "org.marketing_ratio": (
+        "Community managers per marketing manager (0 = none)",
+        "每名营销经理支撑的社区经理数（0 = 不配）",
+    ),
+    "org.marketing_help": (
+        "一主一辅: groups of this many community managers (± 1), contiguous, balanced on the "
+        "group and VIP workload.",
+        "一主一辅：每组相应数量（±1）的社区经理，地域相连，按集团与VIP工作量均衡。",
+    ),
+    "org.marketing": ("Marketing managers", "营销经理"),
+    "org.apply_staff": ("Apply staff", "应用人员"),
+    "org.col.code": ("Code", "编码"),
+    "org.col.name": ("Name", "名称"),
+    "org.col.parent": ("Parent", "上级"),
+    "org.col.grids": ("Grids", "网格数"),
+    "org.col.areas": ("Areas", "区域数"),
+    "org.col.person": ("Person", "人员"),
+    "org.col.unit": ("Unit", "单位"),
     "roles.col.role": ("Role", "岗位"),
     "roles.col.hours": ("Hours (h/month)", "工时（小时/月）"),
     "roles.col.capacity": ("Capacity (h/month)", "工作容量（小时/月）"),

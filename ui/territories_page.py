@@ -16,8 +16,10 @@ from gridplan.layers.crs import WGS84
 from gridplan.maps import MapSettings, plan_grid_map
 from gridplan.plan import edits
 from gridplan.plan.model import HOURS, areas, manager_table, plan_headcount
+from gridplan.plan.organisation import org_levels
 from gridplan.plan.pipeline import APP_BALANCE_SECONDS
 from gridplan.plan.rules import check_plan, summary_line
+from gridplan.plan.staff import assign_staff
 from gridplan.plan.steps import (
     apply_team,
     balance_plan,
@@ -32,6 +34,7 @@ from gridplan.plan.steps import (
 from gridplan.workload import ROLES, headcount_by_unit, suggest_headcount
 from ui.i18n import t
 from ui.map_events import grid_at, new_click
+from ui.organisation_view import organisation_section
 from ui.state import (
     cell_adjacency,
     cell_edges,
@@ -62,6 +65,8 @@ def _team_view(plan) -> pd.DataFrame:
             "area": team["area"].astype(str) if "area" in team else "",
         }
     )
+    if org_levels(plan):  # the organisation unit each manager works in (blank: by hours)
+        out["unit"] = team["unit"].fillna("").astype(str) if "unit" in team else ""
     if {"home_x", "home_y"} <= set(team.columns):
         lon, lat = _to_lonlat(plan, team["home_x"], team["home_y"])
         out["home_lon"], out["home_lat"] = lon, lat
@@ -293,6 +298,7 @@ with st.expander(t("terr.team"), expanded=not (plan.grids["manager"] != "").any(
             "area": st.column_config.TextColumn(t("terr.col.area")),
             "home_lon": st.column_config.NumberColumn(t("terr.col.home_lon"), format="%.5f"),
             "home_lat": st.column_config.NumberColumn(t("terr.col.home_lat"), format="%.5f"),
+            "unit": st.column_config.TextColumn(t("org.col.unit")),
         },
     )
     if st.button(t("terr.apply_team"), key="apply_team"):
@@ -337,6 +343,8 @@ if do_balance or do_rebalance:
             max_moved=int(cap_moved or 0) or None if do_rebalance else None,
             max_moved_hours=float(cap_hours or 0) or None if do_rebalance else None,
         )
+        if do_balance:  # new areas: every area its leader again
+            plan = assign_staff(plan)
         push(plan, "re-balance (minimum disruption)" if do_rebalance else "balance")
         bar.progress(
             1.0,
@@ -502,3 +510,4 @@ if len(ar):
             "n_managers": st.column_config.NumberColumn(t("terr.col.n_managers")),
         },
     )
+organisation_section(plan)
