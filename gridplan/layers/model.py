@@ -17,9 +17,13 @@ Canonical columns per layer (``io.validate_layer`` renames user columns to these
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pyproj
+
+if TYPE_CHECKING:
+    from gridplan.layers.organisation import Organisation
 
 LAYER_KINDS: tuple[str, ...] = (
     "boundary",
@@ -36,8 +40,8 @@ LAYER_KINDS: tuple[str, ...] = (
 class Layers:
     """Validated layers of one city, all in ``crs`` (a projected CRS in metres).
 
-    ``districts``, ``sites``, ``customers``, ``barriers`` and ``home_bases`` may be
-    ``None`` when the planner has not given them.
+    ``districts``, ``sites``, ``customers``, ``barriers``, ``home_bases`` and
+    ``organisation`` may be ``None`` when the planner has not given them.
     """
 
     crs: pyproj.CRS
@@ -50,6 +54,8 @@ class Layers:
     home_bases: gpd.GeoDataFrame | None = None
     name: str = "city"
     synthetic: tuple[str, ...] = ()  # names of the layers that are synthetic (labelled in the UI)
+    #: the operator's organisation units (:mod:`gridplan.layers.organisation`), optional
+    organisation: Organisation | None = None
 
     def with_(self, **changes: object) -> Layers:
         """A copy with some fields replaced."""
