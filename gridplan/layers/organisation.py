@@ -499,14 +499,12 @@ def _form_c(
     table: pd.DataFrame,
     shown: str,
     problems: list[Problem],
-    levels_given: Sequence[str] | None = None,
+    districts: Sequence[str] | None = None,
 ) -> Organisation | None:
     dcol = _find(table, DISTRICT_NAMES)
     assert dcol is not None
     names = {str(c).strip().casefold(): c for c in table.columns}
     level_cols = [c for c in table.columns if c != dcol and not str(c).strip().endswith("_name")]
-    if levels_given is not None:
-        level_cols = [c for c in level_cols if str(c).strip() in levels_given]
     if not level_cols:
         problems.append(
             Problem(
@@ -527,6 +525,8 @@ def _form_c(
     if problems:
         return None
     district = _text(table[dcol])
+    if districts is not None:
+        _check_districts(set(district), districts, shown, problems)
     dmap = pd.DataFrame({"district": district.to_numpy()}, index=table.index)
     unit_rows: list[pd.DataFrame] = []
     for k, (lv, col) in enumerate(zip(levels, level_cols, strict=True)):
@@ -623,9 +623,7 @@ def read_organisation(
             raise InputError(Problem("no units layer given", shown, "give LEVEL=FILE per level"))
         org = _form_a(source, work, problems)
     else:
-        org = _one_source(source, shown, work, problems)
-    if org is not None and districts is not None and org.district_map is not None:
-        _check_districts(org, districts, shown, problems)
+        org = _one_source(source, shown, work, problems, districts)
     if problems or org is None:
         raise InputError(problems or [Problem("no units read", shown, "check the file")])
     if labels:
@@ -640,7 +638,11 @@ def read_organisation(
 
 
 def _one_source(
-    source: Any, shown: str, crs: pyproj.CRS | None, problems: list[Problem]
+    source: Any,
+    shown: str,
+    crs: pyproj.CRS | None,
+    problems: list[Problem],
+    districts: Sequence[str] | None = None,
 ) -> Organisation | None:
     """Form b (a polygon layer with levels) or c (a district table), told by columns."""
     if isinstance(source, pd.DataFrame):
@@ -659,7 +661,7 @@ def _one_source(
         problems.append(Problem("the units file is empty", shown, "give one row per unit"))
         return None
     if _find(table, DISTRICT_NAMES) is not None and not has_geometry(table):
-        return _form_c(table, shown, problems)
+        return _form_c(table, shown, problems, districts)
     if _find(table, LEVEL_NAMES) is not None and has_geometry(table):
         gdf = table if isinstance(source, str | os.PathLike) else None
         gdf = gdf if gdf is not None else _read_polygons(table, shown, problems)
@@ -678,10 +680,8 @@ def _one_source(
 
 
 def _check_districts(
-    org: Organisation, districts: Sequence[str], shown: str, problems: list[Problem]
+    given: set[str], districts: Sequence[str], shown: str, problems: list[Problem]
 ) -> None:
-    assert org.district_map is not None
-    given = set(org.district_map["district"])
     missing = [d for d in pd.unique(pd.Series([str(x) for x in districts])) if d not in given]
     if missing:
         more = f" (and {len(missing) - 5} more)" if len(missing) > 5 else ""
