@@ -139,7 +139,7 @@ def test_run_with_units_keeps_every_grid_in_one_sub_branch(city, tmp_path, capsy
     assert status in (0, 1), err
     grids = gpd.read_file(out / "grids.gpkg")
     cells = gpd.read_file(out / "cells.gpkg")
-    assert "unit_sub_branch" in grids.columns
-    merged = cells[["cell_id", "unit_sub_branch"]]
-    assert merged["unit_sub_branch"].ne("").all()
-    assert grids["unit_sub_branch"].isin(set(merged["unit_sub_branch"])).all()
+    assert cells["unit_sub_branch"].ne("").all()
+    assert (cells.groupby("grid_id")["unit_sub_branch"].nunique() == 1).all()
+    want = cells.groupby("grid_id")["unit_sub_branch_name"].first()
+    assert grids.set_index("grid_id")["unit_sub_branch_name"].to_dict() == want.to_dict()
