@@ -111,7 +111,7 @@ def test_the_validity_check_names_a_grid_across_units():
     labels = np.array([0, 0, 1, 1])
     unit = np.array(["a", "b", "b", "b"], dtype=object)
     ids = np.array(["c1", "c2", "c3", "c4"], dtype=object)
-    with pytest.raises(RuntimeError, match="grid G1 .*units a, b"):
+    with pytest.raises(RuntimeError, match=r"grid G1 .*units a, b"):
         check_within_units(labels, unit, ids, ["G1", "G2"])
     check_within_units(labels, unit, ids, ["G1", "G2"], kept=[0])  # a locked grid is kept
     check_within_units(labels, None, ids, ["G1", "G2"])
