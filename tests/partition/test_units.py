@@ -44,9 +44,11 @@ def _config(**kw) -> PartitionConfig:
 
 
 def _units_per_grid(cells: pd.DataFrame, assignment: pd.Series) -> pd.Series:
-    return pd.DataFrame({"g": assignment.to_numpy(), "u": cells["unit_sub_branch"]}).groupby("g")[
-        "u"
-    ].nunique()
+    return (
+        pd.DataFrame({"g": assignment.to_numpy(), "u": cells["unit_sub_branch"]})
+        .groupby("g")["u"]
+        .nunique()
+    )
 
 
 def test_every_grid_lies_in_one_sub_branch(cellset):
