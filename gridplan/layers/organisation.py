@@ -148,6 +148,15 @@ def _read_polygons(source: object, shown: str, problems: list[Problem]) -> gpd.G
     """A polygon layer as read (own CRS), or None (problems added)."""
     if isinstance(source, gpd.GeoDataFrame):
         gdf = source.copy()
+    elif not isinstance(source, str | os.PathLike):
+        problems.append(
+            Problem(
+                f"not a layer: {type(source).__name__}",
+                shown,
+                "give the path of a polygon file, or a GeoDataFrame",
+            )
+        )
+        return None
     else:
         try:
             gdf = read_layer(source)  # type: ignore[arg-type]
@@ -647,6 +656,15 @@ def _one_source(
     """Form b (a polygon layer with levels) or c (a district table), told by columns."""
     if isinstance(source, pd.DataFrame):
         table = source
+    elif not isinstance(source, str | os.PathLike):
+        problems.append(
+            Problem(
+                f"not a units source: {type(source).__name__}",
+                shown,
+                "give a path, a mapping level → path, or a (Geo)DataFrame",
+            )
+        )
+        return None
     elif Path(source).suffix.lower() in _TABLES:
         try:
             table = read_table(source, text=True)
@@ -759,6 +777,16 @@ def _by_polygons(cells: gpd.GeoDataFrame, org: Organisation) -> tuple[np.ndarray
         codes = mine["code"].to_numpy(dtype=object)
         if lv == org.lowest:
             none = idx < 0
+            if none.all() and len(geoms):
+                raise InputError(
+                    Problem(
+                        f"no cell overlaps any {org.label(lv)} unit: the unit polygons lie "
+                        "outside the city",
+                        "the units",
+                        "check the CRS of the unit files (a file without one is read as "
+                        "degrees) and that they are the units of this city",
+                    )
+                )
             if none.any() and len(ug):
                 qi, ti = shapely.STRtree(ug).query_nearest(geoms[none], all_matches=False)
                 idx[np.flatnonzero(none)[qi]] = ti

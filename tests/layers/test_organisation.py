@@ -269,3 +269,12 @@ def test_a_file_of_unknown_form_says_what_it_needs(tmp_path):
     pd.DataFrame({"code": ["a"], "name": ["b"]}).to_csv(path, index=False)
     with pytest.raises(InputError, match="'district' column"):
         read_organisation(path)
+
+
+def test_units_of_another_city_are_an_error(layers):
+    frames = {
+        lv: g.set_geometry(g.translate(300_000, 0)) for lv, g in org_city.units_frames().items()
+    }
+    org = read_organisation(frames, crs=layers.crs)
+    with pytest.raises(InputError, match="no cell overlaps any sub_branch unit"):
+        build_cells(layers.with_(organisation=org), CELLS)
