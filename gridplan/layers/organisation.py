@@ -241,22 +241,33 @@ def _in_crs(gdf: gpd.GeoDataFrame, crs: pyproj.CRS) -> gpd.GeoDataFrame:
     return gdf.to_crs(crs)
 
 
-def _largest_overlap(geoms: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Index of the target each geometry overlaps most (-1 when it overlaps none)."""
+def _largest_overlap(
+    geoms: np.ndarray, targets: np.ndarray, tree: shapely.STRtree | None = None
+) -> np.ndarray:
+    """Index of the target each geometry overlaps most (-1 when it overlaps none).
+
+    Only the geometries meeting two or more targets are intersected; the others take
+    their single target directly (``tree``: an STRtree of ``geoms``, built when None).
+    """
     out = np.full(len(geoms), -1, dtype=np.int64)
     if not len(geoms) or not len(targets):
         return out
-    tree = shapely.STRtree(targets)
-    gi, ti = tree.query(geoms, predicate="intersects")
+    tree = tree if tree is not None else shapely.STRtree(geoms)
+    ti, gi = tree.query(targets, predicate="intersects")
     if not len(gi):
         return out
-    area = shapely.area(shapely.intersection(geoms[gi], targets[ti]))
-    keep = area > 0
-    gi, ti, area = gi[keep], ti[keep], area[keep]
-    order = np.lexsort((ti, -area, gi))
-    gs = gi[order]
-    first = np.r_[True, gs[1:] != gs[:-1]] if len(gs) else np.zeros(0, bool)
-    out[gs[first]] = ti[order][first]
+    hits = np.bincount(gi, minlength=len(geoms))
+    single = hits[gi] == 1
+    out[gi[single]] = ti[single]
+    gi, ti = gi[~single], ti[~single]
+    if len(gi):
+        area = shapely.area(shapely.intersection(geoms[gi], targets[ti]))
+        keep = area > 0
+        gi, ti, area = gi[keep], ti[keep], area[keep]
+        order = np.lexsort((ti, -area, gi))
+        gs = gi[order]
+        first = np.r_[True, gs[1:] != gs[:-1]] if len(gs) else np.zeros(0, bool)
+        out[gs[first]] = ti[order][first]
     return out
 
 
@@ -769,11 +780,12 @@ def _by_polygons(cells: gpd.GeoDataFrame, org: Organisation) -> tuple[np.ndarray
     if cells.crs is not None and polys.crs is not None and not polys.crs.equals(cells.crs):
         polys = polys.to_crs(cells.crs)
     geoms = np.asarray(cells.geometry.values, dtype=object)
+    tree = shapely.STRtree(geoms)
     chosen: dict[str, np.ndarray] = {}
     for lv in org.levels:
         mine = polys[polys["level"] == lv]
         ug = np.asarray(mine.geometry.values, dtype=object)
-        idx = _largest_overlap(geoms, ug)
+        idx = _largest_overlap(geoms, ug, tree)
         codes = mine["code"].to_numpy(dtype=object)
         if lv == org.lowest:
             none = idx < 0
@@ -794,18 +806,6 @@ def _by_polygons(cells: gpd.GeoDataFrame, org: Organisation) -> tuple[np.ndarray
                     f"{int(none.sum()):,} cells overlap no {org.label(lv)} unit and took the "
                     "nearest one"
                 )
-        used = np.zeros(len(ug), dtype=bool)
-        used[idx[idx >= 0]] = True
-        hit = np.zeros(len(ug), dtype=bool)
-        if len(ug) and len(geoms):
-            hit[np.unique(shapely.STRtree(geoms).query(ug, predicate="intersects")[0])] = True
-        lonely = ~hit
-        if lonely.any():
-            shown = ", ".join(map(str, codes[lonely][:5]))
-            notes.append(
-                f"warning: {int(lonely.sum()):,} {org.label(lv)} unit(s) overlap no cell "
-                f"({shown}): they get no cells; check their polygons and CRS"
-            )
         chosen[lv] = np.where(idx >= 0, codes[np.maximum(idx, 0)], "")
     lowest = chosen[org.lowest]
     chain = _fill_chain(lowest, org, cells.index)
@@ -818,6 +818,16 @@ def _by_polygons(cells: gpd.GeoDataFrame, org: Organisation) -> tuple[np.ndarray
             f"{int(disagree.sum()):,} cells lie in {org.label(org.lowest)} units whose upper "
             "units' polygons do not cover them; the lowest level decides (its parent chain)"
         )
+    for lv in org.levels:
+        codes = org.level_units(lv)["code"]
+        lonely = codes[~codes.isin(set(chain[org.column(lv)]))].astype(str).tolist()
+        if lonely:
+            more = f" and {len(lonely) - 5} more" if len(lonely) > 5 else ""
+            notes.append(
+                f"warning: {len(lonely):,} {org.label(lv)} unit(s) overlap no cell "
+                f"({', '.join(lonely[:5])}{more}): they get no cells; check their polygons "
+                "and CRS"
+            )
     return lowest, notes
 
 
