@@ -32,6 +32,7 @@ from gridplan._partition.frames import (
     partition_batch,
     partition_cells,
     select_cells,
+    unit_columns,
 )
 from gridplan._partition.grid_types import (
     DEFAULT_GRID_TYPES,
@@ -57,4 +58,5 @@ __all__ = [
     "partition_batch",
     "partition_cells",
     "select_cells",
+    "unit_columns",
 ]

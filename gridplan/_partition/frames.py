@@ -39,6 +39,7 @@ __all__ = [
     "partition_batch",
     "partition_cells",
     "select_cells",
+    "unit_columns",
 ]
 
 
@@ -148,7 +149,8 @@ class PartitionResult:
     """Outcome of :func:`partition_cells`.
 
     - ``assignment``: grid id of every cell (Series indexed like the cells);
-    - ``grids``: one row per grid — ``grid_id``, ``district``, summed ``population``,
+    - ``grids``: one row per grid — ``grid_id``, ``district``, ``unit_<L>`` and
+      ``unit_<L>_name`` per organisation level (when the cells have them), summed ``population``,
       ``customers``, every ``cust_*``, ``spend`` (CNY/month), ``sites``,
       ``area_km2``, area-weighted mean ``coverage`` (0..1), ``n_cells``,
       ``heterogeneity``, ``compactness`` (Polsby–Popper 4πA/P² of the dissolved

@@ -117,3 +117,16 @@ def test_the_validity_check_names_a_grid_across_units():
         check_within_units(labels, unit, ids, ["G1", "G2"])
     check_within_units(labels, unit, ids, ["G1", "G2"], kept=[0])  # a locked grid is kept
     check_within_units(labels, None, ids, ["G1", "G2"])
+
+
+def test_districts_and_units_together():
+    counties = org_city.units_frames()["county"]
+    districts = gpd.GeoDataFrame(
+        {"district": ["West", "East"]}, geometry=counties.geometry.values, crs=org_city.CRS
+    )
+    cs = build_cells(_layers().with_(districts=districts), CELLS)
+    res = partition_cells(cs.cells, cs.adjacency, _config())
+    cells = cs.cells.assign(grid_id=res.assignment.to_numpy())
+    assert (cells.groupby("grid_id")["unit_sub_branch"].nunique() == 1).all()
+    assert (cells.groupby("grid_id")["district"].nunique() == 1).all()
+    assert res.grids["grid_id"].str.match(r"^(West|East)-G\d{3}$").all()
