@@ -7,7 +7,9 @@ arrays with one value per *stored entry* (so each undirected edge carries its fl
 twice, once in each direction, always with the same value):
 
 - ``crosses_district``: the two cells lie in different districts;
-- ``cut_by_barrier``: a barrier line (river, highway) separates the two cells.
+- ``cut_by_barrier``: a barrier line (river, highway) separates the two cells;
+- ``crosses_unit``: the two cells lie in different lowest organisation units
+  (:mod:`gridplan.layers.organisation`; all False without an organisation).
 
 The structure is always symmetric, has no self loops and no duplicate entries.
 It holds no geometry; builders that need geometry live in :mod:`gridplan.cells.build`.
@@ -144,14 +146,16 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 class Adjacency:
     """Symmetric cell adjacency in CSR form (rows = cells ``0..n-1``).
 
-    ``crosses_district`` and ``cut_by_barrier`` are boolean, one per stored entry
-    (same length as ``indices``). Arrays are made read-only on construction.
+    ``crosses_district``, ``cut_by_barrier`` and ``crosses_unit`` are boolean, one per
+    stored entry (same length as ``indices``; ``crosses_unit`` defaults to all False).
+    Arrays are made read-only on construction.
     """
 
     indptr: np.ndarray
     indices: np.ndarray
     crosses_district: np.ndarray
     cut_by_barrier: np.ndarray
+    crosses_unit: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         indptr = np.asarray(self.indptr, dtype=np.int64)
@@ -171,7 +175,12 @@ class Adjacency:
             raise ValueError("indptr must start at 0 and end at len(indices)")
         if np.any(np.diff(indptr) < 0):
             raise ValueError("indptr must be non-decreasing")
-        if crosses.shape != (m,) or cut.shape != (m,):
+        unit = (
+            np.zeros(m, dtype=bool)
+            if self.crosses_unit is None
+            else np.asarray(self.crosses_unit, dtype=bool)
+        )
+        if crosses.shape != (m,) or cut.shape != (m,) or unit.shape != (m,):
             raise ValueError("flag arrays need one value per stored entry")
         n = len(indptr) - 1
         if m and (indices.min() < 0 or indices.max() >= n):
@@ -181,6 +190,7 @@ class Adjacency:
             ("indices", indices),
             ("crosses_district", crosses),
             ("cut_by_barrier", cut),
+            ("crosses_unit", unit),
         ):
             object.__setattr__(self, name, _readonly(value))
 
@@ -259,7 +269,11 @@ class Adjacency:
         counts = np.bincount(self.rows()[keep], minlength=self.n)
         indptr = np.concatenate([[0], np.cumsum(counts)])
         return Adjacency(
-            indptr, self.indices[keep], self.crosses_district[keep], self.cut_by_barrier[keep]
+            indptr,
+            self.indices[keep],
+            self.crosses_district[keep],
+            self.cut_by_barrier[keep],
+            self.crosses_unit[keep],
         )
 
     def without_district_crossings(self) -> Adjacency:
@@ -286,7 +300,13 @@ class Adjacency:
         keep = (rows >= 0) & (cols >= 0)
         counts = np.bincount(rows[keep], minlength=len(cells))
         indptr = np.concatenate([[0], np.cumsum(counts)])
-        sub = Adjacency(indptr, cols[keep], self.crosses_district[keep], self.cut_by_barrier[keep])
+        sub = Adjacency(
+            indptr,
+            cols[keep],
+            self.crosses_district[keep],
+            self.cut_by_barrier[keep],
+            self.crosses_unit[keep],
+        )
         return sub, cells
 
     # ---------------------------------------------------------------- builders
@@ -297,6 +317,8 @@ class Adjacency:
         edges: np.ndarray,
         crosses_district: np.ndarray | None = None,
         cut_by_barrier: np.ndarray | None = None,
+        *,
+        crosses_unit: np.ndarray | None = None,
     ) -> Adjacency:
         """Build from undirected edges (``(m, 2)`` array, any orientation).
 
@@ -313,7 +335,8 @@ class Adjacency:
         cut = (
             np.zeros(m, dtype=bool) if cut_by_barrier is None else np.asarray(cut_by_barrier, bool)
         )
-        if crosses.shape != (m,) or cut.shape != (m,):
+        unit = np.zeros(m, dtype=bool) if crosses_unit is None else np.asarray(crosses_unit, bool)
+        if crosses.shape != (m,) or cut.shape != (m,) or unit.shape != (m,):
             raise ValueError("edge flags need one value per edge")
         if m and (edges.min() < 0 or edges.max() >= n):
             raise ValueError(f"edge endpoints must lie in 0..{n - 1}")
@@ -326,9 +349,10 @@ class Adjacency:
         if len(uniq) < m:
             crosses = np.bincount(inverse, weights=crosses, minlength=len(uniq)) > 0
             cut = np.bincount(inverse, weights=cut, minlength=len(uniq)) > 0
+            unit = np.bincount(inverse, weights=unit, minlength=len(uniq)) > 0
         else:
             order = np.argsort(key, kind="stable")
-            crosses, cut = crosses[order], cut[order]
+            crosses, cut, unit = crosses[order], cut[order], unit[order]
         lo, hi = np.divmod(uniq, np.int64(max(n, 1)))
         rows = np.concatenate([lo, hi])
         cols = np.concatenate([hi, lo])
@@ -340,6 +364,7 @@ class Adjacency:
             cols[order],
             np.concatenate([crosses, crosses])[order],
             np.concatenate([cut, cut])[order],
+            np.concatenate([unit, unit])[order],
         )
 
     @classmethod
@@ -359,6 +384,7 @@ class Adjacency:
             self.indices,
             self.crosses_district if crosses_district is None else crosses_district,
             self.cut_by_barrier if cut_by_barrier is None else cut_by_barrier,
+            self.crosses_unit,
         )
 
     def is_symmetric(self) -> bool:
@@ -374,4 +400,5 @@ class Adjacency:
             and np.all(rows[mir] == self.indices)
             and np.all(self.crosses_district[mir] == self.crosses_district)
             and np.all(self.cut_by_barrier[mir] == self.cut_by_barrier)
+            and np.all(self.crosses_unit[mir] == self.crosses_unit)
         )

@@ -1,7 +1,7 @@
 """Cells → grids: the partition engine's public façade.
 
 - :class:`PartitionConfig`: every knob (floors, ceilings, homogeneity, compactness,
-  districts, barriers, seed, time limit, constructions, workers);
+  districts, organisation units, barriers, seed, time limit, constructions, workers);
 - :func:`partition_cells`: the GeoDataFrame wrapper (cells + adjacency → grid of
   every cell, a grids table with dissolved geometry and figures, a summary);
 - :func:`partition_arrays` / :class:`ArrayPartition`: the numpy array core
@@ -14,7 +14,8 @@
 
 A grid is a contiguous set of cells reaching every floor (e.g. population ≥ 5,000
 persons), within the ceilings where possible, inside one district when
-``respect_districts``; among partitions with the most grids, the one with the
+``respect_districts`` and inside one organisation unit (the cells' ``unit_<L>`` columns)
+when ``respect_units``; among partitions with the most grids, the one with the
 lowest heterogeneity + compactness is kept. Deterministic for a seed.
 """
 
@@ -31,6 +32,7 @@ from gridplan._partition.frames import (
     partition_batch,
     partition_cells,
     select_cells,
+    unit_columns,
 )
 from gridplan._partition.grid_types import (
     DEFAULT_GRID_TYPES,
@@ -56,4 +58,5 @@ __all__ = [
     "partition_batch",
     "partition_cells",
     "select_cells",
+    "unit_columns",
 ]

@@ -392,3 +392,38 @@ def _few(idx: np.ndarray | Sequence[int], k: int = 5) -> str:
 
 def _fmt(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}".rstrip("0").rstrip(".")
+
+
+def check_within_units(
+    labels: np.ndarray,
+    unit: np.ndarray | None,
+    cell_ids: np.ndarray,
+    grid_ids: Sequence[str],
+    kept: Sequence[int] = (),
+) -> None:
+    """The partition's validity check of the organisation units: no grid spans two
+    lowest units (``unit``: one label per cell joining its unit codes, None without
+    units); the grids ``kept`` (locked, or outside a partial re-partition) are as they
+    were and not checked. Raises :class:`RuntimeError` naming a grid and its units
+    otherwise: the solver never joins cells across a dropped edge, so this guards the
+    engine, it is not a rule of the input."""
+    if unit is None or len(labels) == 0:
+        return
+    codes = np.unique(np.asarray(unit, dtype=object).astype(str), return_inverse=True)[1]
+    p = int(labels.max()) + 1
+    lo = np.full(p, np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full(p, -1, dtype=np.int64)
+    np.minimum.at(lo, labels, codes)
+    np.maximum.at(hi, labels, codes)
+    spans = (hi >= 0) & (lo != hi)
+    spans[np.asarray(list(kept), dtype=np.int64)] = False
+    bad = np.flatnonzero(spans)
+    if len(bad):
+        r = int(bad[0])
+        cells = np.flatnonzero(labels == r)
+        units = sorted({str(unit[c]) for c in cells})
+        shown = ", ".join(str(cell_ids[c]) for c in cells[:5])
+        raise RuntimeError(
+            f"{len(bad)} grid(s) span two organisation units, e.g. grid {grid_ids[r]} "
+            f"(units {', '.join(units[:3])}; cells {shown})"
+        )

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridplan._partition.checks import check_within_units
 from gridplan._partition.core import (
     ArrayPartition,
     EnginePool,
@@ -38,6 +39,7 @@ __all__ = [
     "partition_batch",
     "partition_cells",
     "select_cells",
+    "unit_columns",
 ]
 
 
@@ -61,6 +63,9 @@ class PartitionConfig:
     - ``compactness_weight``: weight of the shape term (0 = ignore shape);
     - ``respect_districts``: no grid crosses a district boundary;
     - ``respect_barriers``: no adjacency across barrier lines (rivers, highways);
+    - ``respect_units``: no grid crosses an organisation unit (the cells' ``unit_<L>``
+      code columns, :mod:`gridplan.layers.organisation`); without those columns it has
+      no effect;
     - ``seed``: same inputs + seed → same grids;
     - ``time_limit_s``: seconds; a safety net (a run cut short says so in its notes);
     - ``constructions``: randomised constructions per connected part;
@@ -82,6 +87,7 @@ class PartitionConfig:
     compactness_weight: float = 1.0
     respect_districts: bool = True
     respect_barriers: bool = True
+    respect_units: bool = True
     seed: int = 0
     time_limit_s: float = 30.0
     constructions: int = 8
@@ -143,7 +149,8 @@ class PartitionResult:
     """Outcome of :func:`partition_cells`.
 
     - ``assignment``: grid id of every cell (Series indexed like the cells);
-    - ``grids``: one row per grid — ``grid_id``, ``district``, summed ``population``,
+    - ``grids``: one row per grid — ``grid_id``, ``district``, ``unit_<L>`` and
+      ``unit_<L>_name`` per organisation level (when the cells have them), summed ``population``,
       ``customers``, every ``cust_*``, ``spend`` (CNY/month), ``sites``,
       ``area_km2``, area-weighted mean ``coverage`` (0..1), ``n_cells``,
       ``heterogeneity``, ``compactness`` (Polsby–Popper 4πA/P² of the dissolved
@@ -247,6 +254,14 @@ def _kept_adjacency(
             d = cells["district"].astype(str).to_numpy()
             rows = np.repeat(np.arange(n), np.diff(indptr))
             drop |= d[rows] != d[indices]
+    if config.respect_units:
+        flag = getattr(adjacency, "crosses_unit", None)
+        if flag is not None:
+            drop |= np.asarray(flag, dtype=bool)
+        unit = _unit_labels(cells)
+        if unit is not None:
+            rows = np.repeat(np.arange(n), np.diff(indptr))
+            drop |= unit[rows] != unit[indices]
     if config.respect_barriers:
         flag = getattr(adjacency, "cut_by_barrier", None)
         if flag is not None:
@@ -257,6 +272,38 @@ def _kept_adjacency(
     keep = ~drop
     counts = np.bincount(rows[keep], minlength=n)
     return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), indices[keep]
+
+
+_UNIT_CODE = re.compile(r"^unit_[a-z][a-z0-9_]{0,19}$")
+
+
+def unit_columns(cells: pd.DataFrame) -> list[str]:
+    """The organisation unit code columns of the cells, in their order (top → bottom):
+    every ``unit_<L>`` that comes with its ``unit_<L>_name`` (so a stray ``unit_id`` of a
+    planner's polygons is not taken for a unit)."""
+    cols = [str(c) for c in cells.columns]
+    names = set(cols)
+    return [c for c in cols if _UNIT_CODE.match(c) and f"{c}_name" in names]
+
+
+def _unit_labels(cells: pd.DataFrame) -> np.ndarray | None:
+    """One label per cell joining every ``unit_<L>`` code (None without them)."""
+    cols = unit_columns(cells)
+    if not cols:
+        return None
+    parts = [cells[c].astype(object).where(cells[c].notna(), "").astype(str) for c in cols]
+    return pd.concat(parts, axis=1).agg("|".join, axis=1).to_numpy(dtype=object)
+
+
+def _groups(a: _CellArrays, config: PartitionConfig, cells: pd.DataFrame) -> np.ndarray | None:
+    """The island rule's group per cell: the district and/or the units respected."""
+    district = a.district if config.respect_districts else None
+    unit = _unit_labels(cells) if config.respect_units else None
+    if unit is None:
+        return district
+    if district is None:
+        return unit
+    return np.asarray([f"{d}|{u}" for d, u in zip(district, unit, strict=True)], dtype=object)
 
 
 def _cell_ids(cells: gpd.GeoDataFrame) -> np.ndarray:
@@ -290,6 +337,9 @@ def _proximity(
         if config.respect_districts and "district" in cells.columns:
             d = cells["district"].astype(str).to_numpy()
             sel &= d[rows] == d[ix]
+        unit = _unit_labels(cells) if config.respect_units else None
+        if unit is not None:
+            sel &= unit[rows] == unit[ix]
         pairs = np.stack([rows[sel], ix[sel]], axis=1)
         out = Proximity(pairs, np.zeros(len(pairs)), np.ones(len(pairs), dtype=bool))
     if population is None or n == 0 or cells.geometry is None:
@@ -412,7 +462,7 @@ def partition_cells(
         max_diameter=config.max_diameter_m,
         compactness_weight=config.compactness_weight,
         locked=locks.codes if locks.any else None,
-        group=a.district if config.respect_districts else None,
+        group=_groups(a, config, cells),
         floor_names=cols.floors,
         ceil_names=cols.ceilings,
         join_islands=config.join_islands,
@@ -434,6 +484,9 @@ def partition_cells(
     grid_of_cell = np.asarray(ids, dtype=object)[arr.labels]
     assignment = pd.Series(grid_of_cell, index=cells.index, name="grid_id", dtype=object)
     grids = _grids_table(cells, arr, ids, a.area_km2, cols.floors, cols.ceilings, a.district)
+    _add_units(grids, cells, arr.labels, arr.p)
+    if config.respect_units:
+        check_within_units(arr.labels, _unit_labels(cells), _cell_ids(cells), ids, list(fixed))
     grids["locked"] = np.isin(np.arange(arr.p), list(fixed))
     grids["grid_type"] = classify_grids(grids, config.grid_types).to_numpy()
     idmap = dict(enumerate(ids))
@@ -700,6 +753,24 @@ def _grids_table(
         per = shapely.length(geoms)
         data["compactness"] = np.where(per > 0, 4 * math.pi * a / per**2, np.nan)
     return gpd.GeoDataFrame(data, geometry=geoms, crs=cells.crs)
+
+
+def _add_units(grids: pd.DataFrame, cells: pd.DataFrame, labels: np.ndarray, p: int) -> None:
+    """``unit_<L>`` and ``unit_<L>_name`` of every grid: the unit holding most of its
+    cells (all its cells when the units are respected), inserted after ``district``."""
+    cols = unit_columns(cells)
+    at = grids.columns.get_loc("district") + 1 if "district" in grids.columns else 1
+    for col in cols:
+        for name in (col, f"{col}_name"):
+            if name not in cells.columns:
+                continue
+            values = cells[name].astype(object).where(cells[name].notna(), "").astype(str)
+            code, uniq = pd.factorize(values, sort=True)
+            counts = np.zeros((p, max(len(uniq), 1)), dtype=np.int64)
+            np.add.at(counts, (labels, code), 1)
+            pick = np.asarray(uniq, dtype=object)[counts.argmax(axis=1)] if len(uniq) else ""
+            grids.insert(at, name, pick)
+            at += 1
 
 
 def _dissolve(geoms: np.ndarray, labels: np.ndarray, p: int) -> np.ndarray:

@@ -25,6 +25,9 @@ Format::
         sites: suzhou/sites.csv
         customers: suzhou/customers.csv
         settings: {target_cells: 4000}      # per-city overrides
+        units:                              # optional organisation units, top → bottom
+          county: suzhou/counties.gpkg      # (or one path: a polygon layer with level,
+          branch: suzhou/branches.gpkg      #  code, name, parent, or a district table)
 
 :func:`load_manifest` reports every problem of the whole manifest at once
 (:class:`~gridplan.errors.InputError`, each problem naming the file and key) before any
@@ -57,7 +60,7 @@ __all__ = [
 LAYER_FILES: tuple[str, ...] = ("boundary", "population", "districts", "sites", "customers")
 
 #: Keys of one city entry besides its layers.
-CITY_KEYS: tuple[str, ...] = ("name", "demo", "folder", "settings", *LAYER_FILES)
+CITY_KEYS: tuple[str, ...] = ("name", "demo", "folder", "settings", "units", *LAYER_FILES)
 
 #: Every setting with its default (``None``: not set).
 SETTINGS_DEFAULTS: dict[str, Any] = {
@@ -90,11 +93,14 @@ _COUNTS = ("target_cells", "managers")
 @dataclass(frozen=True)
 class CitySpec:
     """One city of the manifest, resolved: ``source`` is ``{"demo": key}`` or layer kind →
-    absolute path; ``settings`` the province settings with the city's overrides."""
+    absolute path; ``settings`` the province settings with the city's overrides;
+    ``units`` the organisation units (an absolute path, or level → absolute path top →
+    bottom; see :mod:`gridplan.layers.organisation`), ``None`` without."""
 
     name: str
     source: Mapping[str, str]
     settings: Mapping[str, Any]
+    units: str | Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -289,11 +295,65 @@ def _check_city(
     where = f"{where} ({name})" if name else where
     source, more = _city_source(raw, base, where)
     problems += more + _check_settings(raw.get("settings"), f"{where}.settings")
+    units, more = _city_units(raw.get("units"), base, f"{where}.units")
+    problems += more
     if problems or province is None:
         return None, problems
     settings = _merged(province, raw.get("settings"), top)
     problems += _check_plan_settings(settings, where)
-    return CitySpec(name, source, settings), problems
+    return CitySpec(name, source, settings, units), problems
+
+
+def _city_units(
+    raw: Any, base: Path, where: str
+) -> tuple[str | dict[str, str] | None, list[Problem]]:
+    """The ``units:`` of a city: one path, or a mapping level → path (top → bottom);
+    paths resolved against the manifest's folder and checked to exist."""
+    from gridplan.layers.organisation import LEVEL_KEY, LEVEL_WORDS
+
+    if raw is None:
+        return None, []
+    fix = (
+        "give units: PATH (a polygon layer with level, code, name, parent, or a district "
+        "table), or a mapping level: PATH per level, top → bottom"
+    )
+    items = (
+        [(None, raw)]
+        if isinstance(raw, str)
+        else list(raw.items())
+        if isinstance(raw, Mapping) and raw
+        else None
+    )
+    if items is None:
+        return None, [Problem(f"units must be a path or a mapping, not {raw!r}", where, fix)]
+    problems: list[Problem] = []
+    out: dict[str, str] = {}
+    for level, value in items:
+        at = where if level is None else f"{where}.{level}"
+        if level is not None and not (LEVEL_KEY.match(str(level)) or str(level) in LEVEL_WORDS):
+            problems.append(
+                Problem(
+                    f"bad level key {level!r}",
+                    at,
+                    "name levels by lower-case ASCII keys, e.g. county, branch, sub_branch",
+                )
+            )
+        if not isinstance(value, str) or not value.strip():
+            problems.append(Problem(f"not a path: {value!r}", at, fix))
+            continue
+        path = (base / value).resolve()
+        if not path.exists():
+            problems.append(
+                Problem(
+                    f"no file {value!r} (looked for {path})",
+                    at,
+                    "give the path relative to the manifest file",
+                )
+            )
+        out[str(level)] = str(path)
+    if problems:
+        return None, problems
+    return (out["None"] if isinstance(raw, str) else out), []
 
 
 def _check_plan_settings(settings: Mapping[str, Any], where: str) -> list[Problem]:

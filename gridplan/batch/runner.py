@@ -53,7 +53,14 @@ def city_jobs(manifest: Manifest, out: str | Path, skip_exports: bool = False) -
     """One job per city, writing into ``out/<city>``."""
     out = Path(out).resolve()
     return [
-        CityJob(c.name, dict(c.source), dict(c.settings), str(out / c.name), skip_exports)
+        CityJob(
+            c.name,
+            dict(c.source),
+            dict(c.settings),
+            str(out / c.name),
+            skip_exports,
+            c.units if c.units is None or isinstance(c.units, str) else dict(c.units),
+        )
         for c in manifest.cities
     ]
 

@@ -51,14 +51,16 @@ Echo = Callable[[str], None]
 @dataclass(frozen=True)
 class CityJob:
     """What a worker needs for one city: its name, source (``{"demo": key}`` or layer
-    kind → absolute path), merged settings, the output folder ``OUT/<name>`` and whether
-    to skip the export formats."""
+    kind → absolute path), merged settings, the output folder ``OUT/<name>``, whether
+    to skip the export formats and the organisation units (a path, or level → path;
+    ``None`` without)."""
 
     name: str
     source: Mapping[str, str]
     settings: Mapping[str, Any]
     out_dir: str
     skip_exports: bool = False
+    units: str | Mapping[str, str] | None = None
 
 
 def plan_settings(settings: Mapping[str, Any], *, name: str):
@@ -117,10 +119,21 @@ def load_city_layers(job: CityJob):
     if "demo" in job.source:
         from gridplan.demo.cities import load_demo
 
-        return load_demo(job.source["demo"])
-    from gridplan.layers.read import load_layers
+        layers = load_demo(job.source["demo"])
+    else:
+        from gridplan.layers.read import load_layers
 
-    return load_layers(name=job.name, **dict(job.source))
+        layers = load_layers(name=job.name, **dict(job.source))
+    if job.units is None:
+        return layers
+    from gridplan.layers.organisation import read_organisation
+
+    districts = None
+    if layers.districts is not None and "district" in layers.districts.columns:
+        districts = layers.districts["district"].astype(str).tolist()
+    units = job.units if isinstance(job.units, str) else dict(job.units)
+    org = read_organisation(units, crs=layers.crs, districts=districts)
+    return layers.with_(organisation=org)
 
 
 def plan_city(job: CityJob, progress: Callable[[float, str], None] | None = None):
@@ -143,7 +156,7 @@ def _file_stamp(path: str) -> list[Any]:
 
 def job_hash(job: CityJob) -> str:
     """Hash of what decides a city's outputs: source files (path, size, mtime), settings,
-    the export switch and the gridplan version."""
+    the export switch, the gridplan version and the units files (when given)."""
     import gridplan
 
     stamp = {
@@ -154,6 +167,9 @@ def job_hash(job: CityJob) -> str:
         "skip_exports": job.skip_exports,
         "version": getattr(gridplan, "__version__", ""),
     }
+    if job.units is not None:  # only then: the hashes of cities without units stay as they were
+        units = {"": job.units} if isinstance(job.units, str) else dict(job.units)
+        stamp["units"] = {k: _file_stamp(v) for k, v in units.items()}
     text = json.dumps(stamp, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -45,13 +45,17 @@ Columns of ``CellSet.cells`` (units):
 ``sites``          cell sites located in the cell
 ``sectors``        their summed sectors
 ``coverage``       coverage score 0..1, ``coverage_raw`` before the cap
+``unit_<L>``       text: the organisation unit of level L (only with
+                   ``Layers.organisation``; ``unit_<L>_name`` its name), see
+                   :func:`gridplan.layers.organisation.assign_units`
 ``geometry``       cell polygon, work CRS
 =================  ===========================================================
 
 Adjacency: rook (shared edge longer than ``min_shared_m`` metres) or queen (any
 contact within ``snap_tolerance_m``). H3 hexagons only meet along edges, so rook
 = queen there. Edges whose cells lie in different districts are flagged
-``crosses_district``; an edge is flagged ``cut_by_barrier`` when the straight
+``crosses_district`` (and ``crosses_unit`` when their lowest organisation units
+differ); an edge is flagged ``cut_by_barrier`` when the straight
 segment between the two cell centroids intersects a barrier line (polygon
 barriers count by their outline). This rule works for rivers crossing hexagons
 as well as for roads running along the planner's block edges.
@@ -96,6 +100,7 @@ from gridplan.errors import InputError, Problem
 from gridplan.graph import Adjacency
 from gridplan.layers.crs import is_metric
 from gridplan.layers.model import Layers
+from gridplan.layers.organisation import assign_units
 from gridplan.layers.segments import SegmentCatalogue, customer_column
 from gridplan.progress import ProgressCallback, no_progress, scaled
 
@@ -718,6 +723,24 @@ def _sites(
     return sites, sectors, raw, score
 
 
+def _differs(labels: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Per edge: do its two cells carry different labels?"""
+    if not len(pairs):
+        return np.zeros(0, dtype=bool)
+    codes = pd.factorize(pd.Series(labels, dtype=object))[0]
+    return codes[pairs[:, 0]] != codes[pairs[:, 1]]
+
+
+def _units(layers: Layers, table: gpd.GeoDataFrame, notes: list[str]) -> pd.DataFrame | None:
+    """The organisation unit columns of the cells (None without an organisation)."""
+    org = layers.organisation
+    if org is None:
+        return None
+    units = assign_units(table, org)
+    notes.extend(units.attrs.get("notes", []))
+    return units
+
+
 def _flagged_adjacency(
     pairs: np.ndarray,
     district: np.ndarray,
@@ -725,17 +748,18 @@ def _flagged_adjacency(
     config: CellsConfig,
     cells: _Cells,
     notes: list[str],
+    unit: np.ndarray | None = None,
 ) -> Adjacency:
-    """The CSR adjacency with district crossings and barrier cuts flagged (noting cells in
-    several pieces and separate parts)."""
-    codes_d = pd.factorize(pd.Series(district, dtype=object))[0]
-    crosses = codes_d[pairs[:, 0]] != codes_d[pairs[:, 1]] if len(pairs) else np.zeros(0, bool)
+    """The CSR adjacency with district (and lowest-unit) crossings and barrier cuts
+    flagged (noting cells in several pieces and separate parts)."""
+    crosses = _differs(district, pairs)
+    crosses_unit = None if unit is None else _differs(unit, pairs)
     cut = np.zeros(len(pairs), dtype=bool)
     if config.use_barriers and layers.barriers is not None and len(layers.barriers):
         cut = barrier_cuts(
             pairs, cells.cxy, np.asarray(layers.barriers.geometry.values, dtype=object)
         )
-    adjacency = Adjacency.from_edges(cells.n, pairs, crosses, cut)
+    adjacency = Adjacency.from_edges(cells.n, pairs, crosses, cut, crosses_unit=crosses_unit)
     multi = int((cells.lat.clipped & (shapely.get_num_geometries(cells.geoms) > 1)).sum())
     if multi:
         notes.append(
@@ -828,9 +852,16 @@ def build_cells(
     customers = _customers(layers.customers, codes, cells, notes)
     progress(0.85, "scoring network coverage")
     network = _sites(layers.sites, config.coverage, cells, notes)
-    progress(0.93, "marking district crossings and barriers")
-    adjacency = _flagged_adjacency(pairs, district, layers, config, cells, notes)
     table = _cell_table(cells, district, people, customers, codes, network, crs)
+    units = _units(layers, table, notes)
+    unit = None
+    if units is not None:
+        at = table.columns.get_loc("district") + 1
+        for k, col in enumerate(units.columns):
+            table.insert(at + k, col, units[col].to_numpy(dtype=object))
+        unit = units[f"unit_{layers.organisation.lowest}"].to_numpy(dtype=object)
+    progress(0.93, "marking district crossings and barriers")
+    adjacency = _flagged_adjacency(pairs, district, layers, config, cells, notes, unit)
     progress(1.0, f"{cells.n:,} cells ready")
     return CellSet(
         table,

@@ -19,7 +19,14 @@ from gridplan.cli.common import (
     print_warnings,
     write_layer,
 )
-from gridplan.cli.layer_options import add_layer_options, cli_words, layer_sources
+from gridplan.cli.layer_options import (
+    add_layer_options,
+    add_units_option,
+    cli_words,
+    layer_sources,
+    units_source,
+    with_units,
+)
 from gridplan.errors import GridplanError, InputError, Problem
 
 __all__ = ["add_parser", "run"]
@@ -60,6 +67,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="customer tier thresholds (default: data/customer_tiers.yaml)",
     )
     p.add_argument("--barriers", help="lines (rivers, highways) that cut cell adjacency")
+    add_units_option(p)
     add_layer_options(p)
     add_cells_options(p)
     g = p.add_argument_group("cells per grid")
@@ -98,11 +106,13 @@ def run(args: argparse.Namespace) -> int:
     config = cells_config(args)  # the settings are checked before any layer is read
     report = ValidationReport()
     sources, columns = layer_sources(args)
+    units = units_source(args)
     try:
         tiers = load_tiers(args.tiers) if args.tiers else None
         layers = load_layers(**sources, columns=columns, report=report, tiers=tiers)
     except GridplanError as err:
         raise cli_words(err, args) from None
+    layers = with_units(layers, units)
     print_warnings(report.warnings)
     if report.customers is not None:
         print("\n".join(report.customers.summary()))
@@ -112,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
         cellset = build_cells(layers, config, progress=progress)
     write_layer(cellset.cells, out, "cells")  # layer "cells", work CRS (metres), atomic
     print_notes(cellset.notes)
+    if layers.organisation is not None:
+        print("organisation units: " + "; ".join(layers.organisation.summary()))
     if floors:
         print(_estimate_line(cellset, floors))
     print(f"wrote {len(cellset.cells):,} cells ({_built(cellset)}) to {out}")

@@ -95,6 +95,7 @@ FLAGS: Mapping[str, str] = {
     "homogeneity": "--homogeneous",
     "compactness_weight": "--compactness",
     "respect_districts": "--cross-districts",
+    "respect_units": "--cross-units",
     "contiguity": "--contiguity",
 }
 
@@ -290,8 +291,9 @@ def _flag_text(text: str) -> str:
     """``by='area'`` → ``--by area`` for every parameter of :data:`FLAGS`."""
 
     def sub(m: re.Match[str]) -> str:
-        if m.group(1) == "respect_districts":  # a switch: False means --cross-districts
-            return "--cross-districts" if m.group(3) == "False" else "no --cross-districts"
+        if m.group(1) in ("respect_districts", "respect_units"):  # False means --cross-…
+            flag = FLAGS[m.group(1)]
+            return flag if m.group(3) == "False" else f"no {flag}"
         return f"{FLAGS[m.group(1)]} {m.group(3)}"
 
     names = "|".join(map(re.escape, FLAGS))

@@ -17,7 +17,17 @@ from typing import Any
 
 from gridplan.errors import GridplanError, InputError, Problem
 
-__all__ = ["KINDS", "add_layer_options", "cli_words", "layer_columns", "layer_sources"]
+__all__ = [
+    "KINDS",
+    "add_cross_units_option",
+    "add_layer_options",
+    "add_units_option",
+    "cli_words",
+    "layer_columns",
+    "layer_sources",
+    "units_source",
+    "with_units",
+]
 
 #: The layer kinds a command reads, in the order of its options.
 KINDS = ("boundary", "population", "districts", "sites", "customers", "barriers")
@@ -154,3 +164,98 @@ def cli_words(err: GridplanError, args: argparse.Namespace) -> GridplanError:
             fix = pattern.sub(lambda m, w=template: m.expand(w), fix)
         problems.append(Problem(p.what, p.where, fix) if fix != p.fix else p)
     return InputError(problems) if problems != list(err.problems) else err
+
+
+# ------------------------------------------------------------------ organisation units
+
+_UNITS_FIX = (
+    "give --units LEVEL=FILE once per level, top → bottom (e.g. --units county=counties.gpkg "
+    "--units branch=branches.gpkg), or one --units FILE (a polygon layer with level, code, "
+    "name, parent, or a CSV/XLSX table with district and one column per level)"
+)
+
+
+def add_units_option(p: argparse.ArgumentParser) -> None:
+    """``--units`` (see :func:`units_source`)."""
+    p.add_argument(
+        "--units",
+        action="append",
+        default=[],
+        metavar="LEVEL=FILE|FILE",
+        help="the organisation units (e.g. county → branch 分局 → sub-branch 支局): "
+        "--units LEVEL=FILE per level, top → bottom (polygons with code, name, optional "
+        "parent), or one --units FILE (one polygon layer with level, code, name, parent; or "
+        "a CSV/XLSX table with district + one code column per level). Grids never cross "
+        "the lowest units (unless --cross-units). See data/README.md",
+    )
+
+
+def add_cross_units_option(p: argparse.ArgumentParser) -> None:
+    """``--cross-units``: ``PartitionConfig(respect_units=False)``."""
+    p.add_argument(
+        "--cross-units",
+        action="store_true",
+        help="let grids cross the lowest organisation units (default: never)",
+    )
+
+
+def units_source(args: argparse.Namespace) -> Any:
+    """The ``--units`` items as a source of
+    :func:`~gridplan.layers.organisation.read_organisation`: a path, or level → path
+    (top → bottom); ``None`` without ``--units``. Checked before any layer is read."""
+    items = list(getattr(args, "units", None) or [])
+    if not items:
+        return None
+    pairs: dict[str, str] = {}
+    paths: list[str] = []
+    problems: list[Problem] = []
+    for item in items:
+        level, sep, path = item.partition("=")
+        if sep and level.strip() and not re.search(r"[/\\.]", level):
+            if level.strip() in pairs:
+                problems.append(
+                    Problem(f"level {level.strip()!r} given twice", "--units", _UNITS_FIX)
+                )
+            pairs[level.strip()] = path.strip()
+        else:
+            paths.append(item)
+    if (pairs and paths) or len(paths) > 1:
+        problems.append(Problem(f"cannot combine {', '.join(items)}", "--units", _UNITS_FIX))
+    for path in [*pairs.values(), *paths]:
+        if not path or not Path(path).exists():
+            problems.append(
+                Problem(f"file not found: {path!r}", f"--units {path}", "give the path of the file")
+            )
+    if problems:
+        raise InputError(problems)
+    return pairs if pairs else paths[0]
+
+
+def with_units(layers: Any, source: Any) -> Any:
+    """The layers with their organisation read from ``source`` (:func:`units_source`) in
+    the layers' work CRS; its problems said under ``--units``."""
+    from gridplan.layers.organisation import read_organisation
+
+    if source is None:
+        return layers
+    districts = None
+    if layers.districts is not None and "district" in layers.districts.columns:
+        districts = layers.districts["district"].astype(str).tolist()
+    try:
+        org = read_organisation(source, crs=layers.crs, districts=districts)
+    except InputError as err:
+        raise InputError(
+            [
+                p if p.where.startswith("--units") else Problem(p.what, f"--units {p.where}", p.fix)
+                for p in err.problems
+            ]
+        ) from None
+    if org.district_map is not None and districts is None:
+        raise InputError(
+            Problem(
+                "a district table of units needs the districts layer",
+                f"--units {source}",
+                "give --districts too, or the units as polygons (--units LEVEL=FILE)",
+            )
+        )
+    return layers.with_(organisation=org)

@@ -17,6 +17,7 @@ from gridplan.cli.common import (
     print_notes,
     write_layer,
 )
+from gridplan.cli.layer_options import add_cross_units_option
 from gridplan.errors import InputError, Problem
 
 __all__ = ["add_parser", "run"]
@@ -29,7 +30,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="cut cells into grids (minimum marketing-service units) meeting floors",
         description="Cut a polygon layer of cells (from `gridplan cells`, or your own "
         "polygons such as blocks or tracts) into contiguous grids that each reach every "
-        "floor, stay inside one district (unless --cross-districts) and are compact and "
+        "floor, stay inside one district (unless --cross-districts) and one organisation "
+        "unit (the cells' unit_<level> columns, unless --cross-units) and are compact and "
         "homogeneous. Writes the grids (GeoPackage, layer 'grids', UTM metres) and "
         "optionally the cell → grid table.",
     )
@@ -62,6 +64,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         action="store_true",
         help="let grids cross district boundaries (default: never)",
     )
+    add_cross_units_option(p)
     p.add_argument("--contiguity", choices=["rook", "queen"], default="rook", help=CONTIGUITY_HELP)
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same grids)")
     p.add_argument("--time-limit", type=float, default=30.0, help="seconds (default 30)")
@@ -98,6 +101,7 @@ def _config(args: argparse.Namespace, floors: dict[str, float]) -> Any:
         homogeneity={c: 1.0 for c in args.homogeneous},
         compactness_weight=args.compactness,
         respect_districts=not args.cross_districts,
+        respect_units=not args.cross_units,
         seed=args.seed,
         time_limit_s=args.time_limit,
     )

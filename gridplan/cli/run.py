@@ -33,7 +33,16 @@ from gridplan.cli.common import (
     print_warnings,
     tolerance_verdict,
 )
-from gridplan.cli.layer_options import KINDS, add_layer_options, cli_words, layer_sources
+from gridplan.cli.layer_options import (
+    KINDS,
+    add_cross_units_option,
+    add_layer_options,
+    add_units_option,
+    cli_words,
+    layer_sources,
+    units_source,
+    with_units,
+)
 from gridplan.errors import GridplanError, InputError, Problem
 
 __all__ = ["add_parser", "run"]
@@ -69,6 +78,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "spend (CNY/month), handsets; tiers derived with data/customer_tiers.yaml",
     )
     g.add_argument("--barriers", help="lines (rivers, highways) that cut cell adjacency")
+    add_units_option(g)
     g.add_argument(
         "--name",
         help="the plan's name, in file names of the exports (default: the --out folder's name)",
@@ -110,6 +120,7 @@ def _add_grid_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="let grids cross district boundaries (default: never)",
     )
+    add_cross_units_option(g)
     g.add_argument("--seed", type=int, default=0, help="random seed of every step (default 0)")
     g.add_argument(
         "--time-limit",
@@ -226,6 +237,7 @@ def _settings(args: argparse.Namespace, floors: dict[str, float], team: Any, nam
             floors=floors,
             homogeneity={c: 1.0 for c in args.homogeneous},
             respect_districts=not args.cross_districts,
+            respect_units=not args.cross_units,
             seed=args.seed,
             time_limit_s=args.time_limit,
         ),
@@ -299,11 +311,13 @@ def run(args: argparse.Namespace) -> int:
     settings = _settings(args, floors, team, name)  # the lattice too, before any layer is read
     report = ValidationReport()
     sources, columns = layer_sources(args)
+    units = units_source(args)
     progress(0.0, "reading the layers")
     try:
         layers = load_layers(**sources, columns=columns, report=report, name=name)
     except GridplanError as err:
         raise _layer_flags(cli_words(err, args), args) from None
+    layers = with_units(layers, units)
     print_warnings(report.warnings)
     if report.customers is not None:
         print("\n".join(report.customers.summary()))

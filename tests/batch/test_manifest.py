@@ -82,3 +82,50 @@ def test_not_yaml_and_missing_manifest(tmp_path):
         load_manifest(bad)
     with pytest.raises(InputError, match="no manifest"):
         load_manifest(tmp_path / "nothing.yaml")
+
+
+def test_units_are_a_path_or_a_mapping_checked_with_the_rest(tmp_path):
+    from gridplan.batch.runner import city_jobs
+    from gridplan.batch.task import load_city_layers
+    from tests import org_city
+
+    paths = org_city.write_city(tmp_path / "org")
+    city = {
+        "boundary": "org/boundary.gpkg",
+        "population": "org/population.gpkg",
+        "districts": "org/districts.gpkg",
+    }
+    levels = {lv: f"org/{lv}.gpkg" for lv in org_city.LEVELS}
+    path = write_manifest(
+        tmp_path,
+        [
+            {"name": "a", **city, "units": levels},
+            {"name": "b", **city, "units": "org/units.csv"},
+            {"name": "c", **city, "units": {"County!": "org/county.gpkg", "branch": "nope.gpkg"}},
+            {"name": "d", **city, "units": 3},
+        ],
+    )
+    with pytest.raises(InputError) as info:
+        load_manifest(path)
+    text = str(info.value)
+    assert len(info.value.problems) == 3, text
+    assert "cities[2] (c).units.County!: bad level key 'County!'" in text
+    assert "cities[2] (c).units.branch: no file 'nope.gpkg'" in text
+    assert "cities[3] (d).units: units must be a path or a mapping" in text
+    path = write_manifest(
+        tmp_path,
+        [{"name": "a", **city, "units": levels}, {"name": "b", **city, "units": "org/units.csv"}],
+    )
+    a, b = load_manifest(path).cities
+    assert list(a.units) == list(org_city.LEVELS)
+    assert a.units["county"] == str(paths["county"].resolve())
+    assert b.units == str(paths["units_c"].resolve())
+    jobs = city_jobs(load_manifest(path), tmp_path / "out")
+    cols = None
+    for job in jobs:
+        org = load_city_layers(job).organisation
+        assert org is not None and org.levels == org_city.LEVELS
+        cols = org.units.sort_values(["level", "code"]).reset_index(drop=True)
+        if job.name == "a":
+            first = cols
+    assert cols.equals(first)
