@@ -100,11 +100,56 @@ def _write_tables(plan: Any, report: dict[str, Any], out_dir: Path) -> list[Path
     with atomic_path(out_dir / "headcount.csv") as tmp:
         plan_headcount(plan).to_csv(tmp, index=False)
     written.append(out_dir / "headcount.csv")
+    written += _write_organisation(plan, out_dir)
     write_text_atomic(
         out_dir / "report.json", json.dumps(report, indent=1, ensure_ascii=False, default=str)
     )
     written.append(out_dir / "report.json")
     return written
+
+
+def _write_organisation(plan: Any, out_dir: Path) -> list[Path]:
+    """area_teams.csv (every area's leader and team) and, with an organisation,
+    organisation.csv (every level's roll-up); UTF-8 with BOM for spreadsheets."""
+    import pandas as pd
+
+    from gridplan.atomic import atomic_path
+    from gridplan.plan.organisation import org_levels, org_rollup
+    from gridplan.plan.staff import area_team, staff_areas
+
+    tables = {}
+    if staff_areas(plan):
+        tables["area_teams.csv"] = area_team(plan)
+    levels = org_levels(plan)
+    if levels:
+        parts = [org_rollup(plan, lv).assign(level=lv) for lv in ["city", *levels, "area"]]
+        tables["organisation.csv"] = pd.concat(parts, ignore_index=True)
+    written = []
+    for name, table in tables.items():
+        with atomic_path(out_dir / name) as tmp:
+            table.to_csv(tmp, index=False, encoding="utf-8-sig")
+        written.append(out_dir / name)
+    return written
+
+
+def print_organisation(plan: Any) -> None:
+    """One line per unit of the area level: its managers, areas and worst deviation."""
+    from gridplan.plan.model import manager_table
+    from gridplan.plan.organisation import area_level, org_labels, unit_names
+
+    level = area_level(plan)
+    if level is None or "unit" not in plan.managers.columns:
+        return
+    table = manager_table(plan)
+    names = unit_names(plan, level)
+    label = org_labels(plan).get(level, level)
+    print(f"territories and areas per {label} (targets are each unit's own hours):")
+    for unit, part in table.groupby("unit", sort=True):
+        dev = float(part["deviation"].abs().max()) if len(part) else 0.0
+        print(
+            f"  {unit:<10} {names.get(unit, unit)[:28]:<28} {len(part):>4} managers "
+            f"{part['area'].nunique():>3} areas  max deviation {dev:.1%}"
+        )
 
 
 def _write_maps(plan: Any, districts: Any, out_dir: Path) -> list[Path]:
@@ -202,8 +247,10 @@ def print_headcount(table: Any) -> None:
             f"  {r.role_label:<30} {r.hours:>11,.0f} {r.by_hours:>9.1f} {ratio:>9} "
             f"{r.recommended:>11}  {r.binds:<5}  {rule}".rstrip()
         )
-    n = {lv: table.loc[table["level"] == lv, "unit"].nunique() for lv in ("district", "area")}
-    print(f"  per district ({n['district']}) and per area ({n['area']}): headcount.csv")
+    levels = [lv for lv in dict.fromkeys(table["level"]) if lv != "city"]
+    n = {lv: table.loc[table["level"] == lv, "unit"].nunique() for lv in levels}
+    each = ", ".join(f"per {lv.removeprefix('unit_')} ({k})" for lv, k in n.items())
+    print(f"  {each}: headcount.csv" if each else "  (no districts or areas)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -234,6 +281,7 @@ def run(args: argparse.Namespace) -> int:
     from gridplan.plan.model import plan_headcount
 
     print_headcount(plan_headcount(plan))
+    print_organisation(plan)
     print_notes(report["cells"]["notes"])
     written = write_outputs(
         plan,

@@ -163,6 +163,20 @@ def _add_team_options(p: argparse.ArgumentParser) -> None:
         default=5,
         help="territories per area (区域) of an area manager (default 5; 0 = no areas)",
     )
+    g.add_argument(
+        "--area-level",
+        metavar="LEVEL",
+        help="with --units: the organisation level whose units each get their own "
+        "managers, territories and areas (default: the level above the lowest; 'city' = "
+        "one pool for the whole city)",
+    )
+    g.add_argument(
+        "--marketing-ratio",
+        type=int,
+        metavar="N",
+        help="marketing managers (一主一辅), each supporting N community managers (± 1) of "
+        "one area, contiguous and balanced on the group/VIP workload (default: none)",
+    )
     add_require_tolerance(g)
 
 
@@ -201,9 +215,38 @@ def _check_options(args: argparse.Namespace) -> dict[str, float]:
         problems.append(
             Problem(f"--area-size {args.area_size}", "--area-size", "give 0 (no areas) or more")
         )
+    if args.marketing_ratio is not None and args.marketing_ratio < 1:
+        problems.append(
+            Problem(
+                f"--marketing-ratio {args.marketing_ratio}", "--marketing-ratio",
+                "give 1 or more community managers per marketing manager, e.g. 4",
+            )
+        )  # fmt: skip
+    if args.area_level and not args.units:
+        problems.append(
+            Problem(
+                f"--area-level {args.area_level} without an organisation", "--area-level",
+                "give the organisation's units with --units, or leave --area-level out",
+            )
+        )  # fmt: skip
     if problems:
         raise InputError(problems)
     return floors
+
+
+def _check_area_level(args: argparse.Namespace, layers: Any) -> None:
+    """``--area-level`` names a level of the organisation read (or ``city``)."""
+    org = getattr(layers, "organisation", None)
+    if not args.area_level or org is None:
+        return
+    if args.area_level not in ("city", *org.levels):
+        raise InputError(
+            Problem(
+                f"--area-level {args.area_level} is not a level of the organisation",
+                "--area-level",
+                f"give one of {', '.join(org.levels)} or city",
+            )
+        )
 
 
 def _read_team(path: str) -> Any:
@@ -230,6 +273,7 @@ def _settings(args: argparse.Namespace, floors: dict[str, float], team: Any, nam
     from gridplan.balance import BalanceConfig
     from gridplan.partition import PartitionConfig
     from gridplan.plan.pipeline import PlanSettings
+    from gridplan.plan.staff import StaffSettings
 
     return PlanSettings(
         cells=cells_config(args),
@@ -251,6 +295,8 @@ def _settings(args: argparse.Namespace, floors: dict[str, float], team: Any, nam
         team=team,
         managers_per_area=args.area_size,
         name=name,
+        area_level=args.area_level,
+        staff=StaffSettings(marketing_ratio=args.marketing_ratio),
     )
 
 
@@ -296,7 +342,12 @@ def _layer_flags(err: GridplanError, args: argparse.Namespace) -> GridplanError:
 def run(args: argparse.Namespace) -> int:
     """Run ``gridplan run``; returns the exit status (0; 1 with --require-tolerance when
     the tolerance is missed)."""
-    from gridplan.cli.demo import print_headcount, print_summary, write_outputs
+    from gridplan.cli.demo import (
+        print_headcount,
+        print_organisation,
+        print_summary,
+        write_outputs,
+    )
     from gridplan.layers.customers import customer_meta
     from gridplan.layers.read import load_layers
     from gridplan.layers.validate import ValidationReport
@@ -318,6 +369,7 @@ def run(args: argparse.Namespace) -> int:
     except GridplanError as err:
         raise _layer_flags(cli_words(err, args), args) from None
     layers = with_units(layers, units)
+    _check_area_level(args, layers)
     print_warnings(report.warnings)
     if report.customers is not None:
         print("\n".join(report.customers.summary()))
@@ -339,6 +391,7 @@ def run(args: argparse.Namespace) -> int:
     print_notes([n for n in made["balance"].get("notes", []) if n])
     print_summary(len(plan.cells), made, floors)
     print_headcount(plan_headcount(plan, settings.workload))
+    print_organisation(plan)
     for path in written:
         print(f"wrote {path}")
     sys.stdout.flush()

@@ -290,8 +290,9 @@ def team_units(
                 f"a team of {k} community managers for {n} {level} units: each unit needs "
                 f"at least {settings.min_managers_per_unit}",
                 "team",
-                f"add {n * settings.min_managers_per_unit - k} managers or form areas at a "
-                "higher level of the organisation",
+                f"add {n * settings.min_managers_per_unit - k} more (--managers / the team "
+                "table) or form territories at a higher level of the organisation "
+                "(--area-level)",
             )
         ) from None
     if current is not None:

@@ -126,7 +126,11 @@ def test_run_with_units_keeps_every_grid_in_one_sub_branch(city, tmp_path, capsy
         "--floor",
         "population=3000",
         "--managers",
-        "3",
+        "8",
+        "--area-size",
+        "1",
+        "--marketing-ratio",
+        "2",
         "--time-limit",
         "5",
         "--balance-time",
@@ -135,11 +139,34 @@ def test_run_with_units_keeps_every_grid_in_one_sub_branch(city, tmp_path, capsy
         "--out",
         str(out),
     ]
-    status, _, err = _run(argv, capsys)
+    status, text, err = _run(argv, capsys)
     assert status in (0, 1), err
+    assert "territories and areas per branch" in text
     grids = gpd.read_file(out / "grids.gpkg")
     cells = gpd.read_file(out / "cells.gpkg")
     assert cells["unit_sub_branch"].ne("").all()
     assert (cells.groupby("grid_id")["unit_sub_branch"].nunique() == 1).all()
     want = cells.groupby("grid_id")["unit_sub_branch_name"].first()
     assert grids.set_index("grid_id")["unit_sub_branch_name"].to_dict() == want.to_dict()
+    # territories and areas formed inside the branches (the level above the lowest)
+    managers = pd.read_csv(out / "managers.csv")
+    grid_branch = grids.set_index("grid_id")["unit_branch"]
+    for row in managers.itertuples():
+        held = {grid_branch[g] for g in str(row.grids).split(",") if g}
+        assert held <= {row.unit}, (row.manager, held)
+    teams = pd.read_csv(out / "area_teams.csv", encoding="utf-8-sig")
+    assert teams["area_manager"].str.len().gt(0).all()
+    assert (
+        pd.read_csv(out / "organisation.csv", encoding="utf-8-sig")["level"] == "branch"
+    ).sum() == 4
+
+
+def test_run_names_a_bad_area_level_and_a_team_too_small(city, tmp_path, capsys):
+    argv = ["run", *_base(city), *SQUARES, *_per_level(city), "--floor", "population=3000",
+            "--out", str(tmp_path / "x"), "--skip-exports"]  # fmt: skip
+    status, _, err = _run([*argv, "--area-level", "region"], capsys)
+    assert status == 2 and "county, branch, sub_branch or city" in err
+    status, _, err = _run([*argv, "--managers", "3", "--balance-time", "0.5"], capsys)
+    assert status == 2 and "3 community managers for 4 branch units" in err
+    assert "--area-level" in err
+    assert not (tmp_path / "x" / "plan.gpkg").exists()

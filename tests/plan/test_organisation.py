@@ -68,7 +68,7 @@ def test_rollups_add_up_at_every_level(balanced):
     tables = org_tables(plan)
     assert list(tables) == ["city", *ORG_LEVELS, "area"]
     city = tables["city"].iloc[0]
-    for level, t in tables.items():
+    for t in tables.values():
         assert t["hours_total"].sum() == pytest.approx(city["hours_total"])
         assert t["population"].sum() == pytest.approx(city["population"])
         assert t["n_grids"].sum() == len(plan.grids)
@@ -125,11 +125,12 @@ def test_a_rebalance_keeps_managers_in_their_units(balanced):
     team = plan.managers.drop(columns="unit")
     again, _ = balance_plan(
         plan.with_(managers=team), edges, BalanceConfig(tolerance=0.1, time_limit=3.0,
-        work_limit=0.8), previous=dict(zip(plan.grids["grid_id"], plan.grids["manager"])),
+        work_limit=0.8),
+        previous=dict(zip(plan.grids["grid_id"], plan.grids["manager"], strict=True)),
         managers_per_area=2,
     )  # fmt: skip
-    assert dict(zip(again.managers["manager"], again.managers["unit"])) == dict(
-        zip(plan.managers["manager"], plan.managers["unit"])
+    assert dict(zip(again.managers["manager"], again.managers["unit"], strict=True)) == dict(
+        zip(plan.managers["manager"], plan.managers["unit"], strict=True)
     )
 
 
@@ -197,7 +198,7 @@ def test_every_area_gets_a_leader_named_ones_first(balanced):
     plan, _, _ = balanced
     areas = staff_areas(plan)
     second = areas[1]
-    unit_en = [a for a in areas if a.startswith("EN ")][0]
+    unit_en = next(a for a in areas if a.startswith("EN "))
     people = pd.DataFrame(
         {"person": ["王五", "赵六", "钱七", "孙八"],
          "role": ["area_manager", "area_manager", "area_manager", "group_client_manager"],
