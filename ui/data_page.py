@@ -49,13 +49,18 @@ LIMITS = UploadLimits(max_bytes=100 * 1024 * 1024)
 #: customer fields offered in the mapping step, required first
 MAPPED_FIELDS = ("customer_id", "lon", "lat", "type", "spend", "handsets", "segment")
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
+#: whether the demo city starts with its (synthetic) organisation
+DEMO_ORGANISATION = True
 UPLOAD_TYPES = ["gpkg", "geojson", "json", "zip", "kml", "parquet", "fgb", "csv", "xlsx", "shp"]
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def demo_cellset(city: str, lattice: str, resolution: int | None, size_m: float):
-    """Layers and cells of a demo city (shared read-only between sessions)."""
-    layers = load_demo(city)
+def demo_cellset(
+    city: str, lattice: str, resolution: int | None, size_m: float, organisation: bool = False
+):
+    """Layers and cells of a demo city (shared read-only between sessions), with its
+    synthetic organisation when asked."""
+    layers = load_demo(city, organisation=organisation)
     config = CellsConfig(
         lattice=lattice,
         h3_resolution=resolution if lattice == "h3" else None,
@@ -111,6 +116,10 @@ def _uploaded_layers() -> None:
         files[kind] = cols[i % 2].file_uploader(
             f"{LAYER_LABELS.get(kind, kind)}{need}", type=UPLOAD_TYPES, key=f"up_{kind}"
         )
+    org_file = st.file_uploader(
+        t("data.units"), type=["csv", "xlsx", "gpkg", "geojson", "zip", "parquet"],
+        key="up_units", help=t("data.units_help"),
+    )  # fmt: skip
     mapping = _customer_mapping_step(files["customers"])
     if not st.button(t("data.validate"), key="validate"):
         return
@@ -128,6 +137,10 @@ def _uploaded_layers() -> None:
             columns=columns,
             **paths,  # type: ignore[arg-type]
         )
+        if org_file is not None:
+            folder = _upload_folder() / "units"
+            path = store_upload(org_file.name, org_file.getvalue(), folder, LIMITS)
+            layers = _with_organisation(layers, path, org_file.name)
     except GridplanError as err:
         show_error(err)
         _show_report(report)
@@ -135,6 +148,17 @@ def _uploaded_layers() -> None:
     st.session_state["uploaded_layers"] = layers
     st.session_state["customer_tiers"] = report.customers
     _show_report(report)
+
+
+def _with_organisation(layers, path: Path, name: str):
+    """The layers with the organisation read from an uploaded table or layer."""
+    from gridplan.layers.organisation import read_organisation
+
+    districts = None
+    if layers.districts is not None and "district" in layers.districts.columns:
+        districts = layers.districts["district"].astype(str).tolist()
+    org = read_organisation(path, crs=layers.crs, districts=districts, name=name)
+    return layers.with_(organisation=org)
 
 
 def _headers(f) -> list[str] | None:
@@ -367,6 +391,10 @@ with st.expander(t("data.setup"), expanded=True):
         size_m = float(
             st.select_slider(t("data.sq_size"), [250, 500, 750, 1000, 2000], 1000, key="sq")
         )
+    use_org = st.checkbox(
+        t("data.demo_org"), value=DEMO_ORGANISATION, key="demo_org",
+        disabled=source != "demo", help=t("data.demo_org_help"),
+    )  # fmt: skip
     colour_by = st.selectbox(
         t("data.colour_by"), list(COLOUR_BY), format_func=COLOUR_BY.get, key="colour_by"
     )
@@ -405,8 +433,8 @@ if source == "upload":
     if st.session_state.get("source_key") != key:
         _keep_cells(key, lambda: (layers, build_cells(layers, config)))
 else:
-    key = ("demo", city, lattice, resolution, size_m)
-    _keep_cells(key, lambda: demo_cellset(city, lattice, resolution, size_m))
+    key = ("demo", city, lattice, resolution, size_m, bool(use_org))
+    _keep_cells(key, lambda: demo_cellset(city, lattice, resolution, size_m, bool(use_org)))
 
 cellset = st.session_state["cellset"]
 layers = st.session_state["layers"]
@@ -422,6 +450,8 @@ if "customers" in cells.columns:
     c3.metric(t("data.customers"), f"{cells['customers'].sum():,.0f}")
 if "district" in cells.columns:
     c4.metric(t("data.districts"), f"{cells['district'].nunique():,}")
+if layers.organisation is not None:
+    st.caption(t("data.org_summary", levels="; ".join(layers.organisation.summary())))
 st.caption(cells_built_caption(cellset))
 
 column = colour_by if colour_by in cells.columns else "population"

@@ -275,6 +275,32 @@ STRINGS: dict[str, tuple[str, str]] = {
     "role.phone": ("Phone client managers", "电话客户经理"),
     "role.area": ("Area managers", "区域经理"),
     "org.city": ("City", "全市"),
+    "org.area_level": ("Territories and areas inside each", "责任区与区域划分范围"),
+    "org.area_level_help": (
+        "Each unit of this level gets its own community managers (shared by its hours), "
+        "their targets are its own hours, and no territory or area crosses it. Changing it "
+        "clears the assignment: balance again.",
+        "该层级的每个单元按工时配备自己的社区经理，目标按本单元工时计算，责任区与区域不跨单元。"
+        "更改后需重新均衡。",
+    ),
+    "data.units": ("Organisation units (optional)", "组织单元（可选）"),
+    "data.units_help": (
+        "A table assigning districts to units (district, branch, sub_branch … columns, top → "
+        "bottom) or one polygon layer with level, code, name, parent. Grids never cross the "
+        "lowest unit; territories and areas are formed inside the level above it.",
+        "区县对应单位的表（district、branch、sub_branch … 列，自上而下），或一个含 level、"
+        "code、name、parent 字段的面图层。网格不跨最低一级单元；责任区与区域在其上一级内划分。",
+    ),
+    "data.demo_org": (
+        "With the demo organisation (synthetic branches)",
+        "使用演示组织（合成的分局）",
+    ),
+    "data.demo_org_help": (
+        "A made-up operator organisation: branches of several districts, one sub-branch per "
+        "district. Territories and areas are then formed inside each branch.",
+        "虚构的运营商组织：每个分局含若干区县，每个区县一个支局。责任区与区域在各分局内划分。",
+    ),
+    "data.org_summary": ("Organisation: {levels}", "组织：{levels}"),
     "org.level": ("Level", "层级"),
     "org.teams": ("Area teams", "区域团队"),
     "org.rollup": ("Figures per organisation unit", "各组织单元汇总"),

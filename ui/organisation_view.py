@@ -8,12 +8,43 @@ import pandas as pd
 import streamlit as st
 
 from gridplan.errors import GridplanError
-from gridplan.plan.organisation import STAFF_ROLES, org_labels, org_levels, org_rollup
+from gridplan.plan.organisation import (
+    AREA_LEVEL_KEY,
+    STAFF_ROLES,
+    area_level,
+    org_labels,
+    org_levels,
+    org_rollup,
+)
 from gridplan.plan.staff import StaffSettings, area_team, assign_staff, staff_areas
 from ui.i18n import t
 from ui.state import push, show_error
 
-__all__ = ["organisation_section"]
+__all__ = ["area_level_picker", "organisation_section"]
+
+
+def area_level_picker(plan):
+    """The level whose units each get their own managers, territories and areas (a
+    select box; changing it is an undoable edit). Returns the plan (changed or not)."""
+    levels = org_levels(plan)
+    if not levels:
+        return plan
+    options = [*levels, "city"]
+    current = area_level(plan) or "city"
+    chosen = st.selectbox(
+        t("org.area_level"),
+        options,
+        index=options.index(current),
+        format_func=lambda lv: _level_label(plan, lv),
+        key="area_level",
+        help=t("org.area_level_help"),
+    )
+    if chosen != current:
+        team = plan.managers.drop(columns="unit", errors="ignore")
+        g = plan.grids.assign(manager="")
+        meta = {**plan.meta, AREA_LEVEL_KEY: chosen}
+        plan = push(plan.with_(meta=meta, managers=team, grids=g), f"territories per {chosen}")
+    return plan
 
 
 def _level_label(plan, level: str) -> str:

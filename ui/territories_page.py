@@ -34,7 +34,7 @@ from gridplan.plan.steps import (
 from gridplan.workload import ROLES, headcount_by_unit, suggest_headcount
 from ui.i18n import t
 from ui.map_events import grid_at, new_click
-from ui.organisation_view import organisation_section
+from ui.organisation_view import area_level_picker, organisation_section
 from ui.state import (
     cell_adjacency,
     cell_edges,
@@ -311,6 +311,7 @@ with st.expander(t("terr.team"), expanded=not (plan.grids["manager"] != "").any(
     )
 
 # ---------------------------------------------------------------- balance
+plan = area_level_picker(plan)
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
 tol_pct = c1.slider(t("terr.tolerance"), 1, _MAX_TOL_PCT, 3, key="tol")
 tlim = c2.number_input(t("terr.time"), 1.0, 600.0, APP_BALANCE_SECONDS, 1.0, key="bal_time")

@@ -94,6 +94,7 @@ def city_paths(city: str, root: Path | None = None) -> dict[str, Path]:
         "gpkg": folder / f"{spec.key}.gpkg",
         "sites": folder / f"{spec.key}_synthetic_sites.parquet",
         "customers": folder / f"{spec.key}_synthetic_customers.parquet",
+        "organisation": folder / f"{spec.key}_organisation_synthetic.csv",
     }
     if spec.points_file:
         paths["points"] = folder / spec.points_file
@@ -105,6 +106,9 @@ def _need(path: Path, fix: str) -> Path:
         raise InputError(Problem(what="demo data file is missing", where=str(path), fix=fix))
     return path
 
+
+#: display labels of the demo organisation's levels
+_DEMO_LABELS = {"branch": "Branch 分局", "sub_branch": "Sub-branch 支局"}
 
 _REBUILD_REAL = "restore it from the repository or rebuild it with scripts/build_demo_data.py"
 _REBUILD_SYNTHETIC = "generate it with `gridplan demo-data` (gridplan.synthetic.build_synthetic)"
@@ -139,6 +143,7 @@ def load_demo(
     *,
     population: str = "tracts",
     synthetic: bool = True,
+    organisation: bool = False,
     root: Path | None = None,
 ) -> Layers:
     """Load a demo city as :class:`~gridplan.layers.Layers` in its local UTM CRS (metres).
@@ -146,8 +151,11 @@ def load_demo(
     ``population``: ``"tracts"`` (the city's small-area polygons: census tracts in
     NYC, dong in Seoul; ``"dong"`` and ``"polygons"`` are aliases) or ``"points"``
     (NYC only: 100 m raster cells as points). ``synthetic`` adds the synthetic
-    ``sites`` and ``customers`` layers, labelled in ``Layers.synthetic``. ``root``
-    overrides :func:`data_dir`.
+    ``sites`` and ``customers`` layers, labelled in ``Layers.synthetic``.
+    ``organisation`` adds the SYNTHETIC operator organisation of the city (a district
+    table: branches of several districts, one sub-branch per district; NYC: a branch per
+    borough, Seoul: a branch per living zone), labelled ``organisation`` in
+    ``Layers.synthetic``. ``root`` overrides :func:`data_dir`.
     """
     spec = demo_city(city)
     paths = city_paths(city, root)
@@ -177,6 +185,14 @@ def load_demo(
         sites = _read_parquet(paths["sites"], crs, _REBUILD_SYNTHETIC)
         customers = _read_parquet(paths["customers"], crs, _REBUILD_SYNTHETIC)
         labels = ("sites", "customers")
+    org = None
+    if organisation:
+        from gridplan.layers.organisation import read_organisation
+
+        path = _need(paths["organisation"], _REBUILD_REAL)
+        names = districts["district"].astype(str).tolist()
+        org = read_organisation(path, crs=crs, districts=names, labels=_DEMO_LABELS)
+        labels = (*labels, "organisation")
     return Layers(
         crs=crs,
         boundary=boundary,
@@ -186,4 +202,5 @@ def load_demo(
         customers=customers,
         name=spec.name,
         synthetic=labels,
+        organisation=org,
     )

@@ -27,6 +27,7 @@ from gridplan.balance import (
     balance_grids,
     group_into_areas,
 )
+from gridplan.errors import InfeasibleError
 from gridplan.plan.model import Plan
 from gridplan.plan.organisation import area_level, team_units, unit_names
 from gridplan.plan.rules import grid_edge_pairs
@@ -151,15 +152,31 @@ def _solve_part(
     ids = grids["grid_id"].astype(str).to_numpy()
     adj = pd.DataFrame({"a": ids[both[:, 0]], "b": ids[both[:, 1]]})
     names = set(members["manager"].astype(str))
-    res = balance_grids(
-        grids,
-        adjacency=adj,
-        config=replace(config, link_islands=False),
-        managers=_team_for_balance(members),
-        locks={g: m for g, m in lk.items() if g in set(ids) and m in names} or None,
-        previous={g: m for g, m in prev.items() if g in set(ids)} if prev else None,
-        progress=progress,
-    )
+    try:
+        res = balance_grids(
+            grids,
+            adjacency=adj,
+            config=replace(config, link_islands=False),
+            managers=_team_for_balance(members),
+            locks={g: m for g, m in lk.items() if g in set(ids) and m in names} or None,
+            previous={g: m for g, m in prev.items() if g in set(ids)} if prev else None,
+            progress=progress,
+        )
+    except InfeasibleError as err:
+        if not part.unit:
+            raise
+        level = area_level(plan)
+        name = unit_names(plan, level).get(part.unit, part.unit) if level else part.unit
+        text = str(err).split("\nChoices:")[0]
+        raise InfeasibleError(
+            f"{level} {part.unit} ({name}), {len(part.rows)} grids for {len(members)} "
+            f"managers: {text}",
+            suggestions=[
+                *err.suggestions,
+                "form territories at a higher level of the organisation (--area-level, or "
+                "'Territories and areas inside each' in the app)",
+            ],
+        ) from None
     assignment = res.assignment.reindex(ids).astype(str).to_numpy()
     weights = np.array([t.weight for t in res.report.territories], dtype=float)
     return _Solved(
@@ -311,6 +328,11 @@ def balance_plan(
             max_moved_weight=float(max_moved_hours) if max_moved_hours else config.max_moved_weight,
         )
     k = len(team)
+    if k > len(grids):
+        raise InfeasibleError(
+            f"{k} managers but only {len(grids)} grids: every manager needs at least one grid",
+            suggestions=[f"use at most {len(grids)} managers", "cut smaller grids"],
+        )
     grouping = grid_ids is None and bool(managers_per_area) and k > managers_per_area
     t_areas = min(_AREA_SECONDS, 0.1 * config.time_limit) if grouping else 0.0
     parts = _parts(plan, team)

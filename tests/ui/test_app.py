@@ -152,13 +152,15 @@ def test_territories_balance_reassign_lock_rebalance_save_reopen(
     assert (city["recommended"] >= city["managers_by_hours"]).all()
     units = roles.dataframe[1].value
     assert units["level"].iloc[0] == "city"
-    assert set(units["level"]) == {"city", "district", "area"}
+    # the demo's organisation: branches and sub-branches between districts and areas
+    assert set(units["level"]) == {"city", "district", "unit_branch", "unit_sub_branch", "area"}
     plan = _plan(at)
     assert (plan.grids["manager"] != "").all()
     check_plan_invariants(plan, cell_edges(plan.cells))  # cells once, contiguous
     gid = plan.grids["grid_id"].iloc[0]
     old = plan.grids["manager"].iloc[0]
-    new = next(m for m in plan.managers["manager"] if m != old)
+    unit = plan.managers.set_index("manager")["unit"]  # a manager of the grid's branch
+    new = next(m for m in plan.managers["manager"] if m != old and unit[m] == unit[old])
     at.selectbox(key="re_grid").select(gid).run()
     at.selectbox(key="re_manager").select(new).run()
     table_before = at.table[0].value.copy()
@@ -202,7 +204,8 @@ def test_compare_and_export_pages(app, workspace_env):
     plan = _plan(at)
     gid = plan.grids["grid_id"].iloc[1]
     old = plan.grids["manager"].iloc[1]
-    new = next(m for m in plan.managers["manager"] if m != old)
+    unit = plan.managers.set_index("manager")["unit"]  # a manager of the grid's branch
+    new = next(m for m in plan.managers["manager"] if m != old and unit[m] == unit[old])
     at.selectbox(key="re_grid").select(gid).run()
     at.selectbox(key="re_manager").select(new).run()
     _ok(at.button(key="reassign").click().run())
