@@ -3,7 +3,9 @@
 The façade over :mod:`gridplan._maps`:
 
 - ``base``: map settings (offline assets, tiles), choropleths and legends, ``cells_map``;
-- ``plan_map``: the whole-plan map (grids, territories, areas, sites, customers, labels);
+- ``plan_map``: the whole-plan map (grids, territories, areas, sites, customers, labels;
+  with an organisation an outline layer per level, ``level_outlines``, and the grids
+  coloured by a level's units);
 - ``app_map``: the app's grid map (by manager, grid type or a figure);
 - ``layers``: the polygon layer both plan maps draw their grids / territories with;
 - ``palette``: the one neighbour-distinct, colour-blind-safe palette of territories,
@@ -64,6 +66,7 @@ from gridplan._maps.plan_map import (
     CLUSTER_PACKAGE,
     ClusteredPoints,
     DeclutteredLabels,
+    level_outlines,
     markercluster_files,
     plan_map,
 )
@@ -105,6 +108,7 @@ __all__ = [
     "label",
     "leaflet_files",
     "legend_caption",
+    "level_outlines",
     "manager_colours",
     "markercluster_files",
     "natural_key",

@@ -25,7 +25,7 @@ from __future__ import annotations
 import html
 import importlib.util
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import folium
@@ -326,23 +326,34 @@ def _territories_layer(
     _overlay(m, labels, f"{label('territories', language)}: {label('manager', language)}", True)
 
 
-def _level_layers(m: folium.Map, plan: Plan, org: OrgView, language: str) -> None:
-    """One toggleable outline layer per organisation level (the level selector of the
-    layer control), top → bottom, named by the level's display label, higher levels
-    drawn thicker (:data:`MAP_OUTLINES`), the unit's name and code in the tooltip. The
-    area level's outlines show at first (the top level's when areas span the city)."""
-    shown = org.area_level or org.levels[0]
-    style = MAP_OUTLINES
+def level_outlines(
+    m: folium.Map,
+    plan: Plan,
+    language: str = "en",
+    *,
+    shown: Iterable[str] | None = None,
+) -> list[str]:
+    """Add one toggleable outline layer per organisation level of ``plan`` to ``m`` (the
+    level selector of the layer control), top → bottom, named "Outlines: <label>" by the
+    level's display label, higher levels thicker (:data:`MAP_OUTLINES`), the unit's name
+    and code in the tooltip. ``shown``: the levels visible at first (default: the area
+    level, or the top level when areas span the city). Returns the layer names added
+    (none without an organisation); the caller adds the ``folium.LayerControl``."""
+    org = org_view(plan)
+    if org is None:
+        return []
+    visible = set(shown) if shown is not None else {org.area_level or org.levels[0]}
+    style, added = MAP_OUTLINES, []
     for lv, weight in zip(org.levels, style.weights(len(org.levels)), strict=True):
         units = unit_outlines(plan, lv)
         if units.empty:
             continue
-        headers = {"name": org.labels[lv]}
-        layer = _layer(units, ["name", "code"], language, None, headers)
+        layer = _layer(units, ["name", "code"], language, None, {"name": org.labels[lv]})
+        name = html.escape(f"{label('outlines', language)}: {org.labels[lv]}")
         folium.GeoJson(
             layer,
-            name=html.escape(f"{label('outlines', language)}: {org.labels[lv]}"),
-            show=lv == shown,
+            name=name,
+            show=lv in visible,
             style_function=lambda f, w=weight: {
                 "fill": False,
                 "color": style.colour,
@@ -351,6 +362,8 @@ def _level_layers(m: folium.Map, plan: Plan, org: OrgView, language: str) -> Non
             },
             tooltip=_tooltip(layer),
         ).add_to(m)
+        added.append(name)
+    return added
 
 
 def _outline_layers(
@@ -465,8 +478,7 @@ def plan_map(
         polygon_layer(layer, name, PLAN_GRIDS, **tips).add_to(m)
     if terr is not None and len(terr):
         _territories_layer(m, layers, language, colours if colour_terr else None, org)
-    if org is not None:
-        _level_layers(m, plan, org, language)
+    level_outlines(m, plan, language)
     _outline_layers(m, layers, language, org)
     _customers(m, plan, layers, language, privacy or NO_PRIVACY)
     legend.add_to(m)

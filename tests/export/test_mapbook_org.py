@@ -83,7 +83,7 @@ def test_the_section_page_names_its_areas_and_area_managers(plan, book):
 
 
 def test_the_overview_shows_every_level_and_lists_areas_by_branch(book):
-    page, text = book[0]
+    _page, text = book[0]
     for label in ("县", "分局", "支局"):
         assert f"\n{label}\n" in f"\n{text}\n"  # the legend's outline per level
     order = [f"{c} 分局 A{i}" for c in BRANCHES for i in (1, 2)]

@@ -125,3 +125,19 @@ def test_level_weights_are_even_and_decreasing():
     assert LevelOutlines(top_weight=5, bottom_weight=1).weights(3) == [5, 3, 1]
     assert LevelOutlines(top_weight=5, bottom_weight=1).weights(1) == [5]
     assert LevelOutlines().weights(0) == []
+
+
+def test_the_apps_map_colours_a_level_from_the_one_palette_and_takes_outlines(plan):
+    from gridplan.maps import grids_wgs84, level_outlines, plan_grid_map
+
+    g = plan.grids
+    shapes = grids_wgs84(g).iloc[::-1]  # the app's shapes need not be in the grids' order
+    m = plan_grid_map(g, shapes, "unit_branch", tooltip=("grid_id", "unit_branch"))
+    want = group_colours(g, "unit_branch")
+    for p in _props(_layers(m)["Grids"]):
+        assert p["_fill"] == want[p["unit_branch"]]
+    added = level_outlines(m, plan, "zh", shown=["county"])
+    assert added == [f"边界: {LABELS[lv]}" for lv in ORG_LEVELS]
+    layers = _layers(m)
+    assert [layers[n].show for n in added] == [True, False, False]
+    assert level_outlines(m, tiny_plan()) == []
