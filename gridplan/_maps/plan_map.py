@@ -371,9 +371,11 @@ def _outline_layers(
     layers: dict[str, gpd.GeoDataFrame],
     language: str,
     org: OrgView | None = None,
+    plan: Plan | None = None,
 ) -> None:
     """Areas (thick black; with an organisation their unit and area manager in the
-    tooltip), districts (dashed blue) and cell sites (small circles)."""
+    tooltip), the organisation's levels over them (:func:`level_outlines` of ``plan``),
+    districts (dashed blue) and cell sites (small circles)."""
     if "areas" in layers:
         fields, headers = ["area", "area_manager", "n_managers", "hours", "population"], {}
         ar = layers["areas"]
@@ -390,6 +392,8 @@ def _outline_layers(
             style_function=lambda f: {"fill": False, "color": "#000000", "weight": 3},
             tooltip=_tooltip(layer),
         ).add_to(m)
+    if plan is not None and org is not None:
+        level_outlines(m, plan, language)
     if "districts" in layers:
         d = layers["districts"]
         layer = _layer(d, [c for c in ("district", "name") if c in d.columns], language, None)
@@ -478,8 +482,7 @@ def plan_map(
         polygon_layer(layer, name, PLAN_GRIDS, **tips).add_to(m)
     if terr is not None and len(terr):
         _territories_layer(m, layers, language, colours if colour_terr else None, org)
-    level_outlines(m, plan, language)
-    _outline_layers(m, layers, language, org)
+    _outline_layers(m, layers, language, org, plan)
     _customers(m, plan, layers, language, privacy or NO_PRIVACY)
     legend.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
