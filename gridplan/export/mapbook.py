@@ -373,6 +373,7 @@ class _Context:
     districts: np.ndarray  # district geometries (metres), drawn clipped to each page
     org: OrgView | None = None  # the plan's organisation (None: the book of today)
     units: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)  # level → outlines
+    areas: gpd.GeoDataFrame | None = None  # the plan's areas (with an organisation: once)
 
 
 def _context(plan: Plan, language: str, privacy: PrivacySettings) -> _Context:
@@ -392,6 +393,7 @@ def _context(plan: Plan, language: str, privacy: PrivacySettings) -> _Context:
         np.asarray(districts, dtype=object),
         org,
         units,
+        areas(plan) if org is not None else None,
     )
 
 
@@ -660,7 +662,7 @@ def _section_page(
     name = org.names[lv].get(code, code)
     title = name if org.labels[lv] in name else f"{org.labels[lv]} {name}"
     names = [a for a, _ in grps]
-    ar = areas(plan)
+    ar = ctx.areas if ctx.areas is not None else areas(plan)
     ar = ar[ar["area"].isin(set(names))]
     ar = ar.iloc[np.argsort([names.index(a) for a in ar["area"]], kind="stable")]
     fig, ax, ax_tab = _new_page(ctx, title)
