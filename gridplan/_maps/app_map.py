@@ -24,7 +24,7 @@ from gridplan._maps.base import (
     choropleth_legend,
 )
 from gridplan._maps.layers import APP_GRIDS, polygon_layer
-from gridplan._maps.palette import manager_colours
+from gridplan._maps.palette import group_colours, manager_colours
 from gridplan.layers.crs import WGS84
 from gridplan.workload import HOURS
 
@@ -81,14 +81,20 @@ def _fill(
     grids: gpd.GeoDataFrame, values: pd.Series, colour_by: str
 ) -> tuple[list[str], HtmlLegend | None]:
     """A fill colour per grid and the legend: ``manager`` from the plan's one palette
-    (:func:`manager_colours`, neighbours differ, the exports' colours), another text
-    column one colour per value, a numeric column quantile classes."""
+    (:func:`manager_colours`, neighbours differ, the exports' colours), an organisation
+    level's ``unit_<level>`` / ``unit_<level>_name`` from the same palette
+    (:func:`group_colours`), another text column one colour per value, a numeric column
+    quantile classes."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         colours, breaks = choropleth_colours(values.to_numpy(dtype=float))
         return colours, choropleth_legend(colour_by, breaks)
     text = values.fillna("").astype(str)
     if colour_by == "manager" and "manager" in grids.columns:
         cmap = {**manager_colours(grids), "": UNASSIGNED}
+    elif colour_by.startswith("unit_") and colour_by in grids.columns:
+        # an organisation level's units: the one palette, touching units differ
+        units = grids.assign(_unit=grids[colour_by].fillna("").astype(str))
+        cmap = {**group_colours(units, "_unit"), "": UNASSIGNED}
     else:
         cmap = category_colours(text)
     legend = None

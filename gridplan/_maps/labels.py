@@ -34,6 +34,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "segment": ("Segment", "客户类别"),
     "customer_id": ("Customer", "客户"),
     "count": ("Customers", "客户数"),
+    "area_manager": ("Area manager", "区域经理"),
+    "code": ("Code", "代码"),
     # words
     "cells": ("Cells", "单元"),
     "grids": ("Grids", "网格"),
@@ -54,6 +56,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "more_rows": ("more grids not listed", "个网格未列出"),
     "unassigned": ("unassigned", "未分配"),
     "no_area": ("no area", "无区域"),
+    "outlines": ("Outlines", "边界"),
+    "no_unit": ("no unit", "无单位"),
 }
 
 

@@ -6,7 +6,8 @@ colour-blind-safe set (Paul Tol's "muted" scheme, 9 colours), found by a DSatur
 graph colouring; labels carry the names. Geometries may be in any one CRS.
 
 :func:`manager_colours` is the one colouring of a plan's managers: the app's map, the
-HTML map, the map book and the KML all take their territory colours from it.
+HTML map, the map book and the KML all take their territory colours from it;
+:func:`group_colours` colours any grouping the same way (organisation units, areas).
 """
 
 from __future__ import annotations
@@ -84,12 +85,10 @@ def territory_colours(geoms: Sequence[object], gap: float = 0.0) -> list[str]:
     return [MUTED[i % len(MUTED)] for i in idx]
 
 
-def _manager_pairs(
-    geoms: np.ndarray, codes: np.ndarray, gap: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Row index pairs of touching (or within ``gap``) geometries of different managers
-    (``codes``): bounding boxes first, the exact test only between managers (most
-    touching grids share their manager)."""
+def _group_pairs(geoms: np.ndarray, codes: np.ndarray, gap: float) -> tuple[np.ndarray, np.ndarray]:
+    """Row index pairs of touching (or within ``gap``) geometries of different groups
+    (``codes``): bounding boxes first, the exact test only between groups (most
+    touching grids share their manager or unit)."""
     if len(geoms) == 0:
         return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
     tree = shapely.STRtree(geoms)
@@ -105,6 +104,23 @@ def _manager_pairs(
     return left, right
 
 
+def group_colours(frame: pd.DataFrame, column: str, gap: float = 0.0) -> dict[str, str]:
+    """A hex colour from :data:`MUTED` per value of ``column`` (a group of rows: a
+    manager's territory, an organisation unit ``unit_<level>``); groups whose rows touch
+    (or lie within ``gap`` CRS units) get different colours. ``frame``: rows with
+    polygons in one CRS (the grids, or one row per group). Values come in sorted order
+    (the DSatur ties follow it); rows with ``""`` or a missing value get no colour."""
+    values = frame[column]
+    keep = (values.notna() & (values.astype(str) != "")).to_numpy()
+    codes, names = pd.factorize(values[keep], sort=True)
+    geoms = np.asarray(frame.geometry.values, dtype=object)[keep]
+    a, b = _group_pairs(geoms, codes, gap)
+    lo, hi = np.minimum(codes[a], codes[b]), np.maximum(codes[a], codes[b])
+    pairs = set(zip(lo.tolist(), hi.tolist(), strict=True))
+    idx = colour_indices(len(names), sorted(pairs))
+    return {str(m): MUTED[i % len(MUTED)] for m, i in zip(names, idx, strict=True)}
+
+
 def manager_colours(source: Plan | pd.DataFrame, gap: float = 0.0) -> dict[str, str]:
     """A hex colour from :data:`MUTED` per manager of a plan; managers whose territories
     touch (or lie within ``gap`` CRS units) get different colours.
@@ -114,14 +130,7 @@ def manager_colours(source: Plan | pd.DataFrame, gap: float = 0.0) -> dict[str, 
     territories (one row each). Both give the same colours: a union touches another
     exactly when one of its parts does. Managers come in sorted order (the order of
     :func:`gridplan.plan.model.territories`, which the DSatur ties follow); unassigned
-    rows (``""`` or missing manager) get no colour."""
+    rows (``""`` or missing manager) get no colour. (:func:`group_colours` of the
+    ``manager`` column.)"""
     frame = source if isinstance(source, pd.DataFrame) else source.grids
-    man = frame["manager"]
-    keep = (man.notna() & (man.astype(str) != "")).to_numpy()
-    codes, names = pd.factorize(man[keep], sort=True)
-    geoms = np.asarray(frame.geometry.values, dtype=object)[keep]
-    a, b = _manager_pairs(geoms, codes, gap)
-    lo, hi = np.minimum(codes[a], codes[b]), np.maximum(codes[a], codes[b])
-    pairs = set(zip(lo.tolist(), hi.tolist(), strict=True))
-    idx = colour_indices(len(names), sorted(pairs))
-    return {str(m): MUTED[i % len(MUTED)] for m, i in zip(names, idx, strict=True)}
+    return group_colours(frame, "manager", gap)

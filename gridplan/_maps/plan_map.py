@@ -25,6 +25,7 @@ from __future__ import annotations
 import html
 import importlib.util
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import folium
@@ -35,7 +36,9 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from gridplan._maps.base import (
+    NO_DATA,
     OFFLINE,
+    HtmlLegend,
     MapSettings,
     _escaped_table,
     base_map,
@@ -44,10 +47,18 @@ from gridplan._maps.base import (
 )
 from gridplan._maps.labels import check_language, label
 from gridplan._maps.layers import PLAN_GRIDS, PLAN_TERRITORIES, polygon_layer
-from gridplan._maps.palette import manager_colours
+from gridplan._maps.org import (
+    MAP_OUTLINES,
+    OrgView,
+    org_view,
+    territory_unit_names,
+    unit_outlines,
+)
+from gridplan._maps.palette import group_colours, manager_colours
 from gridplan.errors import GridplanError
 from gridplan.layers.crs import WGS84
 from gridplan.plan.model import Plan
+from gridplan.plan.organisation import unit_column, unit_name_column
 from gridplan.plan.privacy import NO_PRIVACY, PrivacySettings
 from gridplan.plan.tables import export_data
 from gridplan.workload import HOURS
@@ -204,10 +215,20 @@ def _layer(
     fields: list[str],
     language: str,
     fill: list[str] | str | None,
+    headers: Mapping[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
-    fields = [f for f in fields if f in frame.columns]
+    """``fields`` of ``frame`` as escaped text under their labels (``headers`` overrides
+    a field's label, e.g. ``unit_branch_name`` → "分局"), ``_fill``, geometry in EPSG:4326."""
+    fields = list(dict.fromkeys(f for f in fields if f in frame.columns))
+    headers = headers or {}
     shown = _escaped_table(frame, fields)
-    shown.columns = [html.escape(label(f, language)) for f in fields]
+    names: list[str] = []
+    for f in fields:
+        name = html.escape(headers.get(f) or label(f, language))
+        while name in names:  # a level labelled like a column ("Area"): keep both
+            name += "\u2032"
+        names.append(name)
+    shown.columns = names
     if fill is not None:
         shown["_fill"] = fill
     return gpd.GeoDataFrame(shown, geometry=frame.geometry.to_crs(WGS84).values, crs=WGS84)
@@ -271,16 +292,24 @@ def _territories_layer(
     layers: dict[str, gpd.GeoDataFrame],
     language: str,
     figure: list[str] | None,
+    org: OrgView | None = None,
 ) -> None:
     """The territories filled with ``figure`` (a territory figure's classes; the layer
     shown at first) or, when None, the plan's manager colours (computed from the grids,
-    as the app does); and their managers' decluttered labels."""
+    as the app does); and their managers' decluttered labels. With an organisation the
+    tooltips name the units of every level."""
     terr = layers["territories"]
     fill = figure
     if fill is None:
         colour_of = manager_colours(layers["grids"])
         fill = [colour_of[str(man)] for man in terr["manager"]]
-    layer = _layer(terr, _TERRITORY_FIELDS, language, fill)
+    fields, headers = list(_TERRITORY_FIELDS), {}
+    if org is not None:
+        names = territory_unit_names(layers["grids"], org.levels)
+        terr = terr.join(names, on="manager")
+        fields[2:2] = list(names.columns)
+        headers = org.name_labels()
+    layer = _layer(terr, fields, language, fill, headers)
     name = html.escape(label("territories", language))
     polygon_layer(
         layer,
@@ -297,17 +326,74 @@ def _territories_layer(
     _overlay(m, labels, f"{label('territories', language)}: {label('manager', language)}", True)
 
 
-def _outline_layers(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], language: str) -> None:
-    """Areas (thick black), districts (dashed blue) and cell sites (small circles)."""
+def level_outlines(
+    m: folium.Map,
+    plan: Plan,
+    language: str = "en",
+    *,
+    shown: Iterable[str] | None = None,
+) -> list[str]:
+    """Add one toggleable outline layer per organisation level of ``plan`` to ``m`` (the
+    level selector of the layer control), top → bottom, named "Outlines: <label>" by the
+    level's display label, higher levels thicker (:data:`MAP_OUTLINES`), the unit's name
+    and code in the tooltip. ``shown``: the levels visible at first (default: the area
+    level, or the top level when areas span the city). Returns the layer names added
+    (none without an organisation); the caller adds the ``folium.LayerControl``."""
+    org = org_view(plan)
+    if org is None:
+        return []
+    visible = set(shown) if shown is not None else {org.area_level or org.levels[0]}
+    style, added = MAP_OUTLINES, []
+    for lv, weight in zip(org.levels, style.weights(len(org.levels)), strict=True):
+        units = unit_outlines(plan, lv)
+        if units.empty:
+            continue
+        layer = _layer(units, ["name", "code"], language, None, {"name": org.labels[lv]})
+        name = html.escape(f"{label('outlines', language)}: {org.labels[lv]}")
+        folium.GeoJson(
+            layer,
+            name=name,
+            show=lv in visible,
+            style_function=lambda f, w=weight: {
+                "fill": False,
+                "color": style.colour,
+                "weight": w,
+                "opacity": style.opacity,
+            },
+            tooltip=_tooltip(layer),
+        ).add_to(m)
+        added.append(name)
+    return added
+
+
+def _outline_layers(
+    m: folium.Map,
+    layers: dict[str, gpd.GeoDataFrame],
+    language: str,
+    org: OrgView | None = None,
+    plan: Plan | None = None,
+) -> None:
+    """Areas (thick black; with an organisation their unit and area manager in the
+    tooltip), the organisation's levels over them (:func:`level_outlines` of ``plan``),
+    districts (dashed blue) and cell sites (small circles)."""
     if "areas" in layers:
-        fields = ["area", "n_managers", "hours", "population"]
-        layer = _layer(layers["areas"], fields, language, None)
+        fields, headers = ["area", "area_manager", "n_managers", "hours", "population"], {}
+        ar = layers["areas"]
+        if org is not None and org.area_level and "unit" in ar.columns:
+            lv = org.area_level
+            codes = ar["unit"].fillna("").astype(str)
+            ar = ar.assign(_unit_name=codes.map(lambda c: org.names[lv].get(c, c)))
+            fields.insert(1, "_unit_name")
+            headers = {"_unit_name": org.labels[lv]}
+        layer = _layer(ar, fields, language, None, headers)
         folium.GeoJson(
             layer,
             name=html.escape(label("areas", language)),
             style_function=lambda f: {"fill": False, "color": "#000000", "weight": 3},
             tooltip=_tooltip(layer),
         ).add_to(m)
+    if plan is not None and org is not None:
+        level_outlines(m, plan, language)
     if "districts" in layers:
         d = layers["districts"]
         layer = _layer(d, [c for c in ("district", "name") if c in d.columns], language, None)
@@ -333,6 +419,31 @@ def _outline_layers(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], language
         ).add_to(m)
 
 
+def _grid_colours(
+    layers: dict[str, gpd.GeoDataFrame],
+    column: str,
+    language: str,
+    org: OrgView | None,
+    colour_terr: bool,
+) -> tuple[list[str], MacroElement, str]:
+    """Fill of the grids (or of the territories when ``colour_terr``), the legend and the
+    caption: a level's units from the one palette (:func:`group_colours`, touching units
+    differ, the legend naming each unit), else the figure's quantile classes."""
+    level = org.level_of(column) if org is not None else None
+    if level is not None:
+        grids = layers["grids"]
+        code = grids[unit_column(level)].fillna("").astype(str)
+        colour_of = group_colours(grids.assign(_unit=code), "_unit")
+        caption = org.labels[level]
+        names = org.names[level]
+        entries = [(c, names.get(k, k)) for k, c in colour_of.items()]
+        return [colour_of.get(k, NO_DATA) for k in code], HtmlLegend(caption, entries), caption
+    frame = layers["territories"] if colour_terr else layers["grids"]
+    colours, breaks = choropleth_colours(pd.to_numeric(frame[column], errors="coerce"))
+    caption = _caption(column, language)
+    return colours, choropleth_legend(caption, breaks), caption
+
+
 def plan_map(
     plan: Plan,
     column: str = HOURS,
@@ -342,30 +453,38 @@ def plan_map(
     privacy: PrivacySettings | None = None,
 ) -> folium.Map:
     """The plan's interactive map; ``column`` is the figure coloured (a grid column, or
-    ``deviation``/``target_h``/``hours`` of the territories). Territories not coloured by
-    a figure take the plan's manager colours (:func:`manager_colours`, as in the app,
-    the map book and the KML). Save with :func:`gridplan.maps.standalone_html`."""
+    ``deviation``/``target_h``/``hours`` of the territories) or, with an organisation,
+    a level (its key, e.g. ``"branch"``, or ``unit_<level>``): the grids coloured by
+    their unit at that level. Territories not coloured by a figure take the plan's
+    manager colours (:func:`manager_colours`, as in the app, the map book and the KML).
+    With an organisation every level has a toggleable outline layer (labelled with the
+    level's display label, higher levels thicker) and the grids', territories' and
+    areas' tooltips name their units. Save with :func:`gridplan.maps.standalone_html`."""
     check_language(language)
     layers = export_data(plan, privacy or NO_PRIVACY).layers
     grids, terr = layers["grids"], layers.get("territories")
     m = base_map(grids, settings)
+    org = org_view(plan)
+    if org is not None and org.level_of(column) is not None:
+        column = unit_column(org.level_of(column))
     colour_terr = _colours_territories(layers, column)
     if "cells" in layers:
         _cells_layer(m, layers["cells"], language)
-    figure_frame = terr if colour_terr else grids
-    colours, breaks = choropleth_colours(pd.to_numeric(figure_frame[column], errors="coerce"))
-    caption = _caption(column, language)
+    colours, legend, caption = _grid_colours(layers, column, language, org, colour_terr)
     if not colour_terr:
-        layer = _layer(grids, _GRID_FIELDS, language, colours)
+        fields, headers = list(_GRID_FIELDS), {}
+        if org is not None:
+            fields[2:2] = [unit_name_column(lv) for lv in org.levels]
+            headers = org.name_labels()
+        layer = _layer(grids, fields, language, colours, headers)
         name = html.escape(f"{label('grids', language)}: {caption}")
-        polygon_layer(layer, name, PLAN_GRIDS, tooltip=_tooltip(layer), popup=_popup(layer)).add_to(
-            m
-        )
+        tips = {"tooltip": _tooltip(layer), "popup": _popup(layer)}
+        polygon_layer(layer, name, PLAN_GRIDS, **tips).add_to(m)
     if terr is not None and len(terr):
-        _territories_layer(m, layers, language, colours if colour_terr else None)
-    _outline_layers(m, layers, language)
+        _territories_layer(m, layers, language, colours if colour_terr else None, org)
+    _outline_layers(m, layers, language, org, plan)
     _customers(m, plan, layers, language, privacy or NO_PRIVACY)
-    choropleth_legend(caption, breaks).add_to(m)
+    legend.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
 

@@ -2,6 +2,9 @@
 each a folder; territories and grids styled by manager (neighbouring territories in
 different colour-blind-safe colours), names in the placemarks, figures as
 ExtendedData (GIS readers see them as fields) and an HTML-escaped description.
+With an organisation, a ``units`` folder holds a folder per level (top → bottom, named
+by the level key) of unit outlines named by the unit's name; the grids' ``unit_<level>``
+and ``unit_<level>_name`` come through as ExtendedData like every other column.
 Coordinates in EPSG:4326 (longitude, latitude), as KML requires.
 """
 
@@ -16,15 +19,19 @@ import pandas as pd
 import shapely
 
 from gridplan.layers.crs import WGS84
-from gridplan.maps import manager_colours
+from gridplan.maps import MAP_OUTLINES, manager_colours
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 FOLDERS: tuple[tuple[str, str], ...] = (
+    ("units", "unit_name"),
     ("areas", "area"),
     ("territories", "manager"),
     ("grids", "grid_id"),
     ("sites", "site_id"),
 )
+
+#: colour of the organisation's unit outlines (as on the web map and in the map book)
+UNIT_OUTLINE = MAP_OUTLINES.colour
 
 
 def kml_colour(hex_rgb: str, alpha: int = 0x99) -> str:
@@ -68,7 +75,10 @@ def _text(v: object) -> str:
     return str(v)
 
 
-def _style(doc: ET.Element, sid: str, colour: str, point: bool = False) -> None:
+def _style(
+    doc: ET.Element, sid: str, colour: str, point: bool = False, outline: bool = False
+) -> None:
+    """A style: a point icon, a filled polygon, or (``outline``) an unfilled 2.5 px line."""
     style = ET.SubElement(doc, "Style", id=sid)
     if point:
         icon = ET.SubElement(style, "IconStyle")
@@ -77,8 +87,48 @@ def _style(doc: ET.Element, sid: str, colour: str, point: bool = False) -> None:
         return
     line = ET.SubElement(style, "LineStyle")
     ET.SubElement(line, "color").text = kml_colour(colour, 0xFF)
-    ET.SubElement(line, "width").text = "1.5"
-    ET.SubElement(ET.SubElement(style, "PolyStyle"), "color").text = kml_colour(colour)
+    ET.SubElement(line, "width").text = "2.5" if outline else "1.5"
+    poly = ET.SubElement(style, "PolyStyle")
+    ET.SubElement(poly, "color").text = kml_colour(colour)
+    if outline:
+        ET.SubElement(poly, "fill").text = "0"
+
+
+def _placemark(folder: ET.Element, values: dict, geom: object, key: str, sid: str) -> None:
+    """A placemark named by ``values[key]``: style, escaped description table,
+    ExtendedData of every field, geometry."""
+    pm = ET.SubElement(folder, "Placemark")
+    ET.SubElement(pm, "name").text = _text(values.get(key))
+    ET.SubElement(pm, "styleUrl").text = f"#{sid}"
+    rows = "".join(
+        f"<tr><td>{html.escape(f)}</td><td>{html.escape(_text(v))}</td></tr>"
+        for f, v in values.items()
+    )
+    ET.SubElement(pm, "description").text = f"<table>{rows}</table>"
+    ext = ET.SubElement(pm, "ExtendedData")
+    for f, v in values.items():
+        data = ET.SubElement(ext, "Data", name=f)
+        ET.SubElement(data, "value").text = _text(v)
+    _add_geometry(pm, geom)
+
+
+def _units_folder(doc: ET.Element, units: gpd.GeoDataFrame) -> None:
+    """The ``units`` folder: a folder per level (in the layer's order), a placemark per
+    unit named by its name (field ``unit_name``)."""
+    folder = ET.SubElement(doc, "Folder")
+    ET.SubElement(folder, "name").text = "units"
+    # "name" as ExtendedData would clash with the placemark's Name in GIS readers
+    shown = units.rename(columns={"name": "unit_name"}).to_crs(WGS84)
+    fields = [c for c in shown.columns if c != "geometry"]
+    levels = shown["level"].astype(str)
+    for lv in dict.fromkeys(levels):
+        sub = ET.SubElement(folder, "Folder")
+        ET.SubElement(sub, "name").text = lv
+        part = shown[(levels == lv).to_numpy()]
+        for row, geom in zip(
+            part[fields].itertuples(index=False, name=None), part.geometry.values, strict=True
+        ):
+            _placemark(sub, dict(zip(fields, row, strict=True)), geom, "unit_name", "unit")
 
 
 def kml_document(layers: dict[str, gpd.GeoDataFrame], plan_name: str) -> ET.ElementTree:
@@ -96,9 +146,15 @@ def kml_document(layers: dict[str, gpd.GeoDataFrame], plan_name: str) -> ET.Elem
     style_id = {m: f"m{i}" for i, m in enumerate(colour_of)}
     _style(doc, "plain", "#555555")
     _style(doc, "site", "#222222", point=True)
+    if layers.get("units") is not None and len(layers["units"]):
+        _style(doc, "unit", UNIT_OUTLINE, outline=True)
     for layer, key in FOLDERS:
         frame = layers.get(layer)
         if frame is None or len(frame) == 0:
+            continue
+        if layer == "units":
+            if "level" in frame.columns:
+                _units_folder(doc, frame)
             continue
         folder = ET.SubElement(doc, "Folder")
         ET.SubElement(folder, "name").text = layer
@@ -108,23 +164,11 @@ def kml_document(layers: dict[str, gpd.GeoDataFrame], plan_name: str) -> ET.Elem
             shown[fields].itertuples(index=False, name=None), shown.geometry.values, strict=True
         ):
             values = dict(zip(fields, row, strict=True))
-            pm = ET.SubElement(folder, "Placemark")
-            ET.SubElement(pm, "name").text = _text(values.get(key))
             manager = str(values.get("manager", ""))
             sid = "site" if layer == "sites" else style_id.get(manager, "plain")
             if layer == "areas":
                 sid = "plain"
-            ET.SubElement(pm, "styleUrl").text = f"#{sid}"
-            rows = "".join(
-                f"<tr><td>{html.escape(f)}</td><td>{html.escape(_text(values[f]))}</td></tr>"
-                for f in fields
-            )
-            ET.SubElement(pm, "description").text = f"<table>{rows}</table>"
-            ext = ET.SubElement(pm, "ExtendedData")
-            for f in fields:
-                data = ET.SubElement(ext, "Data", name=f)
-                ET.SubElement(data, "value").text = _text(values[f])
-            _add_geometry(pm, geom)
+            _placemark(folder, values, geom, key, sid)
     return ET.ElementTree(root)
 
 

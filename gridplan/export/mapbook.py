@@ -17,19 +17,31 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from gridplan.export.fonts import font_families
-from gridplan.maps import check_language, label, manager_colours
+from gridplan.maps import (
+    BOOK_OUTLINES,
+    OrgView,
+    check_language,
+    group_colours,
+    label,
+    manager_colours,
+    natural_key,
+    ordered_codes,
+    org_view,
+    unit_outlines,
+)
 from gridplan.plan.handover import HandOver
 from gridplan.plan.model import HOURS, Plan, areas, manager_table
 from gridplan.plan.privacy import NO_PRIVACY, PrivacySettings, suppress_small_counts
-from gridplan.plan.slices import area_of_manager
+from gridplan.plan.slices import area_of_manager, groups, unique_names
 
 PAGE_SIZE = (11.69, 8.27)  # A4 landscape, inches
 TABLE_ROWS = 34  # grid rows that fit beside the map; the rest go on continuation pages
@@ -45,14 +57,21 @@ CONTEXT_FILL = "#eeeeee"
 DISTRICT_EDGE = "#7a8aa8"
 
 
+#: ``(area, managers)`` per area of a plan (``""``: managers without an area)
+Groups = list[tuple[str, list[str]]]
+
+
 @dataclass(frozen=True)
 class BookPage:
-    """One page of the book: ``stem`` names its PNG file, ``kind`` is overview, area,
-    manager, table (continued) or handover."""
+    """One page of the book: ``stem`` names its PNG file, ``kind`` is overview, unit
+    (a section's title map, with an organisation), area, manager, table (continued) or
+    handover; ``section``: the code of the area-level unit whose section the page is in
+    (``""`` outside sections and in a book without an organisation)."""
 
     stem: str
     kind: str
     title: str
+    section: str = ""
 
 
 # ------------------------------------------------------------------ tables
@@ -352,12 +371,17 @@ class _Context:
     grid_paths: list[object]  # one matplotlib Path per grid row (drawn often: built once)
     grid_bounds: np.ndarray  # (n, 4) minx, miny, maxx, maxy in metres
     districts: np.ndarray  # district geometries (metres), drawn clipped to each page
+    org: OrgView | None = None  # the plan's organisation (None: the book of today)
+    units: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)  # level → outlines
+    areas: gpd.GeoDataFrame | None = None  # the plan's areas (with an organisation: once)
 
 
 def _context(plan: Plan, language: str, privacy: PrivacySettings) -> _Context:
     colours = manager_colours(plan)  # the plan's one palette, as in the app and the maps
     geoms = plan.grids.geometry.values
     districts = plan.districts.geometry.values if plan.districts is not None else []
+    org = org_view(plan)
+    units = {lv: unit_outlines(plan, lv) for lv in org.levels} if org is not None else {}
     return _Context(
         plan,
         language,
@@ -367,6 +391,9 @@ def _context(plan: Plan, language: str, privacy: PrivacySettings) -> _Context:
         [(_paths([g]) or [None])[0] for g in geoms],
         np.asarray(plan.grids.geometry.bounds, dtype=float).reshape(-1, 4),
         np.asarray(districts, dtype=object),
+        org,
+        units,
+        areas(plan) if org is not None else None,
     )
 
 
@@ -426,14 +453,44 @@ def _basemap(ax, ctx: _Context, focus_ids: set[str], colours: dict[str, str] | N
                 linewidth=1.0, linestyle="--", zorder=4)  # fmt: skip
 
 
-def _boundary_lines(ctx: _Context, areas: bool) -> list[tuple[str, dict]]:
+def _boundary_lines(ctx: _Context, areas: bool, levels: bool = False) -> list[tuple[str, dict]]:
     out = []
+    if levels and ctx.org is not None:
+        style = BOOK_OUTLINES
+        for lv, width in zip(ctx.org.levels, style.weights(len(ctx.org.levels)), strict=True):
+            out.append((ctx.org.labels[lv], {"color": style.colour, "linewidth": width,
+                                             "alpha": style.opacity}))  # fmt: skip
     if areas:
         out.append((label("areas", ctx.language), {"color": "black", "linewidth": 1.6}))
     if ctx.plan.districts is not None and len(ctx.plan.districts):
         out.append((label("districts", ctx.language),
                     {"color": DISTRICT_EDGE, "linewidth": 1.0, "linestyle": "--"}))  # fmt: skip
     return out
+
+
+def _level_lines(ax, ctx: _Context) -> None:
+    """Every organisation level's unit outlines inside the axes (top level thickest,
+    :data:`BOOK_OUTLINES`), cut to the page and simplified like the districts (drawn
+    over the district lines, under the areas')."""
+    import shapely
+
+    if ctx.org is None:
+        return
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    tolerance = (x1 - x0) / 3000.0  # metres; ~0.1 mm on the printed map
+    style = BOOK_OUTLINES
+    for k, (lv, width) in enumerate(
+        zip(ctx.org.levels, style.weights(len(ctx.org.levels)), strict=True)
+    ):
+        geoms = ctx.units[lv].geometry.values
+        if len(geoms) == 0:
+            continue
+        cut = shapely.simplify(shapely.clip_by_rect(geoms, x0, y0, x1, y1), tolerance)
+        # under the areas' black lines (zorder 5), top level lowest: on a shared
+        # boundary each line shows as a band around the finer one
+        _draw(ax, cut, facecolor="none", edgecolor=style.colour, linewidth=width,
+              alpha=style.opacity, zorder=4.5 + 0.1 * k)  # fmt: skip
 
 
 def _grid_rows(ctx: _Context, ids: set[str], with_manager: bool) -> pd.DataFrame:
@@ -500,6 +557,7 @@ def _overview(ctx: _Context) -> Iterator[tuple[BookPage, object]]:
     ar = areas(plan)
     if len(ar):
         _draw(ax, ar.geometry.values, facecolor="none", edgecolor="black", linewidth=1.6, zorder=5)
+    _level_lines(ax, ctx)
     from gridplan.plan.model import territories
 
     terr = territories(plan)
@@ -515,13 +573,10 @@ def _overview(ctx: _Context) -> Iterator[tuple[BookPage, object]]:
     entries = [(MUTED[0], f"{len(terr)} {label('territories', ctx.language)}")]
     if (plan.grids["manager"].fillna("").astype(str) == "").any():
         entries.append((CONTEXT_FILL, label("unassigned", ctx.language)))
-    lines = _boundary_lines(ctx, areas=len(ar) > 0)
+    lines = _boundary_lines(ctx, areas=len(ar) > 0, levels=True)
     _legend(ax, entries, label("territories", ctx.language), lines)
     if len(ar):
-        tab = pd.DataFrame(ar.drop(columns="geometry"))
-        tab = tab[[c for c in ("area", "n_managers", "n_grids", "population", "customers",
-                               "hours") if c in tab.columns]]  # fmt: skip
-        tab = suppress_small_counts(tab, 0).drop(columns="suppressed", errors="ignore")
+        tab = _area_table(ctx, ar)
         caption = label("areas", ctx.language)
     else:
         tab = manager_table(plan)[["manager", "n_grids", "population", "hours", "deviation"]]
@@ -529,6 +584,120 @@ def _overview(ctx: _Context) -> Iterator[tuple[BookPage, object]]:
     _table(ax_tab, tab.iloc[:TABLE_ROWS], ctx.language, f"{caption} ({len(tab)})")
     yield BookPage("overview", "overview", title), fig
     yield from _continued(ctx, title, tab.iloc[TABLE_ROWS:], "overview")
+
+
+def _area_table(ctx: _Context, ar: pd.DataFrame) -> pd.DataFrame:
+    """The areas' table of the overview and the section pages; with an organisation
+    also each area's unit (headed by the area level's label) and area manager, the areas
+    in book order (by unit, then area)."""
+    tab = pd.DataFrame(ar.drop(columns="geometry"))
+    cols = ["area", "n_managers", "n_grids", "population", "customers", "hours"]
+    org = ctx.org
+    if org is not None and org.area_level and "unit" in tab.columns:
+        lv = org.area_level
+        head = org.labels[lv] if org.labels[lv] not in tab.columns else f"{org.labels[lv]} "
+        tab[head] = tab["unit"].astype(str).map(lambda c: org.names[lv].get(c, c))
+        cols[1:1] = [head, "area_manager"]
+        order = {a: i for i, (a, _) in enumerate(_flat(_sections(ctx, groups_of(ctx.plan))))}
+        tab = tab.iloc[np.argsort([order.get(a, len(order)) for a in tab["area"]], kind="stable")]
+    tab = tab[[c for c in cols if c in tab.columns]]
+    return suppress_small_counts(tab, 0).drop(columns="suppressed", errors="ignore")
+
+
+def groups_of(plan: Plan) -> Groups:
+    """``(area, managers)`` of the plan in the team's order (:func:`groups`)."""
+    return groups(plan, "area")
+
+
+def _flat(sections: list[tuple[str, Groups]]) -> Groups:
+    return [grp for _, grps in sections for grp in grps]
+
+
+def _manager_units(ctx: _Context) -> dict[str, str]:
+    """Manager → code of his area-level unit: the team's ``unit`` column, else the unit
+    holding most of his grids."""
+    plan, lv = ctx.plan, ctx.org.area_level if ctx.org else None
+    if lv is None:
+        return {}
+    team = plan.managers
+    if "unit" in team.columns and (team["unit"].fillna("").astype(str) != "").any():
+        return dict(zip(team["manager"].astype(str), team["unit"].fillna("").astype(str),
+                        strict=True))  # fmt: skip
+    g = plan.grids
+    col = f"unit_{lv}"
+    if col not in g.columns:
+        return {}
+    pairs = pd.DataFrame({"m": g["manager"].fillna("").astype(str), "u": g[col].astype(str)})
+    return pairs.groupby("m")["u"].agg(lambda s: s.mode().iloc[0]).to_dict()
+
+
+def _sections(ctx: _Context, chosen: Groups) -> list[tuple[str, Groups]]:
+    """``chosen`` area groups in sections ``(unit code, groups)``: one per unit of the
+    area level (the units' order; areas in natural name order), then ``("", rest)``:
+    areas without a unit and managers without an area. Without an organisation: one
+    section ``("", chosen)`` in the team's order (the book of today)."""
+    lv = ctx.org.area_level if ctx.org is not None else None
+    if lv is None:
+        return [("", chosen)]
+    unit_of = _manager_units(ctx)
+    by_unit: dict[str, Groups] = {}
+    rest: Groups = []
+    for area, managers in chosen:
+        code = unit_of.get(managers[0], "") if area else ""
+        (by_unit.setdefault(code, []) if code else rest).append((area, managers))
+    known = ordered_codes(ctx.plan, lv)
+    codes = [c for c in known if c in by_unit] + sorted(set(by_unit) - set(known))
+    out = [(c, sorted(by_unit[c], key=lambda grp: natural_key(grp[0]))) for c in codes]
+    return out + ([("", rest)] if rest else [])
+
+
+def _section_page(
+    ctx: _Context, code: str, grps: Groups, stem: str
+) -> Iterator[tuple[BookPage, object]]:
+    """A section's title page: the area-level unit ``code`` with its areas filled (one
+    colour each), outlined and named with their area manager, every level's outlines,
+    and the table of its areas."""
+    org, plan, tr = ctx.org, ctx.plan, lambda k: label(k, ctx.language)
+    lv = org.area_level
+    name = org.names[lv].get(code, code)
+    title = name if org.labels[lv] in name else f"{org.labels[lv]} {name}"
+    names = [a for a, _ in grps]
+    ar = ctx.areas if ctx.areas is not None else areas(plan)
+    ar = ar[ar["area"].isin(set(names))]
+    ar = ar.iloc[np.argsort([names.index(a) for a in ar["area"]], kind="stable")]
+    fig, ax, ax_tab = _new_page(ctx, title)
+    outline = ctx.units[lv]
+    outline = outline[outline["code"] == code]
+    ids = set(plan.grids.loc[plan.grids["manager"].astype(str).isin(
+        {m for _, ms in grps for m in ms}), "grid_id"].astype(str))  # fmt: skip
+    focus = plan.grids[plan.grids["grid_id"].astype(str).isin(ids)]
+    bounds = outline.total_bounds if len(outline) else focus.total_bounds
+    _extent(ax, bounds if len(outline) or len(focus) else plan.grids.total_bounds)
+    from gridplan.maps import MUTED
+
+    if len(names) <= len(MUTED):
+        area_colour = {a: MUTED[i] for i, a in enumerate(names)}
+    else:
+        area_colour = group_colours(ar, "area")
+    colours = {m: area_colour.get(a, "#ffffff") for a, ms in grps for m in ms}
+    _basemap(ax, ctx, ids, colours)
+    _draw(ax, ar.geometry.values, facecolor="none", edgecolor="black", linewidth=1.6, zorder=5)
+    _level_lines(ax, ctx)
+    pts = ar.geometry.representative_point()
+    lead = ar["area_manager"].astype(str) if "area_manager" in ar.columns else None
+    texts = [a if lead is None or not lead.iloc[i] else f"{a}\n{tr('area_manager')} {lead.iloc[i]}"
+             for i, a in enumerate(ar["area"].astype(str))]  # fmt: skip
+    placed = _labels(ax, pts.x.to_numpy(), pts.y.to_numpy(), texts, ar.geometry.area.to_numpy(),
+                     fontsize=8)  # fmt: skip
+    _district_labels(ax, plan, placed)
+    _scale_bar(ax)
+    _north_arrow(ax)
+    entries = [(area_colour.get(a, "#ffffff"), a) for a in names]
+    _legend(ax, entries, tr("areas"), _boundary_lines(ctx, areas=True, levels=True))
+    tab = _area_table(ctx, ar)
+    _table(ax_tab, tab.iloc[:TABLE_ROWS], ctx.language, f"{tr('areas')} ({len(tab)})")
+    yield BookPage(stem, "unit", title, code), fig
+    yield from _continued(ctx, title, tab.iloc[TABLE_ROWS:], stem)
 
 
 def _handover_pages(
@@ -571,15 +740,20 @@ def book_pages(
 ) -> Iterator[tuple[BookPage, object]]:
     """Yield ``(page, figure)`` of the book, each figure to be saved by the caller
     inside ``matplotlib.rc_context(book_style())``. ``scope``: ``None`` (overview,
-    every area with its managers, managers without area), ``("area", name)`` or
-    ``("manager", name)``."""
+    every area with its managers, managers without area), ``("area", name)``,
+    ``("manager", name)`` or, with an organisation, ``("unit", code)`` (one section).
+
+    With an organisation (a plan with ``org_levels`` and an area level) the whole book
+    has a section per unit of the area level, in the units' order: the unit's title
+    page (:func:`_section_page`, kind ``unit``) then its areas (by name) with their
+    managers; areas without a unit and managers without an area come last. The
+    overview then shows every level's outlines. Every page of a section carries the
+    unit's code as ``BookPage.section``."""
     from gridplan.plan.handover import handover
-    from gridplan.plan.slices import groups, unique_names
 
     check_language(language)
     ctx = _context(plan, language, privacy or NO_PRIVACY)
-    tr = lambda k: label(k, language)  # noqa: E731
-    area_groups = groups(plan, "area")
+    area_groups = groups_of(plan)
     if scope is None:
         yield from _overview(ctx)
         chosen = area_groups
@@ -587,24 +761,56 @@ def book_pages(
         chosen = [(a, ms) for a, ms in area_groups if a == scope[1]]
     elif scope[0] == "manager":
         chosen = [("", [scope[1]])]
+    elif scope[0] == "unit" and ctx.org is not None and ctx.org.area_level:
+        chosen = area_groups
     else:
-        raise ValueError(f"scope must be None, ('area', name) or ('manager', name): {scope!r}")
+        raise ValueError(
+            "scope must be None, ('area', name), ('manager', name) or, with an "
+            f"organisation, ('unit', code): {scope!r}"
+        )
+    sections = [("", chosen)]
+    if scope is None or scope[0] == "unit":
+        sections = _sections(ctx, chosen)
+    if scope is not None and scope[0] == "unit":
+        sections = [(c, grps) for c, grps in sections if c == scope[1]]
+    stems = iter(unique_names([f"area-{a}" for a, _ in _flat(sections)], "area"))
+    unit_stems = iter(unique_names([f"unit-{c}" for c, _ in sections], "unit"))
     everyone: list[str] = []
-    stems = iter(unique_names([f"area-{a}" for a, _ in chosen], "area"))
-    for area, managers in chosen:
+    for code, grps in sections:
+        stem = next(unit_stems)
+        pages = _section_pages(ctx, code, grps, stem, stems, scope)
+        yield from ((replace(page, section=code), fig) for page, fig in pages)
+        everyone += [m for _, ms in grps for m in ms]
+    if previous is not None:
+        moves = handover(previous, plan).private(privacy or NO_PRIVACY)
+        yield from _handover_pages(ctx, moves, everyone)
+
+
+def _section_pages(
+    ctx: _Context,
+    code: str,
+    grps: Groups,
+    unit_stem: str,
+    stems: Iterator[str],
+    scope: tuple[str, str] | None,
+) -> Iterator[tuple[BookPage, object]]:
+    """A section's pages: its title page (a unit's section only), then per area its
+    page (in the whole book, a unit's book and an area's book) and its managers' pages."""
+    tr = lambda k: label(k, ctx.language)  # noqa: E731
+    if code:
+        yield from _section_page(ctx, code, grps, unit_stem)
+    area_pages = scope is None or scope[0] in ("area", "unit")
+    area_of = area_of_manager(ctx.plan)
+    for area, managers in grps:
         stem = next(stems)
-        if (scope is None and area) or (scope is not None and scope[0] == "area"):
+        if area_pages and (area or (scope is not None and scope[0] == "area")):
             name = area or tr("no_area")
             yield from _map_page(ctx, f"{tr('area')} {name}", managers, "area", stem)
         man_stems = unique_names([f"manager-{m}" for m in managers], "manager")
         for m, mstem in zip(managers, man_stems, strict=True):
-            a = area_of_manager(plan).get(m, "")
+            a = area_of.get(m, "")
             title = f"{tr('manager')} {m}" + (f" · {tr('area')} {a}" if a else "")
             yield from _map_page(ctx, title, [m], "manager", mstem)
-        everyone += managers
-    if previous is not None:
-        moves = handover(previous, plan).private(privacy or NO_PRIVACY)
-        yield from _handover_pages(ctx, moves, everyone)
 
 
 def book_style() -> dict[str, object]:
