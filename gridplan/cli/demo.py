@@ -56,6 +56,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     add_cells_options(p)
     p.add_argument("--out", required=True, help="output folder (created if missing)")
     p.add_argument(
+        "--organisation",
+        action="store_true",
+        help="with the city's SYNTHETIC operator organisation (a branch per borough / living "
+        "zone, a sub-branch per district): territories and areas formed inside each branch",
+    )
+    p.add_argument(
         "--skip-exports",
         action="store_true",
         help="do not end with every export format (map book, GIS and office files)",
@@ -273,7 +279,7 @@ def run(args: argparse.Namespace) -> int:
         settings.balance, time_limit=CLOCK_SAFETY * args.time_limit, work_limit=args.time_limit
     )
     settings = replace(settings, balance=budget)
-    layers = load_demo(args.city)
+    layers = load_demo(args.city, organisation=args.organisation)
     out_dir.mkdir(parents=True, exist_ok=True)
     progress(0.0, f"loaded demo city {args.city} (sites and customers are SYNTHETIC)")
     plan, report = make_plan(layers, settings, progress=progress)
