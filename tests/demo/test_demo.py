@@ -243,3 +243,17 @@ def test_shipped_network_covers_most_of_the_city_and_varies(city):
     assert cov.std() > 0.1  # coverage says something: it varies across the city
     dense = cells["density"] >= 15_000
     assert cov[dense].mean() > cov[~dense].mean() - 0.05  # the core is not the weak part
+
+
+@pytest.mark.parametrize(("city", "branches"), [("nyc", 5), ("seoul", 5)])
+def test_demo_organisation_is_synthetic_and_covers_every_district(city, branches):
+    layers = load_demo(city, synthetic=False, organisation=True)
+    org = layers.organisation
+    assert "organisation" in layers.synthetic
+    assert org.levels == ("branch", "sub_branch")
+    units = org.units
+    assert (units["level"] == "branch").sum() == branches
+    subs = units[units["level"] == "sub_branch"]
+    assert len(subs) == len(layers.districts)  # one sub-branch per district
+    assert set(subs["parent"]) == set(units.loc[units["level"] == "branch", "code"])
+    assert "organisation" not in load_demo(city, synthetic=False).synthetic
