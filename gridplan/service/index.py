@@ -18,7 +18,8 @@ An owner answer (the same for a point, a customer and a grid)::
 
 - ``managers``: the community manager (the grid's ``manager``), then one entry per other
   role the plan carries as a grid column ``manager_<role>`` (e.g. ``manager_group_client``
-  → role ``group_client``); empty names are left out.
+  → role ``group_client``), then the area's ``area_manager`` and the ``marketing_manager``
+  supporting the community manager (the plan's staff); empty names are left out.
 - ``area``: the community manager's area (区域) from the team table, ``null`` when none.
 - ``units``: the organisation units the grids carry: ``district`` and the columns
   ``city``, ``county``, ``branch``, ``sub_branch`` and any ``unit_<level>``.
@@ -83,6 +84,23 @@ def owner_units(grids: pd.DataFrame) -> list[str]:
     return cols + sorted(str(c) for c in grids.columns if str(c).startswith("unit_"))
 
 
+def _staff_lookup(plan: Plan) -> tuple[dict[str, str], dict[str, str]]:
+    """Area → its area manager, community manager → the marketing manager supporting
+    him, from the plan's staff table (empty without one)."""
+    staff = plan.staff
+    if staff is None or staff.empty or not {"person", "role"} <= set(staff.columns):
+        return {}, {}
+    role = staff["role"].astype(str)
+    am = staff[role == "area_manager"]
+    leader = dict(zip(am["area"].astype(str), am["person"].astype(str), strict=True))
+    marketer: dict[str, str] = {}
+    mm = staff[role == "marketing_manager"]
+    for person, names in zip(mm["person"].astype(str), mm["supports"].astype(str), strict=True):
+        for name in filter(None, names.split(",")):
+            marketer.setdefault(name, person)
+    return leader, marketer
+
+
 def _owner_fragments(plan: Plan) -> list[str]:
     """One JSON fragment (object members, no braces) per grid, in ``plan.grids`` order."""
     g = plan.grids
@@ -93,6 +111,7 @@ def _owner_fragments(plan: Plan) -> list[str]:
     if "area" in team.columns:
         area_of = dict(zip(team["manager"].astype(str), team["area"], strict=False))
     gtype = g["grid_type"] if "grid_type" in g.columns else pd.Series([None] * len(g))
+    leader, marketer = _staff_lookup(plan)
     out = []
     for row, grid_type in zip(range(len(g)), gtype, strict=True):
         managers = []
@@ -101,12 +120,17 @@ def _owner_fragments(plan: Plan) -> list[str]:
             if name is not None:
                 managers.append({"role": role, "name": name})
         boss = _text(g["manager"].iat[row]) if "manager" in g.columns else None
+        area = _text(area_of.get(boss)) if boss else None
+        if area in leader:
+            managers.append({"role": "area_manager", "name": leader[area]})
+        if boss in marketer:
+            managers.append({"role": "marketing_manager", "name": marketer[boss]})
         unit_values = {u: _text(g[u].iat[row]) for u in units}
         out.append(
             f'"grid_id":{_dumps(str(g["grid_id"].iat[row]))},'
             f'"grid_type":{_dumps(_text(grid_type))},'
             f'"managers":{_dumps(managers)},'
-            f'"area":{_dumps(_text(area_of.get(boss)) if boss else None)},'
+            f'"area":{_dumps(area)},'
             f'"units":{_dumps(unit_values)}'
         )
     return out
