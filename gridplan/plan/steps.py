@@ -114,7 +114,9 @@ def plan_from_partition(
     if org is not None and org.levels:
         meta.update(org_meta(org.levels, getattr(org, "labels", None), area_level))
         meta["respect_units"] = "true" if respect_units else "false"
-        units = units_from_cells(cells, org.levels, org.units)
+        # grids inside the lowest units dissolve to the same outlines, ten times faster
+        inside = respect_units and all(f"unit_{lv}" in grids.columns for lv in org.levels)
+        units = units_from_cells(grids if inside else cells, org.levels, org.units)
     return Plan(
         name=name,
         cells=cells,
