@@ -4,7 +4,7 @@ Each marketing manager supports a group of about ``ratio`` community managers (�
 one area: the groups are contiguous over the territories (two territories touch when
 their grids do, or when the balance linked them across water) and balanced on the
 marketing workload, the hours/month of the group and VIP client work in them
-(:class:`~gridplan.plan.staff.StaffSettings`). The search is
+(``StaffSettings.marketing_columns`` of :mod:`gridplan.plan.staff`). The search is
 :func:`gridplan.balance.pair_marketing`; here the plan's territories become its arrays
 and its groups become people.
 """
@@ -12,7 +12,7 @@ and its groups become people.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -20,9 +20,6 @@ import pandas as pd
 from gridplan.balance import pair_marketing
 from gridplan.plan.model import Plan
 from gridplan.plan.organisation import area_units
-
-if TYPE_CHECKING:
-    from gridplan.plan.staff import StaffSettings
 
 __all__ = ["marketing_staff", "territory_edges"]
 
@@ -62,23 +59,30 @@ def _weights(plan: Plan, managers: list[str], columns: tuple[str, ...]) -> np.nd
 
 
 def marketing_staff(
-    plan: Plan, named: pd.DataFrame, settings: StaffSettings, *, seed: int = 0
+    plan: Plan,
+    named: pd.DataFrame,
+    ratio: int,
+    columns: Sequence[str] = ("hours_group", "hours_vip"),
+    *,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """The marketing managers of the plan (staff rows: ``person``, ``role``, ``area``,
-    ``unit``, ``supports``): the groups of :func:`gridplan.balance.pair_marketing` inside
-    each area; named people (``named``, role marketing_manager) take the groups of the
-    area they name first, then the next free groups; the rest get MM01, MM02 …"""
+    ``unit``, ``supports``): groups of ``ratio`` ± 1 community managers by
+    :func:`gridplan.balance.pair_marketing` inside each area, balanced on the grids'
+    ``columns`` (hours/month); named people (``named``, role marketing_manager) take
+    the groups of the area they name first, then the next free groups; the rest get
+    MM01, MM02 …"""
     team = plan.managers
     held = set(plan.grids["manager"].astype(str)) - {""}
     rows = team[team["manager"].astype(str).isin(held)]
     managers = rows["manager"].astype(str).tolist()
-    if not managers or not settings.marketing_ratio:
+    if not managers or not ratio:
         return named.iloc[:0]
     area = rows["area"].fillna("").astype(str).to_numpy() if "area" in rows else None
     res = pair_marketing(
         territory_edges(plan, managers),
-        _weights(plan, managers, settings.marketing_columns),
-        int(settings.marketing_ratio),
+        _weights(plan, managers, tuple(columns)),
+        int(ratio),
         within=area,
         seed=seed,
         time_limit=_PAIR_SECONDS,

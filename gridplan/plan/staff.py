@@ -117,10 +117,14 @@ def assign_staff(
     rest = given[~given["role"].isin(("area_manager", "marketing_manager"))]
     parts = [am, rest]
     if settings.marketing_ratio:
-        from gridplan.plan.pairing import marketing_staff
-
         named = given[given["role"] == "marketing_manager"]
-        parts.append(marketing_staff(plan, named, settings, seed=seed))
+        from gridplan.plan.pairing import marketing_staff  # only when asked: its solver
+
+        parts.append(
+            marketing_staff(
+                plan, named, settings.marketing_ratio, settings.marketing_columns, seed=seed
+            )
+        )
     else:
         parts.append(given[given["role"] == "marketing_manager"])
     staff = (
