@@ -233,3 +233,34 @@ def test_a_team_table_with_roles_splits_into_managers_and_staff():
     assert staff["area"].tolist() == ["东区 A1", ""]
     with pytest.raises(InputError, match="unknown roles"):
         team_from_table(table.assign(岗位=["社区经理", "chef", "", ""]))
+
+
+def test_marketing_managers_support_ratio_plus_minus_one_of_one_area(balanced):
+    from gridplan.plan.pairing import territory_edges
+    from gridplan.plan.staff import StaffSettings, assign_staff
+
+    plan, _, _ = balanced
+    named = pd.DataFrame({"person": ["周九"], "role": ["marketing_manager"], "area": [""]})
+    staffed = assign_staff(plan, named, StaffSettings(marketing_ratio=2))
+    mm = staffed.staff[staffed.staff["role"] == "marketing_manager"]
+    assert "周九" in set(mm["person"])
+    area_of = plan.managers.set_index("manager")["area"]
+    managers = plan.managers["manager"].tolist()
+    edges = {tuple(e) for e in territory_edges(plan, managers).tolist()}
+    supported = []
+    for row in mm.itertuples():
+        group = row.supports.split(",")
+        supported += group
+        assert 1 <= len(group) <= 3  # ratio 2 ± 1
+        assert {area_of[m] for m in group} == {row.area}  # one area, the one it names
+        # contiguous: the group's territories are connected through touching pairs
+        pos = [managers.index(m) for m in group]
+        seen, todo = {pos[0]}, [pos[0]]
+        while todo:
+            a = todo.pop()
+            for b in pos:
+                if b not in seen and (min(a, b), max(a, b)) in edges:
+                    seen.add(b)
+                    todo.append(b)
+        assert seen == set(pos), row.person
+    assert sorted(supported) == sorted(managers)  # every community manager once
