@@ -20,6 +20,7 @@ from gridplan.maps import MapSettings, add_draw, plan_grid_map
 from gridplan.partition import PartitionConfig, partition_cells
 from gridplan.plan import edits
 from gridplan.plan.model import HOURS
+from gridplan.plan.organisation import org_labels, org_levels
 from gridplan.plan.pipeline import DEMO_FLOORS
 from gridplan.plan.rules import check_plan, summary_line
 from gridplan.plan.steps import (
@@ -28,7 +29,7 @@ from gridplan.plan.steps import (
     rebalance_around,
     repartition_grids,
 )
-from ui.i18n import t
+from ui.i18n import lang, t
 from ui.map_events import (
     cells_in_polygon,
     cells_in_rectangle,
@@ -268,6 +269,15 @@ def _move_cells_into() -> None:
     _edit(lambda p: edits.move_cells(p, ids, target), f"{len(ids)} cells into {target}")
 
 
+def _level_columns(plan) -> list[str]:
+    """The grids' unit columns of every organisation level (colour by a level)."""
+    return [f"unit_{lv}" for lv in org_levels(plan)]
+
+
+def _level_labels(plan) -> dict[str, str]:
+    return {f"unit_{lv}": label for lv, label in org_labels(plan).items()}
+
+
 def _repair(rule: str, ids: tuple[str, ...]) -> None:
     plan = current_plan()
     if plan is None:
@@ -334,8 +344,8 @@ shapes = grid_shapes(plan)
 with left:
     colour = st.selectbox(
         t("grids.colour"),
-        ["grid_type", "population", "customers", "spend", HOURS, "manager"],
-        format_func=lambda c: COLUMN_LABELS.get(c, c),
+        ["grid_type", "population", "customers", "spend", HOURS, "manager", *_level_columns(plan)],
+        format_func=lambda c: COLUMN_LABELS.get(c, _level_labels(plan).get(c, c)),
         key="grids_colour",
     )
     sel = [s for s in st.session_state.get("grid_sel", []) if s in set(g["grid_id"].astype(str))]
@@ -346,6 +356,8 @@ with left:
         selected=sel,
         tooltip=("grid_id", "grid_type", "population", "customers", HOURS, "manager"),
         settings=MapSettings(tiles=st.session_state.get("tiles", "OpenStreetMap")),
+        plan=plan,
+        language=lang(),
     )
     can_draw = add_draw(m)
     event = st_folium(

@@ -32,7 +32,7 @@ from gridplan.plan.steps import (
     tolerance_bound,
 )
 from gridplan.workload import ROLES, headcount_by_unit, suggest_headcount
-from ui.i18n import t
+from ui.i18n import lang, t
 from ui.map_events import grid_at, new_click
 from ui.organisation_view import area_level_picker, organisation_section
 from ui.state import (
@@ -387,6 +387,8 @@ with left:
         "manager",
         selected=[st.session_state.get("re_grid", "")],
         settings=MapSettings(tiles=st.session_state.get("tiles", "OpenStreetMap")),
+        plan=plan,
+        language=lang(),
         homes=homes,
     )
     event = st_folium(

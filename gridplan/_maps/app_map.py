@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -127,6 +128,8 @@ def plan_grid_map(
     tooltip: Sequence[str] = ("grid_id", "manager", HOURS),
     settings: MapSettings | None = None,
     homes: pd.DataFrame | None = None,
+    plan: Any = None,
+    language: str = "en",
 ) -> folium.Map:
     """A map of the grids coloured by ``colour_by`` (``manager``: the plan's territory
     colours, the same as in the exports; another text column: one colour per value;
@@ -134,7 +137,9 @@ def plan_grid_map(
     manager colours come from their geometry); ``shapes``: :func:`grids_wgs84` of the
     same grids (cached by the caller; geometry changes less often than managers).
     ``selected`` grids get a thick black outline, ``highlight`` (e.g. moved grids) a
-    thick magenta one. ``homes``: ``manager``, ``lon``, ``lat`` markers."""
+    thick magenta one. ``homes``: ``manager``, ``lon``, ``lat`` markers. ``plan``: with
+    an organisation, one outline layer per level (``language`` for its labels) and the
+    layer control to pick them."""
     g = grids.set_index(grids["grid_id"].astype(str))
     ids = shapes["grid_id"].astype(str)
     data = pd.DataFrame({"grid_id": ids.to_numpy()})
@@ -158,4 +163,9 @@ def plan_grid_map(
         _home_markers(m, homes)
     if legend is not None:
         legend.add_to(m)
+    if plan is not None:
+        from gridplan._maps.plan_map import level_outlines
+
+        if level_outlines(m, plan, language):
+            folium.LayerControl(collapsed=True).add_to(m)
     return m

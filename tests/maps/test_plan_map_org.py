@@ -141,3 +141,15 @@ def test_the_apps_map_colours_a_level_from_the_one_palette_and_takes_outlines(pl
     layers = _layers(m)
     assert [layers[n].show for n in added] == [True, False, False]
     assert level_outlines(m, tiny_plan()) == []
+
+
+def test_the_apps_grid_map_has_the_level_outlines_and_their_selector(plan):
+    from gridplan._maps.app_map import grids_wgs84, plan_grid_map
+
+    shapes = grids_wgs84(plan.grids)
+    m = plan_grid_map(plan.grids, shapes, "unit_branch", plan=plan, language="zh")
+    names = [lay.layer_name for lay in _layers(m).values()]
+    assert [n for n in names if n.startswith("边界")] == ["边界: 县", "边界: 分局", "边界: 支局"]
+    assert any(isinstance(c, folium.LayerControl) for c in m._children.values())
+    plain = plan_grid_map(plan.grids, shapes, "manager")
+    assert not any(isinstance(c, folium.LayerControl) for c in plain._children.values())
