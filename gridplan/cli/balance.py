@@ -830,9 +830,9 @@ def _team_file(
     number of rows; ``--managers`` must agree and --previous/--locks name only them."""
     from pyproj import Transformer
 
-    from gridplan.layers.team import read_team
+    from gridplan.layers.team import read_team, split_team
 
-    team = read_team(args.team)
+    team, _ = split_team(read_team(args.team))  # the community managers (role column)
     where = f"--team {args.team}"
     if team.empty:
         raise _problem("the team table has no rows", where, "give one row per manager")
