@@ -264,3 +264,18 @@ def test_marketing_managers_support_ratio_plus_minus_one_of_one_area(balanced):
                     todo.append(b)
         assert seen == set(pos), row.person
     assert sorted(supported) == sorted(managers)  # every community manager once
+
+
+def test_a_workspace_version_keeps_units_staff_and_targets_per_unit(balanced, tmp_path):
+    from gridplan.plan.staff import assign_staff
+    from gridplan.plan.workspace import Workspace
+
+    plan, _, _ = balanced
+    staffed = assign_staff(plan)
+    ws = Workspace(tmp_path / "ws.sqlite")
+    ws.save(staffed, name="org", author="测试")
+    back = ws.load("org")
+    assert back.units is not None and set(back.units["level"]) == set(ORG_LEVELS)
+    assert back.units.crs == plan.units.crs
+    assert back.staff["person"].tolist() == staffed.staff["person"].tolist()
+    assert np.allclose(manager_table(back)["target_h"], manager_table(plan)["target_h"])
