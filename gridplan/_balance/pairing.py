@@ -1,0 +1,273 @@
+"""Service + marketing pairing (一主一辅): group the territories of community (service)
+managers into contiguous groups of ``ratio ± 1`` territories, one marketing manager
+per group, never across two units (e.g. areas or branches), balanced on the marketing
+workload (e.g. group / business customer potential).
+
+Each unit, and each connected piece of a unit, is an independent part. A part of ``n``
+territories gets ``G`` groups: ``round(n / ratio)`` (at least 1), moved to the nearest
+count whose sizes can all lie in ``[ratio - 1, ratio + 1]``; a part with fewer than
+``ratio - 1`` territories is one group (noted). Objective per part: the max deviation of
+a group's weight from the part's mean group weight, then the sum of squared
+deviations. Algorithm: a heuristic (region growing + moves/swaps keeping contiguity,
+:mod:`gridplan._balance.pairing_search`) always, then for parts of at most
+``exact_max`` territories the exact CP-SAT model
+(:mod:`gridplan._balance.pairing_exact`) started from it; the better plan is kept, so
+the output is valid even when CP-SAT runs out of time. Deterministic for a seed when
+``work_limit`` bounds the work (the clock only as a safety net).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gridplan._balance.inputs import _problem, check_weights
+from gridplan._balance.pairing_exact import solve_exact
+from gridplan._balance.pairing_search import better, canonical, score, search_part
+from gridplan._balance.parts import Part, as_csr, induced, split_parts
+from gridplan.progress import ProgressCallback, no_progress
+
+__all__ = ["PairingConfig", "PairingResult", "group_count", "pair_marketing"]
+
+
+@dataclass(frozen=True)
+class PairingConfig:
+    """Knobs of :func:`pair_marketing` (all optional).
+
+    ``ratio``: territories (community managers) per marketing manager; ``exact_max``:
+    parts of up to this many territories are solved exactly with CP-SAT; ``time_limit``
+    wall-clock seconds for the whole run (a safety net); ``work_limit`` CP-SAT
+    deterministic seconds in total (default ``time_limit``), shared among the exact
+    parts by size; ``starts`` / ``kicks`` heuristic starts per part and perturbations per
+    start; ``steps_per_territory`` move evaluations per territory per local search;
+    ``workers`` CP-SAT workers (interleaved when > 1, still deterministic);
+    ``weight_resolution`` integer units a part's total weight maps to in the exact
+    model when the weights are not small whole numbers.
+    """
+
+    ratio: int = 4
+    exact_max: int = 40
+    time_limit: float = 10.0
+    work_limit: float | None = None
+    starts: int = 4
+    kicks: int = 6
+    steps_per_territory: int = 300
+    workers: int = 1
+    weight_resolution: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class PairingResult:
+    """``labels`` (T,) group per territory (groups numbered unit by unit in sorted unit
+    order, then by piece, then by smallest territory index); per group (G,): ``sizes``
+    (territories), ``weights`` (marketing workload), ``targets`` (the mean group weight
+    of its part), ``deviation`` ((weight - target) / target, 0 when the target is 0),
+    ``units`` (the ``within`` label, ``None`` without units); ``max_deviation`` the max
+    |deviation|; ``notes`` for the planner; ``stats`` per part (method, status, work)."""
+
+    labels: np.ndarray
+    sizes: np.ndarray
+    weights: np.ndarray
+    targets: np.ndarray
+    deviation: np.ndarray
+    units: tuple[Any, ...]
+    max_deviation: float
+    notes: tuple[str, ...] = ()
+    stats: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_groups(self) -> int:
+        return int(self.sizes.size)
+
+
+def group_count(n: int, ratio: int) -> tuple[int, int, int, str | None]:
+    """``(groups, lo, hi, note)`` for a part of ``n`` territories: the count nearest
+    ``round(n / ratio)`` (at least 1) whose sizes fit ``[max(1, ratio - 1), ratio + 1]``
+    (ties: the sizes nearer ``ratio``, then fewer groups); a part below ``ratio - 1`` is
+    one group, and when no count fits the sizes are widened (both noted)."""
+    lo_r, hi_r = max(1, ratio - 1), ratio + 1
+    if n < lo_r:
+        return 1, n, n, f"only {n} territories (fewer than {lo_r}): one group of {n}"
+    g0 = max(1, math.floor(n / ratio + 0.5))
+    fits = [g for g in range(1, n + 1) if g * lo_r <= n <= g * hi_r]
+    if fits:
+        g = min(fits, key=lambda k: (abs(k - g0), abs(n / k - ratio), k))
+        return g, lo_r, hi_r, None
+    lo, hi = min(lo_r, n // g0), max(hi_r, -(-n // g0))
+    return g0, lo, hi, (
+        f"{n} territories cannot form groups of {lo_r}..{hi_r}: {g0} groups of {lo}..{hi}"
+    )
+
+
+def _int_weights(w: np.ndarray, resolution: int) -> np.ndarray:
+    """Whole-number weights for CP-SAT: the weights themselves when they are whole and
+    their sum is at most ``resolution``, else scaled so the sum is ``resolution``."""
+    r = np.rint(w)
+    if np.allclose(w, r, rtol=0, atol=1e-9) and r.sum() <= resolution:
+        return r.astype(np.int64)
+    total = float(w.sum())
+    return np.rint(w * (resolution / total)).astype(np.int64) if total > 0 else np.zeros(w.size, np.int64)
+
+
+def _where(units: list[Any], p: Part, pieces: int) -> str:
+    name = "the territories" if units[p.unit] is None else f"unit {units[p.unit]!r}"
+    return f"{name} (part {p.piece + 1} of {pieces})" if pieces > 1 else name
+
+
+def _solve_part(
+    ip, ix, w, G, lo, hi, cfg: PairingConfig, seed: int, deadline: float, dtime: float | None
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Heuristic, then the exact model when the part is small; the better plan."""
+    n = w.size
+    h = search_part(
+        ip, ix, w, G, lo, hi, seed=seed, starts=cfg.starts, kicks=cfg.kicks,
+        steps_per_start=cfg.steps_per_territory * n, deadline=deadline,
+    )  # fmt: skip
+    lab, sc = h.labels, h.score
+    st: dict[str, Any] = {"method": "heuristic", "steps": h.steps, "timed_out": h.timed_out}
+    if dtime is not None:
+        left = deadline - time.monotonic()
+        ex = solve_exact(
+            ip, ix, _int_weights(w, cfg.weight_resolution), G, lo, hi, hint=lab, seed=seed,
+            time_limit=max(0.05, left), dtime=dtime, workers=cfg.workers,
+        )  # fmt: skip
+        st.update(exact=ex.status, dtime=round(ex.dtime, 3))
+        if ex.labels is not None:
+            es = score(np.bincount(ex.labels, minlength=G),
+                       np.bincount(ex.labels, weights=w, minlength=G), lo, hi, float(w.sum()))  # fmt: skip
+            if not better(sc, es):
+                lab, sc = ex.labels, es
+                st["method"] = "exact" if ex.status == "OPTIMAL" else "exact (not proven)"
+    st["size_violation"] = sc[0]
+    return lab, st
+
+
+def _part_notes(where: str, st: dict[str, Any], sizes: np.ndarray, lo: int, hi: int) -> list[str]:
+    out = []
+    if st.get("exact") == "INFEASIBLE":
+        out.append(
+            f"{where}: no contiguous grouping has every group of {lo}..{hi} territories "
+            "(the graph's shape forbids it)"
+        )
+    if st.get("size_violation", 0) > 0:
+        out.append(f"{where}: group sizes {sorted(sizes.tolist())} miss {lo}..{hi} (kept contiguous)")
+    if st.get("timed_out"):
+        out.append(f"{where}: the time limit stopped the search (the plan is valid, maybe not best)")
+    return out
+
+
+def pair_marketing(
+    adjacency: Any,
+    marketing_weights: np.ndarray,
+    ratio: int | None = None,
+    *,
+    within: np.ndarray | None = None,
+    seed: int = 0,
+    time_limit: float | None = None,
+    work_limit: float | None = None,
+    config: PairingConfig | None = None,
+    progress: ProgressCallback = no_progress,
+) -> PairingResult:
+    """Pair community (service) managers' territories with marketing managers (一主一辅).
+
+    ``adjacency`` the territory graph over T territories (``(indptr, indices)``, an
+    Adjacency or edges (m, 2); see :func:`territory_adjacency` to build it from units);
+    ``marketing_weights`` (T,) marketing workload per territory (e.g. group / business
+    customer potential, >= 0); ``ratio`` territories per marketing manager (default
+    :class:`PairingConfig`'s 4); ``within`` (T,) unit label per territory: groups never
+    span two units; ``time_limit`` seconds (wall clock, safety), ``work_limit`` CP-SAT
+    deterministic seconds (default ``time_limit``). See the module docstring for the
+    model. Always returns a plan of contiguous groups; size or budget shortfalls are in
+    ``notes``.
+    """
+    t0 = time.monotonic()
+    cfg = config or PairingConfig()
+    ratio = cfg.ratio if ratio is None else ratio
+    if int(ratio) != ratio or ratio < 1:
+        raise _problem(f"ratio = {ratio}", "pair_marketing", "use a whole number >= 1, e.g. 4")
+    ratio = int(ratio)
+    tl = cfg.time_limit if time_limit is None else float(time_limit)
+    wl_cfg = cfg.work_limit if work_limit is None else work_limit
+    wl = tl if wl_cfg is None else float(wl_cfg)
+    w = check_weights(marketing_weights, None)
+    T = int(w.size)
+    ip, ix = as_csr(adjacency, T, "pair_marketing")
+    units, parts, (sip, six) = split_parts(ip, ix, within, T, "pair_marketing")
+    plans = [(p, *group_count(p.nodes.size, ratio)) for p in parts]
+    exact_n = sum(p.nodes.size for p, g, lo, hi, _ in plans if _exact(p, g, hi, cfg))
+    pieces = {u: sum(1 for p in parts if p.unit == u) for u in range(len(units))}
+    labels = np.empty(T, dtype=np.int64)
+    g_units: list[Any] = []
+    targets: list[float] = []
+    notes: list[str] = _split_notes(units, parts, pieces)
+    part_stats: list[dict[str, Any]] = []
+    remaining = sum(p.nodes.size for p in parts)
+    for p, G, lo, hi, note in plans:
+        where = _where(units, p, pieces[p.unit])
+        if note:
+            notes.append(f"{where}: {note}")
+        sw = w[p.nodes]
+        if G == 1 or G == p.nodes.size:
+            lab = np.zeros(p.nodes.size, np.int64) if G == 1 else np.arange(G)
+            st: dict[str, Any] = {"method": "trivial"}
+        else:
+            left = tl - (time.monotonic() - t0)
+            deadline = time.monotonic() + max(0.05, left * p.nodes.size / remaining)
+            dt = wl * p.nodes.size / exact_n if _exact(p, G, hi, cfg) else None
+            pip, pix = induced(sip, six, p.nodes)
+            lab, st = _solve_part(pip, pix, sw, G, lo, hi, cfg, seed, deadline, dt)
+        remaining -= p.nodes.size
+        sizes = np.bincount(lab, minlength=G)
+        notes.extend(_part_notes(where, st, sizes, lo, hi))
+        labels[p.nodes] = canonical(lab) + len(targets)
+        targets.extend([float(sw.sum()) / G] * G)
+        g_units.extend([units[p.unit]] * G)
+        part_stats.append({"unit": units[p.unit], "piece": p.piece, "territories": int(p.nodes.size),
+                           "groups": G, "lo": lo, "hi": hi, **st})  # fmt: skip
+        progress(1.0 - remaining / max(1, T), f"paired {where}: {G} group(s)")
+    return _result(w, labels, targets, g_units, notes, part_stats, time.monotonic() - t0)
+
+
+def _exact(p: Part, G: int, hi: int, cfg: PairingConfig) -> bool:
+    return 1 < G < p.nodes.size and p.nodes.size <= cfg.exact_max
+
+
+def _split_notes(units: list[Any], parts: list[Part], pieces: dict[int, int]) -> list[str]:
+    out = []
+    for u, k in pieces.items():
+        if k > 1:
+            sizes = [int(p.nodes.size) for p in parts if p.unit == u]
+            name = "the territories" if units[u] is None else f"unit {units[u]!r}"
+            out.append(
+                f"{name}: the territory graph is in {k} disconnected parts (sizes {sizes}); "
+                "each part is grouped on its own (groups must be contiguous)"
+            )
+    return out
+
+
+def _result(w, labels, targets, g_units, notes, part_stats, seconds) -> PairingResult:
+    G = len(targets)
+    tg = np.array(targets, dtype=float)
+    wt = np.bincount(labels, weights=w, minlength=G)
+    dev = np.divide(wt - tg, tg, out=np.zeros(G), where=tg > 0)
+    stats = {
+        "parts": part_stats,
+        "seconds": round(seconds, 3),
+        "stopped_by": "time" if any(s.get("timed_out") for s in part_stats) else "work",
+    }
+    return PairingResult(
+        labels=labels,
+        sizes=np.bincount(labels, minlength=G),
+        weights=wt,
+        targets=tg,
+        deviation=dev,
+        units=tuple(g_units),
+        max_deviation=float(np.abs(dev).max()) if G else 0.0,
+        notes=tuple(notes),
+        stats=stats,
+    )
