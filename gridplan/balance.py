@@ -54,9 +54,9 @@ from gridplan._balance.config import BalanceConfig, Objective
 from gridplan._balance.costs import _kmeans_labels as _kmeans_labels
 from gridplan._balance.feasibility import ReachBound, reach_note, reach_round, reachable_bound
 from gridplan._balance.graph import delaunay_edges
+from gridplan._balance.grids import balance_grids
 from gridplan._balance.pairing import PairingConfig, PairingResult, group_count, pair_marketing
 from gridplan._balance.parts import territory_adjacency
-from gridplan._balance.grids import balance_grids
 from gridplan._balance.report import make_report
 from gridplan._balance.results import BalanceReport, BalanceResult, TerritoryReport
 from gridplan._balance.units import balance_units_table

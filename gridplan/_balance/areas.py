@@ -170,4 +170,3 @@ def _areas_within(
     )  # fmt: skip
     progress(1.0, f"{K} areas in {len(units)} units")
     return BalanceResult(labels=labels, report=report)
-

@@ -99,8 +99,11 @@ def group_count(n: int, ratio: int) -> tuple[int, int, int, str | None]:
         g = min(fits, key=lambda k: (abs(k - g0), abs(n / k - ratio), k))
         return g, lo_r, hi_r, None
     lo, hi = min(lo_r, n // g0), max(hi_r, -(-n // g0))
-    return g0, lo, hi, (
-        f"{n} territories cannot form groups of {lo_r}..{hi_r}: {g0} groups of {lo}..{hi}"
+    return (
+        g0,
+        lo,
+        hi,
+        (f"{n} territories cannot form groups of {lo_r}..{hi_r}: {g0} groups of {lo}..{hi}"),
     )
 
 
@@ -111,7 +114,11 @@ def _int_weights(w: np.ndarray, resolution: int) -> np.ndarray:
     if np.allclose(w, r, rtol=0, atol=1e-9) and r.sum() <= resolution:
         return r.astype(np.int64)
     total = float(w.sum())
-    return np.rint(w * (resolution / total)).astype(np.int64) if total > 0 else np.zeros(w.size, np.int64)
+    return (
+        np.rint(w * (resolution / total)).astype(np.int64)
+        if total > 0
+        else np.zeros(w.size, np.int64)
+    )
 
 
 def _where(units: list[Any], p: Part, pieces: int) -> str:
@@ -138,8 +145,8 @@ def _solve_part(
         )  # fmt: skip
         st.update(exact=ex.status, dtime=round(ex.dtime, 3))
         if ex.labels is not None:
-            es = score(np.bincount(ex.labels, minlength=G),
-                       np.bincount(ex.labels, weights=w, minlength=G), lo, hi, float(w.sum()))  # fmt: skip
+            sizes = np.bincount(ex.labels, minlength=G)
+            es = score(sizes, np.bincount(ex.labels, weights=w, minlength=G), lo, hi, w.sum())
             if not better(sc, es):
                 lab, sc = ex.labels, es
                 st["method"] = "exact" if ex.status == "OPTIMAL" else "exact (not proven)"
@@ -155,9 +162,13 @@ def _part_notes(where: str, st: dict[str, Any], sizes: np.ndarray, lo: int, hi: 
             "(the graph's shape forbids it)"
         )
     if st.get("size_violation", 0) > 0:
-        out.append(f"{where}: group sizes {sorted(sizes.tolist())} miss {lo}..{hi} (kept contiguous)")
+        out.append(
+            f"{where}: group sizes {sorted(sizes.tolist())} miss {lo}..{hi} (kept contiguous)"
+        )
     if st.get("timed_out"):
-        out.append(f"{where}: the time limit stopped the search (the plan is valid, maybe not best)")
+        out.append(
+            f"{where}: the time limit stopped the search (the plan is valid, maybe not best)"
+        )
     return out
 
 
@@ -212,7 +223,7 @@ def pair_marketing(
         if note:
             notes.append(f"{where}: {note}")
         sw = w[p.nodes]
-        if G == 1 or G == p.nodes.size:
+        if G in (1, p.nodes.size):
             lab = np.zeros(p.nodes.size, np.int64) if G == 1 else np.arange(G)
             st: dict[str, Any] = {"method": "trivial"}
         else:
@@ -227,8 +238,10 @@ def pair_marketing(
         labels[p.nodes] = canonical(lab) + len(targets)
         targets.extend([float(sw.sum()) / G] * G)
         g_units.extend([units[p.unit]] * G)
-        part_stats.append({"unit": units[p.unit], "piece": p.piece, "territories": int(p.nodes.size),
-                           "groups": G, "lo": lo, "hi": hi, **st})  # fmt: skip
+        part_stats.append(
+            {"unit": units[p.unit], "piece": p.piece, "territories": int(p.nodes.size),
+             "groups": G, "lo": lo, "hi": hi, **st}
+        )  # fmt: skip
         progress(1.0 - remaining / max(1, T), f"paired {where}: {G} group(s)")
     return _result(w, labels, targets, g_units, notes, part_stats, time.monotonic() - t0)
 

@@ -56,7 +56,9 @@ def better(a: tuple, b: tuple, eps: float = 1e-9) -> bool:
     return False
 
 
-def _connected(ip: np.ndarray, ix: np.ndarray, lab: np.ndarray, g: int, drop: int, add: int) -> bool:
+def _connected(
+    ip: np.ndarray, ix: np.ndarray, lab: np.ndarray, g: int, drop: int, add: int
+) -> bool:
     """Whether group ``g`` minus ``drop`` plus ``add`` (-1: none) is connected."""
     members = set(np.flatnonzero(lab == g).tolist())
     members.discard(drop)
@@ -270,7 +272,6 @@ def search_part(
     times (iterated local search, a kick kept when it improves). Labels are canonical:
     groups numbered by their smallest territory index."""
     rng = np.random.default_rng(seed)
-    total = float(w.sum())
     eps = 1e-9
     best: SearchResult | None = None
     steps = 0

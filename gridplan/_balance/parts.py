@@ -63,9 +63,7 @@ def apportion(total: int, shares: np.ndarray, lo: np.ndarray, hi: np.ndarray) ->
     return out
 
 
-def induced(
-    ip: np.ndarray, ix: np.ndarray, nodes: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def induced(ip: np.ndarray, ix: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """CSR of the subgraph induced by ``nodes`` (sorted global indices), renumbered
     ``0..len(nodes)-1`` in their order."""
     n = ip.size - 1
