@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from gridplan._balance.inputs import _problem, check_weights
+from gridplan._balance.pairing_columns import solve_columns
 from gridplan._balance.pairing_exact import solve_exact
 from gridplan._balance.pairing_search import better, canonical, score, search_part
 from gridplan._balance.parts import Part, as_csr, induced, split_parts
@@ -41,24 +42,35 @@ class PairingConfig:
 
     ``ratio``: territories (community managers) per marketing manager; ``exact_max``:
     parts of up to this many territories are solved exactly with CP-SAT; ``time_limit``
-    wall-clock seconds for the whole run (a safety net); ``work_limit`` CP-SAT
-    deterministic seconds in total (default ``time_limit``), shared among the exact
-    parts by size; ``starts`` / ``kicks`` heuristic starts per part and perturbations per
-    start; ``steps_per_territory`` move evaluations per territory per local search;
+    wall-clock seconds for the whole run (a safety net: a run it stops is noted and
+    may not repeat); ``work_limit`` the deterministic work budget in reference seconds
+    (default ``work_share * time_limit``, small enough that the clock rarely binds),
+    shared among the parts by territory count; in an exact part ``exact_work`` of it
+    goes to CP-SAT (deterministic seconds) and the rest to the heuristic; the heuristic
+    spends ``steps_per_second`` move evaluations per reference second, at least
+    ``min_steps_per_territory`` per territory; ``starts`` / ``kicks`` heuristic starts
+    per part and perturbations per start (caps: the steps bind first on big parts);
     ``workers`` CP-SAT workers (interleaved when > 1, still deterministic);
     ``weight_resolution`` integer units a part's total weight maps to in the exact
-    model when the weights are not small whole numbers.
+    model when the weights are not small whole numbers; ``max_columns`` the most
+    connected groups the set-partitioning model lists; past it, the flow model runs on
+    parts of at most ``flow_max`` territories, and the heuristic alone on bigger ones.
     """
 
     ratio: int = 4
     exact_max: int = 40
     time_limit: float = 10.0
-    work_limit: float | None = None
+    work_limit: float | None = None  # default: work_share * time_limit
+    work_share: float = 0.4
+    exact_work: float = 0.6
+    steps_per_second: int = 50_000
+    min_steps_per_territory: int = 200
     starts: int = 4
-    kicks: int = 6
-    steps_per_territory: int = 300
+    kicks: int = 30
     workers: int = 1
     weight_resolution: int = 1_000_000
+    max_columns: int = 50_000
+    flow_max: int = 24
 
 
 @dataclass(frozen=True)
@@ -127,23 +139,33 @@ def _where(units: list[Any], p: Part, pieces: int) -> str:
 
 
 def _solve_part(
-    ip, ix, w, G, lo, hi, cfg: PairingConfig, seed: int, deadline: float, dtime: float | None
-) -> tuple[np.ndarray, dict[str, Any]]:
+    ip, ix, w, G, lo, hi, cfg: PairingConfig, seed: int, deadline: float, work: float,
+    exact: bool,
+) -> tuple[np.ndarray, dict[str, Any]]:  # fmt: skip
     """Heuristic, then the exact model when the part is small; the better plan."""
     n = w.size
+    work_h = work * (1 - cfg.exact_work) if exact else work
+    budget = max(cfg.min_steps_per_territory * n, int(work_h * cfg.steps_per_second))
     h = search_part(
-        ip, ix, w, G, lo, hi, seed=seed, starts=cfg.starts, kicks=cfg.kicks,
-        steps_per_start=cfg.steps_per_territory * n, deadline=deadline,
+        ip, ix, w, G, lo, hi, seed=seed, starts=cfg.starts, kicks=cfg.kicks, budget=budget,
+        deadline=deadline,
     )  # fmt: skip
     lab, sc = h.labels, h.score
     st: dict[str, Any] = {"method": "heuristic", "steps": h.steps, "timed_out": h.timed_out}
-    if dtime is not None:
+    if exact:
         left = deadline - time.monotonic()
-        ex = solve_exact(
-            ip, ix, _int_weights(w, cfg.weight_resolution), G, lo, hi, hint=lab, seed=seed,
-            time_limit=max(0.05, left), dtime=dtime, workers=cfg.workers,
-        )  # fmt: skip
+        wi = _int_weights(w, cfg.weight_resolution)
+        kw = dict(hint=lab, seed=seed, time_limit=max(0.05, left),
+                  dtime=work * cfg.exact_work, workers=cfg.workers)  # fmt: skip
+        nbrs = [ix[ip[u] : ip[u + 1]].tolist() for u in range(n)]
+        ex = solve_columns(nbrs, wi, G, lo, hi, max_columns=cfg.max_columns, **kw)
+        st["model"] = "columns" if ex is not None else "flow"
+        if ex is None and n <= cfg.flow_max:
+            ex = solve_exact(ip, ix, wi, G, lo, hi, **kw)
+        if ex is None:  # too many groups to list, too big for the flow model
+            return _solve_part(ip, ix, w, G, lo, hi, cfg, seed, deadline, work, False)
         st.update(exact=ex.status, dtime=round(ex.dtime, 3))
+        st["timed_out"] = st["timed_out"] or ex.clock_stopped
         if ex.labels is not None:
             sizes = np.bincount(ex.labels, minlength=G)
             es = score(sizes, np.bincount(ex.labels, weights=w, minlength=G), lo, hi, w.sum())
@@ -191,10 +213,10 @@ def pair_marketing(
     ``marketing_weights`` (T,) marketing workload per territory (e.g. group / business
     customer potential, >= 0); ``ratio`` territories per marketing manager (default
     :class:`PairingConfig`'s 4); ``within`` (T,) unit label per territory: groups never
-    span two units; ``time_limit`` seconds (wall clock, safety), ``work_limit`` CP-SAT
-    deterministic seconds (default ``time_limit``). See the module docstring for the
-    model. Always returns a plan of contiguous groups; size or budget shortfalls are in
-    ``notes``.
+    span two units; ``time_limit`` seconds (wall clock, safety), ``work_limit`` the
+    deterministic work budget in reference seconds (see :class:`PairingConfig`). The
+    model is in the module docstring. Always returns a plan of contiguous groups; size
+    or budget shortfalls are in ``notes``.
     """
     t0 = time.monotonic()
     cfg = config or PairingConfig()
@@ -204,13 +226,13 @@ def pair_marketing(
     ratio = int(ratio)
     tl = cfg.time_limit if time_limit is None else float(time_limit)
     wl_cfg = cfg.work_limit if work_limit is None else work_limit
-    wl = tl if wl_cfg is None else float(wl_cfg)
+    wl = cfg.work_share * tl if wl_cfg is None else float(wl_cfg)
     w = check_weights(marketing_weights, None)
     T = int(w.size)
     ip, ix = as_csr(adjacency, T, "pair_marketing")
     units, parts, (sip, six) = split_parts(ip, ix, within, T, "pair_marketing")
     plans = [(p, *group_count(p.nodes.size, ratio)) for p in parts]
-    exact_n = sum(p.nodes.size for p, g, lo, hi, _ in plans if _exact(p, g, hi, cfg))
+    searched = sum(p.nodes.size for p, g, *_ in plans if 1 < g < p.nodes.size)
     pieces = {u: sum(1 for p in parts if p.unit == u) for u in range(len(units))}
     labels = np.empty(T, dtype=np.int64)
     g_units: list[Any] = []
@@ -229,9 +251,10 @@ def pair_marketing(
         else:
             left = tl - (time.monotonic() - t0)
             deadline = time.monotonic() + max(0.05, left * p.nodes.size / remaining)
-            dt = wl * p.nodes.size / exact_n if _exact(p, G, hi, cfg) else None
+            work = wl * p.nodes.size / searched
             pip, pix = induced(sip, six, p.nodes)
-            lab, st = _solve_part(pip, pix, sw, G, lo, hi, cfg, seed, deadline, dt)
+            lab, st = _solve_part(pip, pix, sw, G, lo, hi, cfg, seed, deadline, work,
+                                  p.nodes.size <= cfg.exact_max)  # fmt: skip
         remaining -= p.nodes.size
         sizes = np.bincount(lab, minlength=G)
         notes.extend(_part_notes(where, st, sizes, lo, hi))
@@ -244,10 +267,6 @@ def pair_marketing(
         )  # fmt: skip
         progress(1.0 - remaining / max(1, T), f"paired {where}: {G} group(s)")
     return _result(w, labels, targets, g_units, notes, part_stats, time.monotonic() - t0)
-
-
-def _exact(p: Part, G: int, hi: int, cfg: PairingConfig) -> bool:
-    return 1 < G < p.nodes.size and p.nodes.size <= cfg.exact_max
 
 
 def _split_notes(units: list[Any], parts: list[Part], pieces: dict[int, int]) -> list[str]:

@@ -37,11 +37,13 @@ __all__ = ["ExactResult", "solve_exact"]
 class ExactResult:
     """``labels`` (n,) canonical groups or ``None``; ``status`` "OPTIMAL" (both stages
     proven), "FEASIBLE", "INFEASIBLE" (no contiguous grouping with those sizes) or
-    "UNKNOWN"; ``dtime`` the CP-SAT deterministic seconds spent."""
+    "UNKNOWN"; ``dtime`` the CP-SAT deterministic seconds spent; ``clock_stopped``
+    whether the wall clock (not the deterministic limit) ended an unproven stage."""
 
     labels: np.ndarray | None
     status: str
     dtime: float
+    clock_stopped: bool = False  # the wall-clock limit, not the work, ended a stage
 
 
 @dataclass
@@ -195,8 +197,9 @@ def solve_exact(
     solver = _solver(seed, 0.6 * time_limit, 0.6 * dtime, workers)
     st1 = solver.Solve(md.m)
     used = solver.deterministic_time
+    clock = st1 != cp_model.OPTIMAL and _clock_hit(solver)
     if st1 not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return ExactResult(None, solver.StatusName(st1), used)
+        return ExactResult(None, solver.StatusName(st1), used, clock)
     lab = _read(md, solver)
     md.m.Add(md.dev <= int(solver.Value(md.dev)))
     sq = []
@@ -212,5 +215,14 @@ def solve_exact(
     used += solver2.deterministic_time
     if st2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         lab = _read(md, solver2)
+    clock = clock or (st2 != cp_model.OPTIMAL and _clock_hit(solver2))
     optimal = st1 == cp_model.OPTIMAL and st2 == cp_model.OPTIMAL
-    return ExactResult(lab, "OPTIMAL" if optimal else "FEASIBLE", used)
+    return ExactResult(lab, "OPTIMAL" if optimal else "FEASIBLE", used, clock)
+
+
+def _clock_hit(solver: cp_model.CpSolver) -> bool:
+    """Whether the wall-clock limit (not the deterministic one) ended the solve."""
+    prm = solver.parameters
+    return solver.wall_time >= 0.99 * prm.max_time_in_seconds and (
+        solver.deterministic_time < 0.99 * prm.max_deterministic_time
+    )

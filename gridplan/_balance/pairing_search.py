@@ -56,28 +56,6 @@ def better(a: tuple, b: tuple, eps: float = 1e-9) -> bool:
     return False
 
 
-def _connected(
-    ip: np.ndarray, ix: np.ndarray, lab: np.ndarray, g: int, drop: int, add: int
-) -> bool:
-    """Whether group ``g`` minus ``drop`` plus ``add`` (-1: none) is connected."""
-    members = set(np.flatnonzero(lab == g).tolist())
-    members.discard(drop)
-    if add >= 0:
-        members.add(add)
-    if not members:
-        return False
-    start = next(iter(members))
-    seen = {start}
-    stack = [start]
-    while stack:
-        u = stack.pop()
-        for v in ix[ip[u] : ip[u + 1]].tolist():
-            if v in members and v not in seen:
-                seen.add(v)
-                stack.append(v)
-    return len(seen) == len(members)
-
-
 def _bfs_hops(ip: np.ndarray, ix: np.ndarray, src: int) -> np.ndarray:
     n = ip.size - 1
     dist = np.full(n, n + 1, dtype=np.int64)
@@ -133,166 +111,200 @@ def grow(
     return lab
 
 
-@dataclass
 class _State:
-    lab: np.ndarray
-    sizes: np.ndarray
-    wt: np.ndarray
+    """A grouping with its aggregates, scored in O(1) per candidate change: sizes,
+    weights, size violation, sum of squared (size and weight) deviations and the three
+    largest |weight - mean| (the max over the untouched groups)."""
+
+    def __init__(self, nbrs: list[list[int]], w: list[float], lab: list[int], G: int,
+                 lo: int, hi: int, flat: bool) -> None:  # fmt: skip
+        self.nbrs, self.w, self.lab, self.G = nbrs, w, list(lab), G
+        self.lo, self.hi, self.flat = lo, hi, flat
+        self.members: list[set[int]] = [set() for _ in range(G)]
+        for u, g in enumerate(self.lab):
+            self.members[g].add(u)
+        self.sizes = [len(m) for m in self.members]
+        self.wt = [sum(w[u] for u in m) for m in self.members]
+        self.mean = sum(w) / G
+        self.z = len(w) / G
+        self._refresh()
+
+    def _v(self, s: int) -> int:
+        return max(0, self.lo - s) + max(0, s - self.hi)
+
+    def _refresh(self) -> None:
+        self.wt = [sum(self.w[u] for u in m) for m in self.members]  # no drift
+        dev = [abs(x - self.mean) for x in self.wt]
+        self.top = sorted(((d, g) for g, d in enumerate(dev)), reverse=True)[:3]
+        self.viol = sum(self._v(s) for s in self.sizes)
+        self.fss = sum((s - self.z) ** 2 for s in self.sizes)
+        self.ss = sum((x - self.mean) ** 2 for x in self.wt)
+
+    def key(self) -> tuple:
+        head = (self.viol, self.fss) if self.flat else (self.viol,)
+        return (*head, self.top[0][0], self.ss)
+
+    def key_after(self, a: int, b: int, dw: float, ds: int) -> tuple:
+        """The key once group ``a`` gains ``dw`` weight and ``ds`` territories that
+        group ``b`` loses."""
+        sa, sb = self.sizes[a] + ds, self.sizes[b] - ds
+        m = self.mean
+        da, db = self.wt[a] - m, self.wt[b] - m
+        da2, db2 = da + dw, db - dw
+        viol = (
+            self.viol - self._v(self.sizes[a]) - self._v(self.sizes[b]) + self._v(sa) + self._v(sb)
+        )
+        ss = self.ss - da * da - db * db + da2 * da2 + db2 * db2
+        other = next((d for d, g in self.top if g != a and g != b), 0.0)
+        big = max(abs(da2), abs(db2), other)
+        if not self.flat:
+            return (viol, big, ss)
+        z = self.z
+        fss = (self.fss - (self.sizes[a] - z) ** 2 - (self.sizes[b] - z) ** 2
+               + (sa - z) ** 2 + (sb - z) ** 2)  # fmt: skip
+        return (viol, fss, big, ss)
+
+    def connected(self, g: int, drop: int, add: int) -> bool:
+        """Whether group ``g`` minus ``drop`` plus ``add`` (-1: none) is connected."""
+        members = set(self.members[g])
+        members.discard(drop)
+        if add >= 0:
+            members.add(add)
+        if not members:
+            return False
+        start = next(iter(members))
+        seen = {start}
+        stack = [start]
+        while stack:
+            for v in self.nbrs[stack.pop()]:
+                if v in members and v not in seen:
+                    seen.add(v)
+                    stack.append(v)
+        return len(seen) == len(members)
+
+    def move(self, u: int, b: int) -> None:
+        a = self.lab[u]
+        self.members[a].discard(u)
+        self.members[b].add(u)
+        self.sizes[a] -= 1
+        self.sizes[b] += 1
+        self.lab[u] = b
+        self._refresh()
+
+    def moves(self) -> list[tuple[int, int]]:
+        """Every (territory, neighbouring group) pair: candidate single moves."""
+        lab = self.lab
+        return sorted({(u, lab[v]) for u, nb in enumerate(self.nbrs) for v in nb
+                       if lab[v] != lab[u]})  # fmt: skip
+
+    def touches(self, u: int, g: int) -> bool:
+        return any(self.lab[v] == g for v in self.nbrs[u])
 
 
-def _moves(ip, ix, lab) -> list[tuple[int, int]]:
-    """Every (territory, neighbouring group) pair: candidate single moves."""
-    out = set()
-    for u in range(lab.size):
-        for v in ix[ip[u] : ip[u + 1]].tolist():
-            if lab[v] != lab[u]:
-                out.add((u, int(lab[v])))
-    return sorted(out)
-
-
-def _key(st: _State, lo, hi, total, flat: bool) -> tuple:
-    v, d, s = score(st.sizes, st.wt, lo, hi, total)
-    if flat:
-        m = st.sizes.size
-        dz = st.sizes - st.lab.size / m
-        return (v, float((dz * dz).sum()), d, s)
-    return (v, d, s)
-
-
-def _try(st: _State, w, changes: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
-    sizes, wt = st.sizes.copy(), st.wt.copy()
-    for u, b in changes:
-        a = st.lab[u]
-        sizes[a] -= 1
-        wt[a] -= w[u]
-        sizes[b] += 1
-        wt[b] += w[u]
-    return sizes, wt
-
-
-def _apply(st: _State, w, changes: list[tuple[int, int]]) -> None:
-    st.sizes, st.wt = _try(st, w, changes)
-    for u, b in changes:
-        st.lab[u] = b
-
-
-def _pass(ip, ix, w, st: _State, lo, hi, total, flat, rng, eps, budget) -> tuple[bool, int]:
+def _pass(st: _State, rng: np.random.Generator, budget: int) -> tuple[bool, int]:
     """One first-improvement pass over single moves, then (when none helped) swaps;
     returns (improved, steps)."""
     steps = 0
-    cur = _key(st, lo, hi, total, flat)
-    moves = _moves(ip, ix, st.lab)
-    order = rng.permutation(len(moves))
+    cur = st.key()
+    moves = st.moves()
+    order = rng.permutation(len(moves)).tolist()
     improved = False
-    for k in order.tolist():
+    for k in order:
         if steps >= budget:
             return improved, steps
         u, b = moves[k]
-        a = int(st.lab[u])
-        if st.lab[u] == b or st.sizes[a] <= 1:
-            continue
-        if not any(st.lab[v] == b for v in ix[ip[u] : ip[u + 1]].tolist()):
-            continue  # an earlier move of this pass took u's neighbours out of b
+        a = st.lab[u]
+        if a == b or st.sizes[a] <= 1 or not st.touches(u, b):
+            continue  # an earlier move of this pass changed u's neighbourhood
         steps += 1
-        sizes, wt = _try(st, w, [(u, b)])
-        new = _key(_State(st.lab, sizes, wt), lo, hi, total, flat)
-        if better(new, cur, eps) and _connected(ip, ix, st.lab, a, u, -1):
-            _apply(st, w, [(u, b)])
-            cur, improved = new, True
+        new = st.key_after(b, a, st.w[u], 1)
+        if better(new, cur) and st.connected(a, u, -1):
+            st.move(u, b)
+            cur, improved = st.key(), True
     if improved:
         return improved, steps
-    for k in order.tolist():
+    for k in order:
         u, b = moves[k]
-        a = int(st.lab[u])
-        for j in np.flatnonzero(st.lab == b).tolist():
+        a = st.lab[u]
+        for j in sorted(st.members[b]):
             if steps >= budget:
                 return improved, steps
-            if not any(st.lab[v] == a for v in ix[ip[j] : ip[j + 1]].tolist()):
+            if not st.touches(j, a):
                 continue
             steps += 1
-            ch = [(u, b), (j, a)]
-            sizes, wt = _try(st, w, ch)
-            new = _key(_State(st.lab, sizes, wt), lo, hi, total, flat)
-            if (
-                better(new, cur, eps)
-                and _connected(ip, ix, st.lab, a, u, j)
-                and _connected(ip, ix, st.lab, b, j, u)
-            ):
-                _apply(st, w, ch)
+            new = st.key_after(a, b, st.w[j] - st.w[u], 0)
+            if better(new, cur) and st.connected(a, u, j) and st.connected(b, j, u):
+                st.move(u, b)
+                st.move(j, a)
                 return True, steps
     return improved, steps
 
 
 def local_search(
-    ip, ix, w, lab: np.ndarray, lo: int, hi: int, rng: np.random.Generator, budget: int,
-    deadline: float,
+    nbrs: list[list[int]], w: list[float], lab: np.ndarray, lo: int, hi: int,
+    rng: np.random.Generator, budget: int, deadline: float,
 ) -> tuple[np.ndarray, int, bool]:  # fmt: skip
     """Improve a contiguous grouping by moves and swaps that keep it contiguous: first
-    the sizes (violation, then flatness), then the weights. Returns (labels, steps,
-    stopped by the deadline)."""
+    the sizes (violation, then flatness) when some miss ``lo..hi``, then the weights.
+    Returns (labels, steps, stopped by the deadline)."""
     G = int(lab.max()) + 1
-    st = _State(lab.copy(), np.bincount(lab, minlength=G), np.bincount(lab, weights=w, minlength=G))
-    total = float(w.sum())
-    eps = 1e-9
+    st = _State(nbrs, w, lab.tolist(), G, lo, hi, flat=False)
     steps = 0
-    phases = (True, False) if _key(st, lo, hi, total, False)[0] > 0 else (False,)
-    for flat in phases:
+    for flat in (True, False) if st.viol > 0 else (False,):
+        st.flat = flat
         improved = True
         while improved and steps < budget:
             if time.monotonic() > deadline:
-                return st.lab, steps, True
-            improved, s = _pass(ip, ix, w, st, lo, hi, total, flat, rng, eps, budget - steps)
+                return np.array(st.lab, dtype=np.int64), steps, True
+            improved, s = _pass(st, rng, budget - steps)
             steps += s
-    return st.lab, steps, False
+    return np.array(st.lab, dtype=np.int64), steps, False
 
 
-def _kick(ip, ix, w, lab: np.ndarray, lo: int, hi: int, rng, n_moves: int) -> np.ndarray:
+def _kick(nbrs, w, lab: np.ndarray, lo: int, hi: int, rng, n_moves: int) -> np.ndarray:
     """Random contiguity-keeping moves that keep the sizes within ``[lo, hi]``."""
-    lab = lab.copy()
-    G = int(lab.max()) + 1
-    sizes = np.bincount(lab, minlength=G)
+    st = _State(nbrs, w, lab.tolist(), int(lab.max()) + 1, lo, hi, flat=False)
     for _ in range(n_moves):
-        moves = [(u, b) for u, b in _moves(ip, ix, lab) if sizes[lab[u]] > lo and sizes[b] < hi]
+        moves = [(u, b) for u, b in st.moves() if st.sizes[st.lab[u]] > lo and st.sizes[b] < hi]
         for k in rng.permutation(len(moves)).tolist():
             u, b = moves[k]
-            a = int(lab[u])
-            if _connected(ip, ix, lab, a, u, -1):
-                lab[u] = b
-                sizes[a] -= 1
-                sizes[b] += 1
+            if st.connected(st.lab[u], u, -1):
+                st.move(u, b)
                 break
-    return lab
+    return np.array(st.lab, dtype=np.int64)
 
 
 def search_part(
     ip: np.ndarray, ix: np.ndarray, w: np.ndarray, G: int, lo: int, hi: int, *, seed: int,
-    starts: int, kicks: int, steps_per_start: int, deadline: float,
+    starts: int, kicks: int, budget: int, deadline: float,
 ) -> SearchResult:  # fmt: skip
-    """Best of ``starts`` grown starts, each local-searched then perturbed ``kicks``
-    times (iterated local search, a kick kept when it improves). Labels are canonical:
-    groups numbered by their smallest territory index."""
+    """Best of ``starts`` grown starts, each local-searched then perturbed up to
+    ``kicks`` times (iterated local search, a kick kept when it improves); ``budget``
+    move evaluations in all, shared equally by the starts (the deterministic work).
+    Labels are canonical: groups numbered by their smallest territory index."""
     rng = np.random.default_rng(seed)
-    eps = 1e-9
+    nbrs = [ix[ip[u] : ip[u + 1]].tolist() for u in range(ip.size - 1)]
+    wl = [float(x) for x in w]
     best: SearchResult | None = None
     steps = 0
     timed_out = False
-    for _ in range(max(1, starts)):
+    starts = max(1, starts)
+    for k in range(starts):
+        left = (budget - steps) // (starts - k)  # this start's share of what is left
         lab = grow(ip, ix, w, G, hi, rng)
-        lab, s, timed_out = local_search(ip, ix, w, lab, lo, hi, rng, steps_per_start, deadline)
-        steps += s
+        lab, s, timed_out = local_search(nbrs, wl, lab, lo, hi, rng, max(1, left), deadline)
+        steps, left = steps + s, left - s
         sc = _score_labels(lab, w, G, lo, hi)
         for _k in range(kicks):
-            if timed_out:
+            if timed_out or left <= 0:
                 break
-            cand = _kick(ip, ix, w, lab, lo, hi, rng, max(1, G // 2 + 1))
-            cand, s, timed_out = local_search(
-                ip, ix, w, cand, lo, hi, rng, steps_per_start, deadline
-            )
-            steps += s
+            cand = _kick(nbrs, wl, lab, lo, hi, rng, min(G // 2 + 1, 6))
+            cand, s, timed_out = local_search(nbrs, wl, cand, lo, hi, rng, left, deadline)
+            steps, left = steps + s, left - s
             cs = _score_labels(cand, w, G, lo, hi)
-            if better(cs, sc, eps):
+            if better(cs, sc):
                 lab, sc = cand, cs
-        if best is None or better(sc, best.score, eps):
+        if best is None or better(sc, best.score):
             best = SearchResult(canonical(lab), sc)
         best.starts.append(sc)
         if timed_out:
