@@ -104,7 +104,8 @@ def group_count(n: int, ratio: int) -> tuple[int, int, int, str | None]:
     one group, and when no count fits the sizes are widened (both noted)."""
     lo_r, hi_r = max(1, ratio - 1), ratio + 1
     if n < lo_r:
-        return 1, n, n, f"only {n} territories (fewer than {lo_r}): one group of {n}"
+        many = f"{n} territory" if n == 1 else f"{n} territories"
+        return 1, n, n, f"only {many} (fewer than {lo_r}): one group of {n}"
     g0 = max(1, math.floor(n / ratio + 0.5))
     fits = [g for g in range(1, n + 1) if g * lo_r <= n <= g * hi_r]
     if fits:

@@ -8,6 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
+from gridplan._balance.pairing_columns import connected_sets
 from gridplan.balance import (
     PairingConfig,
     PairingResult,
@@ -117,10 +118,51 @@ def test_exact_matches_brute_force(name, n, edges, weights, ratio):
     assert_valid(res, ip, ix, w, lo=lo, hi=hi)
     assert res.n_groups == G
     assert res.stats["parts"][0]["method"] == "exact"
+    assert res.stats["parts"][0]["model"] == "columns"
     opt = brute_force(ip, ix, w, G, lo, hi)
     got = objective(res)
     assert got[0] == pytest.approx(opt[0], abs=1e-9)
     assert got[1] == pytest.approx(opt[1], abs=1e-9)
+
+
+@pytest.mark.parametrize("name,n,edges,weights,ratio", CASES[:4], ids=[c[0] for c in CASES[:4]])
+def test_flow_model_matches_brute_force(name, n, edges, weights, ratio):
+    """With no room for the listed groups the flow model (contiguity by flows) runs."""
+    if edges in ("3x3", "2x4"):
+        ip, ix = lattice(*(int(v) for v in edges.split("x")))
+    else:
+        ip, ix = graph(n, edges)
+    w = np.array(weights, dtype=float)
+    G, lo, hi, _ = group_count(w.size, ratio)
+    cfg = PairingConfig(max_columns=0)
+    res = pair_marketing((ip, ix), w, ratio, time_limit=30, work_limit=10, config=cfg)
+    assert_valid(res, ip, ix, w, lo=lo, hi=hi)
+    part = res.stats["parts"][0]
+    assert (part["method"], part["model"]) == ("exact", "flow")
+    opt = brute_force(ip, ix, w, G, lo, hi)
+    assert objective(res) == pytest.approx(opt, abs=1e-9)
+
+
+def test_connected_sets_lists_each_connected_group_once():
+    ip, ix = lattice(3, 3)
+    nbrs = [ix[ip[u] : ip[u + 1]].tolist() for u in range(9)]
+    got = connected_sets(nbrs, 2, 4, 10**6)
+    assert len(got) == len(set(got))
+    want = {
+        c
+        for k in range(2, 5)
+        for c in itertools.combinations(range(9), k)
+        if is_connected_subset(ip, ix, np.array(c))
+    }
+    assert set(got) == want
+    assert connected_sets(nbrs, 2, 4, 5) is None  # past the limit
+
+
+def test_zero_weights_give_zero_deviation():
+    ip, ix = lattice(2, 4)
+    res = pair_marketing((ip, ix), np.zeros(8), 4)
+    assert_valid(res, ip, ix, np.zeros(8), lo=3, hi=5)
+    assert res.max_deviation == 0.0 and np.all(res.targets == 0)
 
 
 def test_fractional_weights_reach_the_brute_force_optimum():
