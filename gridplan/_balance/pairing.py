@@ -29,6 +29,7 @@ import numpy as np
 from gridplan._balance.inputs import _problem, check_weights
 from gridplan._balance.pairing_columns import solve_columns
 from gridplan._balance.pairing_exact import solve_exact
+from gridplan._balance.pairing_lns import polish
 from gridplan._balance.pairing_search import better, canonical, score, search_part
 from gridplan._balance.parts import Part, as_csr, induced, split_parts
 from gridplan.progress import ProgressCallback, no_progress
@@ -54,7 +55,9 @@ class PairingConfig:
     ``weight_resolution`` integer units a part's total weight maps to in the exact
     model when the weights are not small whole numbers; ``max_columns`` the most
     connected groups the set-partitioning model lists; past it, the flow model runs on
-    parts of at most ``flow_max`` territories, and the heuristic alone on bigger ones.
+    parts of at most ``flow_max`` territories; bigger parts (and parts past the limit)
+    get the heuristic then an exact polish of ``lns_groups`` adjacent groups at a time
+    (the set-partitioning model on their union) with ``lns_work`` of the work.
     """
 
     ratio: int = 4
@@ -71,6 +74,8 @@ class PairingConfig:
     weight_resolution: int = 1_000_000
     max_columns: int = 50_000
     flow_max: int = 24
+    lns_groups: int = 6
+    lns_work: float = 0.4
 
 
 @dataclass(frozen=True)
@@ -143,38 +148,57 @@ def _solve_part(
     ip, ix, w, G, lo, hi, cfg: PairingConfig, seed: int, deadline: float, work: float,
     exact: bool,
 ) -> tuple[np.ndarray, dict[str, Any]]:  # fmt: skip
-    """Heuristic, then the exact model when the part is small; the better plan."""
+    """The heuristic, then the exact model (small parts) or the exact large-neighbourhood
+    polish (bigger parts, or when the exact model cannot be built); the best plan.
+    ``work`` reference seconds: ``exact_work`` (or ``lns_work``) of it to CP-SAT, the
+    rest to the heuristic."""
     n = w.size
-    work_h = work * (1 - cfg.exact_work) if exact else work
-    budget = max(cfg.min_steps_per_territory * n, int(work_h * cfg.steps_per_second))
+    share = cfg.exact_work if exact else cfg.lns_work
+    budget = max(cfg.min_steps_per_territory * n, int(work * (1 - share) * cfg.steps_per_second))
     h = search_part(
         ip, ix, w, G, lo, hi, seed=seed, starts=cfg.starts, kicks=cfg.kicks, budget=budget,
         deadline=deadline,
     )  # fmt: skip
-    lab, sc = h.labels, h.score
     st: dict[str, Any] = {"method": "heuristic", "steps": h.steps, "timed_out": h.timed_out}
+    wi = _int_weights(w, cfg.weight_resolution)
+    nbrs = [ix[ip[u] : ip[u + 1]].tolist() for u in range(n)]
+    dtime = work * share
+    lab, sc = h.labels, h.score
+    ex = None
     if exact:
-        left = deadline - time.monotonic()
-        wi = _int_weights(w, cfg.weight_resolution)
-        kw = dict(hint=lab, seed=seed, time_limit=max(0.05, left),
-                  dtime=work * cfg.exact_work, workers=cfg.workers)  # fmt: skip
-        nbrs = [ix[ip[u] : ip[u + 1]].tolist() for u in range(n)]
+        kw = dict(hint=lab, seed=seed, time_limit=max(0.05, deadline - time.monotonic()),
+                  dtime=dtime, workers=cfg.workers)  # fmt: skip
         ex = solve_columns(nbrs, wi, G, lo, hi, max_columns=cfg.max_columns, **kw)
         st["model"] = "columns" if ex is not None else "flow"
         if ex is None and n <= cfg.flow_max:
             ex = solve_exact(ip, ix, wi, G, lo, hi, **kw)
-        if ex is None:  # too many groups to list, too big for the flow model
-            return _solve_part(ip, ix, w, G, lo, hi, cfg, seed, deadline, work, False)
+    if ex is not None:
         st.update(exact=ex.status, dtime=round(ex.dtime, 3))
         st["timed_out"] = st["timed_out"] or ex.clock_stopped
         if ex.labels is not None:
-            sizes = np.bincount(ex.labels, minlength=G)
-            es = score(sizes, np.bincount(ex.labels, weights=w, minlength=G), lo, hi, w.sum())
+            es = _score(ex.labels, w, G, lo, hi)
             if not better(sc, es):
                 lab, sc = ex.labels, es
                 st["method"] = "exact" if ex.status == "OPTIMAL" else "exact (not proven)"
+    elif G > 2 and cfg.lns_groups >= 2:
+        if exact:  # the exact model could not be built: the polish gets its work
+            dtime = work * cfg.lns_work
+        lab, ls = polish(
+            nbrs, w, wi, lab, lo, hi, seed=seed, dtime=dtime, deadline=deadline,
+            groups=cfg.lns_groups, workers=cfg.workers, max_columns=cfg.max_columns,
+        )  # fmt: skip
+        sc = _score(lab, w, G, lo, hi)
+        st.update(model="lns", lns_solved=ls.solved, lns_kept=ls.kept, dtime=round(ls.dtime, 3))
+        st["timed_out"] = st["timed_out"] or ls.timed_out
+        if ls.kept:
+            st["method"] = "heuristic + exact polish"
     st["size_violation"] = sc[0]
     return lab, st
+
+
+def _score(lab: np.ndarray, w: np.ndarray, G: int, lo: int, hi: int) -> tuple[float, float, float]:
+    sizes = np.bincount(lab, minlength=G)
+    return score(sizes, np.bincount(lab, weights=w, minlength=G), lo, hi, float(w.sum()))
 
 
 def _part_notes(where: str, st: dict[str, Any], sizes: np.ndarray, lo: int, hi: int) -> list[str]:

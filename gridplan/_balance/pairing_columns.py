@@ -57,18 +57,25 @@ def solve_columns(
     nbrs: list[list[int]], w: np.ndarray, G: int, lo: int, hi: int, *,
     hint: np.ndarray | None = None, seed: int = 0, time_limit: float = 10.0,
     dtime: float = 10.0, workers: int = 1, max_columns: int = 100_000,
+    scale: int | None = None, total: int | None = None, other: int = 0,
 ) -> ExactResult | None:  # fmt: skip
     """Solve one part exactly over its connected sets (``w`` integer weights (n,));
     ``time_limit`` wall-clock seconds (safety), ``dtime`` deterministic seconds (half to
-    each stage, plus what the first left); ``hint`` labels of a valid plan."""
+    each stage, plus what the first left); ``hint`` labels of a valid plan.
+
+    A neighbourhood of a bigger part (the large-neighbourhood search) measures the
+    deviations against the whole part: ``scale`` its number of groups, ``total`` its
+    weight (so a group's deviation is ``|scale W_S - total|``) and ``other`` the largest
+    deviation among the groups outside, which the second stage may use up to."""
     t0 = time.monotonic()
     cols = connected_sets(nbrs, lo, hi, max_columns)
     if cols is None:
         return None
     n = len(nbrs)
     w = np.asarray(w, dtype=np.int64)
-    total = int(w.sum())
-    dev = [abs(G * int(w[list(c)].sum()) - total) for c in cols]
+    scale = G if scale is None else int(scale)
+    total = int(w.sum()) if total is None else int(total)
+    dev = [abs(scale * int(w[list(c)].sum()) - total) for c in cols]
     m = cp_model.CpModel()
     y = [m.NewBoolVar(f"y{k}") for k in range(len(cols))]
     cover: list[list[int]] = [[] for _ in range(n)]
@@ -95,7 +102,7 @@ def solve_columns(
     if st1 not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return ExactResult(None, s1.StatusName(st1), used, clock)
     best = [k for k in range(len(cols)) if s1.BooleanValue(y[k])]
-    d_star = int(s1.Value(big))
+    d_star = max(int(s1.Value(big)), int(other))
     for k, d in enumerate(dev):
         if d > d_star:
             m.Add(y[k] == 0)

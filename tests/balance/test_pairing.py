@@ -4,6 +4,7 @@ contiguity, units, corner cases, determinism."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from gridplan.balance import (
 from gridplan.errors import InputError
 from gridplan.graph import csr_from_edges, is_connected_subset
 
-HEURISTIC = PairingConfig(exact_max=0)
+HEURISTIC = PairingConfig(exact_max=0, lns_groups=0)  # the local search alone
 
 
 def lattice(r: int, c: int) -> tuple[np.ndarray, np.ndarray]:
@@ -185,15 +186,19 @@ def test_heuristic_alone_gives_valid_groups_near_the_optimum():
     assert objective(res)[0] == pytest.approx(brute_force(ip, ix, w, G, lo, hi)[0])
 
 
-def test_large_unit_uses_the_heuristic_and_keeps_the_sizes():
+def test_large_unit_uses_the_heuristic_and_the_exact_polish():
     ip, ix = lattice(9, 9)
     w = np.random.default_rng(3).integers(1, 40, 81).astype(float)
-    res = pair_marketing((ip, ix), w, 4, config=PairingConfig(exact_max=40))
+    res = pair_marketing((ip, ix), w, 4, config=PairingConfig(exact_max=40), work_limit=2)
     assert_valid(res, ip, ix, w, lo=3, hi=5)
     assert res.n_groups == 20
-    assert res.stats["parts"][0]["method"] == "heuristic"
+    part = res.stats["parts"][0]
+    assert part["model"] == "lns" and part["lns_solved"] > 0
     assert res.max_deviation < 0.25
     assert not res.notes
+    # the exact polish only ever improves the local search's plan
+    alone = pair_marketing((ip, ix), w, 4, config=replace(HEURISTIC, lns_work=0.4), work_limit=2)
+    assert objective(res) <= objective(alone)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -265,6 +270,12 @@ def test_same_seed_same_labels():
     a = pair_marketing((ip, ix), w, 4, within=within, seed=3, time_limit=60, work_limit=0.3)
     b = pair_marketing((ip, ix), w, 4, within=within, seed=3, time_limit=60, work_limit=0.3)
     np.testing.assert_array_equal(a.labels, b.labels)
+    big_ip, big_ix = lattice(8, 8)  # 64 territories: local search + exact polish
+    bw = np.random.default_rng(6).integers(1, 30, 64).astype(float)
+    p1 = pair_marketing((big_ip, big_ix), bw, 4, seed=2, time_limit=60, work_limit=0.5)
+    p2 = pair_marketing((big_ip, big_ix), bw, 4, seed=2, time_limit=60, work_limit=0.5)
+    assert p1.stats["parts"][0]["model"] == "lns"
+    np.testing.assert_array_equal(p1.labels, p2.labels)
     h1 = pair_marketing((ip, ix), w, 4, seed=7, config=HEURISTIC)
     h2 = pair_marketing((ip, ix), w, 4, seed=7, config=HEURISTIC)
     np.testing.assert_array_equal(h1.labels, h2.labels)
