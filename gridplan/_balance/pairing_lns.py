@@ -29,6 +29,7 @@ class LnsStats:
     kept: int = 0
     dtime: float = 0.0
     timed_out: bool = False
+    too_big: bool = False  # the last neighbourhood had too many connected groups
 
 
 def _group_graph(nbrs: list[list[int]], lab: np.ndarray, G: int) -> list[set[int]]:
@@ -90,6 +91,12 @@ def polish(
             left = min(call_dtime, dtime - st.dtime)
             new = _solve_hood(nbrs, wi, lab, nodes, hood, G, Wi, lo, hi, sub_seed, left,
                               deadline, workers, max_columns, hood_cost, st)  # fmt: skip
+            if st.too_big:
+                st.too_big = False
+                groups -= 1
+                if groups < 2:
+                    return lab, st
+                continue
             if new is None:
                 done.add(key)
                 continue
@@ -125,7 +132,9 @@ def _solve_hood(nbrs, wi, lab, nodes, hood, G, Wi, lo, hi, seed, dtime, deadline
         time_limit=max(0.05, deadline - time.monotonic()), dtime=max(0.001, dtime),
         workers=workers, max_columns=max_columns, scale=G, total=Wi, other=other,
     )  # fmt: skip
-    if res is None:
+    if res is None:  # too many connected groups to list: smaller neighbourhoods
+        st.dtime += hood_cost
+        st.too_big = True
         return None
     st.solved += 1
     st.dtime += res.dtime + hood_cost
