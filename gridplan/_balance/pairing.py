@@ -8,12 +8,16 @@ territories gets ``G`` groups: ``round(n / ratio)`` (at least 1), moved to the n
 count whose sizes can all lie in ``[ratio - 1, ratio + 1]``; a part with fewer than
 ``ratio - 1`` territories is one group (noted). Objective per part: the max deviation of
 a group's weight from the part's mean group weight, then the sum of squared
-deviations. Algorithm: a heuristic (region growing + moves/swaps keeping contiguity,
-:mod:`gridplan._balance.pairing_search`) always, then for parts of at most
-``exact_max`` territories the exact CP-SAT model
-(:mod:`gridplan._balance.pairing_exact`) started from it; the better plan is kept, so
-the output is valid even when CP-SAT runs out of time. Deterministic for a seed when
-``work_limit`` bounds the work (the clock only as a safety net).
+deviations. Algorithm per part: a heuristic first (region growing + moves/swaps that
+keep contiguity, :mod:`gridplan._balance.pairing_search`); then, for parts of at most
+``exact_max`` territories, the exact CP-SAT model started from it — set partitioning
+over every connected group of ``lo..hi`` territories
+(:mod:`gridplan._balance.pairing_columns`), or a flow model of contiguity when there
+are too many such groups (:mod:`gridplan._balance.pairing_exact`); bigger parts get an
+exact polish of a few adjacent groups at a time (:mod:`gridplan._balance.pairing_lns`).
+The best plan is kept, so the output is valid (contiguous) even when CP-SAT runs out of
+time. Deterministic for a seed: the heuristic counts its steps and CP-SAT its
+deterministic seconds (``work_limit``); the clock is only a safety net (noted).
 """
 
 from __future__ import annotations

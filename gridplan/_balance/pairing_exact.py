@@ -1,5 +1,8 @@
-"""The exact CP-SAT model of :func:`gridplan.balance.pair_marketing` on one connected
-part of ``n`` territories split into ``G`` contiguous groups of ``lo..hi`` territories.
+"""The flow-based exact CP-SAT model of :func:`gridplan.balance.pair_marketing` on one
+connected part of ``n`` territories split into ``G`` contiguous groups of ``lo..hi``
+territories: the fallback of the set-partitioning model
+(:mod:`gridplan._balance.pairing_columns`) when a part has too many connected groups to
+list (large ratios), on small parts only (its relaxation is weak).
 
 Variables: ``x[i][g]`` territory ``i`` in group ``g``; ``r[i][g]`` ``i`` is the root
 (smallest index) of ``g``. Symmetry: group ``g``'s root ``rho_g = sum_i i r[i][g]`` is
