@@ -71,7 +71,7 @@ class PairingConfig:
     work_share: float = 0.4
     exact_work: float = 0.6
     steps_per_second: int = 50_000
-    min_steps_per_territory: int = 200
+    min_steps_per_territory: int = 400
     starts: int = 4
     kicks: int = 30
     workers: int = 1

@@ -13,11 +13,17 @@ decides anything except the wall-clock safety ``deadline``.
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
+
+#: moves between two exact recomputations of a state's aggregates (float drift)
+_EXACT_EVERY = 256
+#: move evaluations per territory a local search from a grown start typically needs
+_STEPS_TO_CONVERGE = 150
 
 __all__ = ["SearchResult", "better", "canonical", "grow", "local_search", "score", "search_part"]
 
@@ -56,18 +62,28 @@ def better(a: tuple, b: tuple, eps: float = 1e-9) -> bool:
     return False
 
 
-def _bfs_hops(ip: np.ndarray, ix: np.ndarray, src: int) -> np.ndarray:
-    n = ip.size - 1
-    dist = np.full(n, n + 1, dtype=np.int64)
-    dist[src] = 0
-    q = deque([src])
-    while q:
-        u = q.popleft()
-        for v in ix[ip[u] : ip[u + 1]].tolist():
-            if dist[v] > dist[u] + 1:
-                dist[v] = dist[u] + 1
-                q.append(v)
-    return dist
+def _seeds(nbrs: list[list[int]], G: int, rng: np.random.Generator) -> list[int]:
+    """``G`` spread-out seeds: a random first, then each time a node farthest (hops)
+    from the seeds so far (random among ties); pruned breadth-first updates."""
+    n = len(nbrs)
+    near = [n + 1] * n
+    seeds: list[int] = []
+    s = int(rng.integers(n))
+    while True:
+        seeds.append(s)
+        near[s] = 0
+        q = deque([s])
+        while q:
+            u = q.popleft()
+            for v in nbrs[u]:
+                if near[v] > near[u] + 1:
+                    near[v] = near[u] + 1
+                    q.append(v)
+        if len(seeds) == G:
+            return seeds
+        top = max(near)
+        cand = [v for v in range(n) if near[v] == top]
+        s = cand[int(rng.integers(len(cand)))]
 
 
 def grow(
@@ -77,38 +93,32 @@ def grow(
     seeds (hops), then the smallest group (lightest on ties) takes the free neighbour
     with most links into it, up to ``hi`` territories while another group can grow."""
     n = ip.size - 1
-    seeds = [int(rng.integers(n))]
-    near = _bfs_hops(ip, ix, seeds[0])
-    while len(seeds) < G:
-        cand = np.flatnonzero(near == near.max())
-        s = int(cand[rng.integers(cand.size)])
-        seeds.append(s)
-        near = np.minimum(near, _bfs_hops(ip, ix, s))
-    lab = np.full(n, -1, dtype=np.int64)
-    sizes = np.zeros(G, dtype=np.int64)
-    wt = np.zeros(G)
-    for g, s in enumerate(seeds):
-        lab[s], sizes[g], wt[g] = g, 1, w[s]
-    free = n - G
-    while free:
-        best: tuple | None = None
-        for g in range(G):
-            links: dict[int, int] = {}
-            for u in np.flatnonzero(lab == g).tolist():
-                for v in ix[ip[u] : ip[u + 1]].tolist():
-                    if lab[v] < 0:
-                        links[v] = links.get(v, 0) + 1
-            if not links:
-                continue
-            v = min(links, key=lambda k: (-links[k], k))
-            key = (sizes[g] >= hi, sizes[g], wt[g], g)
-            if best is None or key < best[0]:
-                best = (key, g, v)
-        assert best is not None, "the part is connected"
-        _, g, v = best
-        lab[v], sizes[g], wt[g] = g, sizes[g] + 1, wt[g] + w[v]
-        free -= 1
-    return lab
+    nbrs = [ix[ip[u] : ip[u + 1]].tolist() for u in range(n)]
+    lab = [-1] * n
+    sizes = [0] * G
+    wt = [0.0] * G
+    front: list[dict[int, int]] = [{} for _ in range(G)]  # free neighbour -> links
+    touching: list[set[int]] = [set() for _ in range(n)]  # groups next to a free node
+
+    def take(v: int, g: int) -> None:
+        lab[v] = g
+        sizes[g] += 1
+        wt[g] += float(w[v])
+        for h in touching[v]:
+            front[h].pop(v, None)
+        for x in nbrs[v]:
+            if lab[x] < 0:
+                front[g][x] = front[g].get(x, 0) + 1
+                touching[x].add(g)
+
+    for g, s in enumerate(_seeds(nbrs, G, rng)):
+        take(s, g)
+    for _ in range(n - G):
+        g = min((g for g in range(G) if front[g]),
+                key=lambda g: (sizes[g] >= hi, sizes[g], wt[g], g))  # fmt: skip
+        f = front[g]
+        take(min(f, key=lambda k: (-f[k], k)), g)
+    return np.array(lab, dtype=np.int64)
 
 
 class _State:
@@ -127,6 +137,8 @@ class _State:
         self.wt = [sum(w[u] for u in m) for m in self.members]
         self.mean = sum(w) / G
         self.z = len(w) / G
+        self.n_moves = 0
+        self.ss_first = False
         self._refresh()
 
     def _v(self, s: int) -> int:
@@ -140,29 +152,37 @@ class _State:
         self.fss = sum((s - self.z) ** 2 for s in self.sizes)
         self.ss = sum((x - self.mean) ** 2 for x in self.wt)
 
-    def key(self) -> tuple:
-        head = (self.viol, self.fss) if self.flat else (self.viol,)
-        return (*head, self.top[0][0], self.ss)
+    def _compose(self, viol: float, fss: float, big: float, ss: float) -> tuple:
+        """The key in the current mode: sizes first (``flat``: their flatness too),
+        then the max deviation and the squares (``ss_first``: the other way round)."""
+        if self.flat:
+            return (viol, fss, big, ss)
+        return (viol, ss, big) if self.ss_first else (viol, big, ss)
 
-    def key_after(self, a: int, b: int, dw: float, ds: int) -> tuple:
-        """The key once group ``a`` gains ``dw`` weight and ``ds`` territories that
-        group ``b`` loses."""
+    def key(self) -> tuple:
+        return self._compose(self.viol, self.fss, self.top[0][0], self.ss)
+
+    def _after(self, a: int, b: int, dw: float, ds: int) -> tuple[float, float, float, float]:
+        """(violation, size squares, max deviation, weight squares) once group ``a``
+        gains ``dw`` weight and ``ds`` territories that group ``b`` loses."""
         sa, sb = self.sizes[a] + ds, self.sizes[b] - ds
         m = self.mean
         da, db = self.wt[a] - m, self.wt[b] - m
         da2, db2 = da + dw, db - dw
-        viol = (
-            self.viol - self._v(self.sizes[a]) - self._v(self.sizes[b]) + self._v(sa) + self._v(sb)
-        )
+        v = self._v
+        viol = self.viol - v(self.sizes[a]) - v(self.sizes[b]) + v(sa) + v(sb)
         ss = self.ss - da * da - db * db + da2 * da2 + db2 * db2
         other = next((d for d, g in self.top if g != a and g != b), 0.0)
         big = max(abs(da2), abs(db2), other)
-        if not self.flat:
-            return (viol, big, ss)
         z = self.z
         fss = (self.fss - (self.sizes[a] - z) ** 2 - (self.sizes[b] - z) ** 2
                + (sa - z) ** 2 + (sb - z) ** 2)  # fmt: skip
-        return (viol, fss, big, ss)
+        return viol, fss, big, ss
+
+    def key_after(self, a: int, b: int, dw: float, ds: int) -> tuple:
+        """The key once group ``a`` gains ``dw`` weight and ``ds`` territories that
+        group ``b`` loses."""
+        return self._compose(*self._after(a, b, dw, ds))
 
     def connected(self, g: int, drop: int, add: int) -> bool:
         """Whether group ``g`` minus ``drop`` plus ``add`` (-1: none) is connected."""
@@ -183,13 +203,24 @@ class _State:
         return len(seen) == len(members)
 
     def move(self, u: int, b: int) -> None:
+        """Move ``u`` to group ``b``, updating the aggregates (exactly every
+        ``_EXACT_EVERY`` moves, against float drift)."""
         a = self.lab[u]
+        viol, fss, _, ss = self._after(b, a, self.w[u], 1)
         self.members[a].discard(u)
         self.members[b].add(u)
         self.sizes[a] -= 1
         self.sizes[b] += 1
         self.lab[u] = b
-        self._refresh()
+        self.n_moves += 1
+        if self.n_moves % _EXACT_EVERY == 0:
+            self._refresh()
+            return
+        self.wt[a] -= self.w[u]
+        self.wt[b] += self.w[u]
+        self.viol, self.fss, self.ss = viol, fss, ss
+        m = self.mean
+        self.top = heapq.nlargest(3, ((abs(x - m), g) for g, x in enumerate(self.wt)))
 
     def moves(self) -> list[tuple[int, int]]:
         """Every (territory, neighbouring group) pair: candidate single moves."""
@@ -242,18 +273,21 @@ def _pass(st: _State, rng: np.random.Generator, budget: int) -> tuple[bool, int]
 
 def local_search(
     nbrs: list[list[int]], w: list[float], lab: np.ndarray, lo: int, hi: int,
-    rng: np.random.Generator, budget: int, deadline: float,
+    rng: np.random.Generator, budget: int, deadline: float, ss_first: bool = False,
 ) -> tuple[np.ndarray, int, bool]:  # fmt: skip
     """Improve a contiguous grouping by moves and swaps that keep it contiguous: first
-    the sizes (violation, then flatness) when some miss ``lo..hi``, then the weights.
-    Returns (labels, steps, stopped by the deadline)."""
+    the sizes (violation, then flatness) when some miss ``lo..hi``, then the weights
+    (``ss_first``: the sum of squares first, a smoother landscape, then the max
+    deviation first). Returns (labels, steps, stopped by the deadline)."""
     G = int(lab.max()) + 1
     st = _State(nbrs, w, lab.tolist(), G, lo, hi, flat=False)
     steps = 0
-    for flat in (True, False) if st.viol > 0 else (False,):
-        st.flat = flat
+    phases = [(True, False)] if st.viol > 0 else []
+    phases += [(False, True), (False, False)] if ss_first else [(False, False)]
+    for flat, sq in phases:
+        st.flat, st.ss_first = flat, sq
         improved = True
-        while improved and steps < budget:
+        while improved and steps < budget and not (flat and st.viol == 0):
             if time.monotonic() > deadline:
                 return np.array(st.lab, dtype=np.int64), steps, True
             improved, s = _pass(st, rng, budget - steps)
@@ -288,7 +322,9 @@ def search_part(
     best: SearchResult | None = None
     steps = 0
     timed_out = False
-    starts = max(1, starts)
+    # a start needs about ``_STEPS_TO_CONVERGE`` steps per territory: fewer starts on
+    # big parts so that each one converges
+    starts = max(1, min(starts, budget // (_STEPS_TO_CONVERGE * len(nbrs))))
     for k in range(starts):
         left = (budget - steps) // (starts - k)  # this start's share of what is left
         lab = grow(ip, ix, w, G, hi, rng)
