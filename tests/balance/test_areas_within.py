@@ -119,3 +119,5 @@ def test_without_units_unchanged():
     assert sorted(np.bincount(same.labels).tolist()) == [3, 3]
     with pytest.raises(InputError, match="n_areas or area_size"):
         group_into_areas(np.arange(6), (ip, ix), tw, within=np.zeros(6))
+    with pytest.raises(InputError, match="within must have 6 values"):
+        group_into_areas(np.arange(6), (ip, ix), tw, area_size=3, within=np.zeros(5))

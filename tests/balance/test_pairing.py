@@ -18,7 +18,7 @@ from gridplan.balance import (
     pair_marketing,
 )
 from gridplan.errors import InputError
-from gridplan.graph import csr_from_edges, is_connected_subset
+from gridplan.graph import Adjacency, csr_from_edges, is_connected_subset
 
 HEURISTIC = PairingConfig(exact_max=0, lns_groups=0)  # the local search alone
 
@@ -299,6 +299,8 @@ def test_edges_input_and_errors():
     w = np.array([1.0, 2, 3, 4, 5, 6])
     edges = np.array([(i, i + 1) for i in range(5)])
     res = pair_marketing(edges, w, 3)
+    via_adjacency = pair_marketing(Adjacency.from_edges(6, edges), w, 3)
+    np.testing.assert_array_equal(res.labels, via_adjacency.labels)
     assert res.n_groups == 2 and sorted(res.sizes.tolist()) == [2, 4]  # 1+2+3+4 | 5+6
     with pytest.raises(InputError):
         pair_marketing(edges, w, 0)
