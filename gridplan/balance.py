@@ -10,7 +10,11 @@ Three entry points share one engine (:mod:`gridplan._balance.engine`):
 - :func:`balance_units_table` — generic units in a table (the ``gridplan balance`` CLI).
 
 :func:`group_into_areas` reuses the engine on the territory graph to group territories
-into areas (区域).
+into areas (区域), optionally inside organisation units (``within``);
+:func:`pair_marketing` groups territories into contiguous groups of ``ratio ± 1``, one
+marketing manager each (一主一辅), balanced on the marketing workload (exact CP-SAT for
+small units, a contiguity-keeping local search otherwise); :func:`territory_adjacency`
+builds the territory graph from the unit adjacency.
 
 Model. Each manager ``k`` gets a target ``t_k = share_k * W`` (equal shares, or shares
 of the capacities) and a band ``[t_k (1 - tol), t_k (1 + tol)]``; territories are
@@ -51,6 +55,8 @@ from gridplan._balance.costs import _kmeans_labels as _kmeans_labels
 from gridplan._balance.feasibility import ReachBound, reach_note, reach_round, reachable_bound
 from gridplan._balance.graph import delaunay_edges
 from gridplan._balance.grids import balance_grids
+from gridplan._balance.pairing import PairingConfig, PairingResult, group_count, pair_marketing
+from gridplan._balance.parts import territory_adjacency
 from gridplan._balance.report import make_report
 from gridplan._balance.results import BalanceReport, BalanceResult, TerritoryReport
 from gridplan._balance.units import balance_units_table
@@ -61,6 +67,8 @@ __all__ = [
     "BalanceReport",
     "BalanceResult",
     "Objective",
+    "PairingConfig",
+    "PairingResult",
     "ReachBound",
     "TerritoryReport",
     "balance_arrays",
@@ -68,9 +76,12 @@ __all__ = [
     "balance_units_table",
     "delaunay_edges",
     "geometry_adjacency",
+    "group_count",
     "group_into_areas",
     "make_report",
+    "pair_marketing",
     "reach_note",
     "reach_round",
     "reachable_bound",
+    "territory_adjacency",
 ]
