@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,14 @@ from gridplan.batch.manifest import Manifest
 from gridplan.batch.task import CityJob, done_record, job_hash, run_city
 from gridplan.errors import InputError, Problem
 
-__all__ = ["TOPIC", "BatchResult", "city_jobs", "default_workers", "run_batch"]
+__all__ = [
+    "TOPIC",
+    "BatchResult",
+    "city_jobs",
+    "default_workers",
+    "peak_rss_mb",
+    "run_batch",
+]
 
 #: Dask event topic of the workers' progress lines.
 TOPIC = "gridplan-batch"
@@ -32,11 +39,14 @@ Echo = Callable[[str], None]
 @dataclass(frozen=True)
 class BatchResult:
     """Outcome of a batch: one summary row per city (manifest order), the files of the
-    province summary and the dashboard link (``""`` if none)."""
+    province summary, the dashboard link (``""`` if none) and the peak resident memory
+    of every Dask worker process at the end of the run (worker address → MiB, the
+    process's whole life: on a long-lived cluster, earlier runs count too)."""
 
     rows: tuple[dict[str, Any], ...]
     written: tuple[Path, ...]
     dashboard: str = ""
+    worker_peak_rss_mb: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[dict[str, Any]]:
@@ -70,6 +80,24 @@ def _worker_echo(message: str) -> None:
 
 def _task(job: CityJob) -> dict[str, Any]:
     return run_city(job, _worker_echo)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process, MiB (``ru_maxrss``; KiB on Linux)."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024.0 * 1024.0 if sys.platform == "darwin" else 1024.0), 1)
+
+
+def _worker_peaks(client: Any) -> dict[str, float]:
+    """Worker address → its process's peak resident memory (MiB); empty if the
+    workers cannot be asked (e.g. one was lost)."""
+    try:
+        return {str(k): float(v) for k, v in sorted(client.run(peak_rss_mb).items())}
+    except Exception:  # a report, never a reason to fail the batch
+        return {}
 
 
 def _client(scheduler: str | None, workers: int | None, n_cities: int) -> tuple[Any, Any]:
@@ -184,6 +212,7 @@ def run_batch(
             echo(_done_line(rows[job.name], len(rows), len(jobs)))
     todo = [j for j in jobs if j.name not in rows]
     dashboard = ""
+    peaks: dict[str, float] = {}
     if todo:
         client, cluster = _client(scheduler, workers, len(todo))
         try:
@@ -195,6 +224,10 @@ def run_batch(
             )
             client.subscribe_topic(TOPIC, lambda event: echo(str(event[1])))
             rows.update(_collect(client, todo, echo, len(jobs), len(rows)))
+            peaks = _worker_peaks(client)
+            if peaks:
+                shown = ", ".join(f"{v:,.0f}" for v in peaks.values())
+                echo(f"peak memory per worker: {shown} MiB")
         finally:
             client.close()
             if cluster is not None:
@@ -210,4 +243,4 @@ def run_batch(
         f"{len(jobs) - n_failed} of {len(jobs)} cities complete, {n_failed} failed, "
         f"{time.monotonic() - t0:.0f} s"
     )
-    return BatchResult(rows=ordered, written=written, dashboard=dashboard)
+    return BatchResult(rows=ordered, written=written, dashboard=dashboard, worker_peak_rss_mb=peaks)

@@ -123,14 +123,65 @@ def load_city_layers(job: CityJob):
     return load_layers(name=job.name, **dict(job.source))
 
 
+def _dask_mapper():
+    """Inside a Dask worker: a mapper running each item as a Dask task (this task
+    leaves its worker thread while it waits, so the district tasks can run there
+    too); elsewhere ``None`` (one after the other in this process)."""
+    try:
+        from distributed import get_worker, worker_client
+    except ImportError:
+        return None
+    try:
+        get_worker()
+    except ValueError:
+        return None
+
+    def mapper(fn: Callable[[Any], Any], items: Any) -> list[Any]:
+        with worker_client() as client:
+            futures = client.map(fn, list(items), pure=False)
+            return client.gather(futures)
+
+    return mapper
+
+
+def _partition(cellset: Any, job: CityJob, config: Any, progress: Callable[[float, str], None]):
+    """The city's partition: split by district above ``split_cells`` cells (one Dask
+    task per district inside a batch worker), else one run as ``make_plan`` does."""
+    from gridplan.batch.split import SplitConfig, partition_split, should_split
+    from gridplan.partition import partition_cells
+
+    split = SplitConfig(min_cells=int(job.settings.get("split_cells", 0) or 0))
+    if should_split(cellset.cells, config, split):
+        mapper = _dask_mapper()
+        part = partition_split(
+            cellset.cells, cellset.adjacency, config, mapper=mapper, progress=progress
+        )
+        where = "this process" if mapper is None else "dask tasks"
+        return replace(part, summary={**part.summary, "districts_ran_on": where})
+    return partition_cells(cellset.cells, cellset.adjacency, config, progress=progress)
+
+
 def plan_city(job: CityJob, progress: Callable[[float, str], None] | None = None):
     """Plan one city (the same call as a batch task, without writing): returns the plan
-    and the report of :func:`~gridplan.plan.pipeline.make_plan`."""
-    from gridplan.plan.pipeline import make_plan
-    from gridplan.progress import no_progress
+    and a report like :func:`~gridplan.plan.pipeline.make_plan`'s (cells → partition →
+    workload → balance → areas; the partition split by district above the
+    ``split_cells`` setting, see :mod:`gridplan.batch.split`)."""
+    from gridplan.cells.build import build_cells
+    from gridplan.plan.pipeline import plan_from_grids
+    from gridplan.progress import no_progress, scaled
 
+    progress = progress or no_progress
     layers = load_city_layers(job)
-    return make_plan(layers, plan_settings(job.settings, name=job.name), progress or no_progress)
+    settings = plan_settings(job.settings, name=job.name)
+    cellset = build_cells(layers, settings.cells, progress=scaled(progress, 0.0, 0.3))
+    part = _partition(cellset, job, settings.partition, scaled(progress, 0.3, 0.6))
+    plan, balance = plan_from_grids(cellset, part, layers, settings, scaled(progress, 0.6, 1.0))
+    report = {
+        "cells": {"n": cellset.n, "notes": list(cellset.notes)},
+        "partition": {"summary": dict(part.summary), "notes": list(part.notes)},
+        "balance": balance.to_dict(),
+    }
+    return plan, report
 
 
 def _file_stamp(path: str) -> list[Any]:
