@@ -1,16 +1,19 @@
 """Benchmark of ``gridplan batch``: three demo-sized cities on 1 Dask worker vs 2.
 
 The cities: the Seoul demo, the NYC demo and the Seoul demo with another seed (real
-population, SYNTHETIC sites and customers), H3 cells at ``--target-cells``, the demo's
-floors (5,000 residents and 30 customers per grid), ±3 % balance with a deterministic
-work budget. Each run plans every city from scratch into a fresh folder on a new
-LocalCluster (processes, one thread each). Measured per run: wall seconds (cluster
-start included), seconds per city, and the peak resident memory of each worker
-process (``ru_maxrss`` read inside the worker at the end of each of its cities).
+population, SYNTHETIC sites and customers), H3 cells at ``--target-cells`` (default the
+demo's 8,000: about 8,700 and 8,300 cells), the demo's floors (5,000 residents and 30
+customers per grid), ±3 % balance with a deterministic work budget. Each run plans
+every city from scratch into a fresh folder on a new LocalCluster (processes, one
+thread each). Measured per run: wall seconds (cluster start included), seconds per
+city, and the peak resident memory of each Dask worker process at the end of the run
+(``ru_maxrss`` read in every worker through ``client.run``:
+:attr:`gridplan.batch.BatchResult.worker_peak_rss_mb`). The machine's load average is
+recorded before and after each run (the runs share the machine with whatever else runs).
 Writes benchmarks/results/batch.json.
 
-Run: ``.venv/bin/python benchmarks/bench_batch.py [--target-cells 1000] [--time-limit 30]
-[--work-limit 5] [--exports]``.
+Run: ``.venv/bin/python benchmarks/bench_batch.py [--target-cells 8000] [--time-limit 60]
+[--work-limit 5] [--split-cells 20000] [--exports]``.
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def _manifest(folder: Path, target_cells: int, time_limit: float, work_limit: float) -> Path:
+def _manifest(
+    folder: Path, target_cells: int, time_limit: float, work_limit: float, split_cells: int
+) -> Path:
     import yaml
 
     data = {
@@ -40,6 +45,7 @@ def _manifest(folder: Path, target_cells: int, time_limit: float, work_limit: fl
             "tolerance": 0.03,
             "time_limit": time_limit,
             "work_limit": work_limit,
+            "split_cells": split_cells,
         },
         "cities": [
             {"demo": "seoul"},
@@ -56,18 +62,17 @@ def _run(manifest_path: Path, workers: int, exports: bool) -> dict:
     from gridplan.batch import load_manifest, run_batch
 
     manifest = load_manifest(manifest_path)
+    load_before = list(os.getloadavg())
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as out:
         t0 = time.perf_counter()
         result = run_batch(manifest, out, workers=workers, skip_exports=not exports, echo=_echo)
         wall = time.perf_counter() - t0
         digests = {r["city"]: _digest(Path(out) / r["city"]) for r in result.rows}
-    peaks: dict[int, float] = {}
-    for row in result.rows:
-        if "pid" in row:
-            peaks[row["pid"]] = max(peaks.get(row["pid"], 0.0), row["peak_rss_mb"])
     return {
         "workers": workers,
         "wall_s": round(wall, 1),
+        "load_average_before": load_before,
+        "load_average_after": list(os.getloadavg()),
         "cities": [
             {
                 k: row.get(k)
@@ -81,12 +86,14 @@ def _run(manifest_path: Path, workers: int, exports: bool) -> dict:
                     "max_deviation",
                     "stopped_by",
                     "error",
+                    "pid",
+                    "peak_rss_mb",
                 )
             }
             for row in result.rows
         ],
         "plan_digest": digests,
-        "peak_rss_mb_per_worker": sorted(peaks.values(), reverse=True),
+        "peak_rss_mb_per_worker": dict(result.worker_peak_rss_mb),
     }
 
 
@@ -115,16 +122,21 @@ def _echo(message: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--target-cells", type=int, default=1000)
-    parser.add_argument("--time-limit", type=float, default=30.0, help="balance, wall seconds")
+    parser.add_argument("--target-cells", type=int, default=8000, help="H3 cells per city")
+    parser.add_argument("--time-limit", type=float, default=60.0, help="balance, wall seconds")
     parser.add_argument(
         "--work-limit", type=float, default=5.0, help="balance, deterministic work budget"
+    )
+    parser.add_argument(
+        "--split-cells", type=int, default=20_000, help="partition per district above this"
     )
     parser.add_argument("--exports", action="store_true", help="write every export format too")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "batch.json"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        manifest = _manifest(Path(tmp), args.target_cells, args.time_limit, args.work_limit)
+        manifest = _manifest(
+            Path(tmp), args.target_cells, args.time_limit, args.work_limit, args.split_cells
+        )
         one = _run(manifest, 1, args.exports)
         two = _run(manifest, 2, args.exports)
     same = {
@@ -137,12 +149,14 @@ def main() -> int:
             "target_cells": args.target_cells,
             "balance_time_limit_s": args.time_limit,
             "work_limit": args.work_limit,
+            "split_cells": args.split_cells,
             "exports": args.exports,
         },
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "load_average_at_end": list(os.getloadavg()),
+            "note": "shared machine: see each run's load average before and after",
         },
         "runs": [one, two],
         "speedup": round(one["wall_s"] / two["wall_s"], 2),
@@ -151,7 +165,11 @@ def main() -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1), encoding="utf-8")
-    print(json.dumps({k: report[k] for k in ("speedup", "same_plan_1_vs_2_workers")}))
+    shown = ("speedup", "same_plan_1_vs_2_workers")
+    print(json.dumps({k: report[k] for k in shown}))
+    for run in report["runs"]:
+        peaks = ", ".join(f"{v:,.0f}" for v in run["peak_rss_mb_per_worker"].values())
+        print(f"{run['workers']} worker(s): {run['wall_s']} s, peak MiB per worker {peaks}")
     print(f"wrote {out}")
     return 0
 

@@ -235,6 +235,19 @@ def _write_outputs(plan: Any, report: Mapping[str, Any], folder: Path, job: City
         export_all(plan, folder / "exports")
 
 
+def _stopped_by(bal: Mapping[str, Any]) -> str:
+    """What ended the balance: ``time`` when the wall clock ended the territories, any
+    part of them (a city in several pieces) or the areas; else the search's own reason
+    (the parts' reasons joined by ``+`` when the whole has none)."""
+    parts = [bal, *(bal.get("stats", {}) or {}).get("parts", [])]
+    if isinstance(bal.get("areas"), Mapping):
+        parts.append(bal["areas"])
+    reasons = [str(p.get("stopped_by", "") or "") for p in parts]
+    if "time" in reasons:
+        return "time"
+    return reasons[0] or "+".join(sorted({r for r in reasons[1:] if r}))
+
+
 def _figures(plan: Any, report: Mapping[str, Any]) -> dict[str, Any]:
     """The city's row of the province summary."""
     bal = report["balance"]
@@ -246,7 +259,7 @@ def _figures(plan: Any, report: Mapping[str, Any]) -> dict[str, Any]:
         "area_managers": 0 if areas is None else int(areas[areas != ""].nunique()),
         "max_deviation": float(bal["max_deviation"]),
         "within_tolerance": bool(bal["within_tolerance"]),
-        "stopped_by": str(bal.get("stopped_by", "")),
+        "stopped_by": _stopped_by(bal),
     }
 
 
