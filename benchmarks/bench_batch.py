@@ -12,8 +12,12 @@ city, and the peak resident memory of each Dask worker process at the end of the
 recorded before and after each run (the runs share the machine with whatever else runs).
 Writes benchmarks/results/batch.json.
 
+With ``--split-city CELLS`` it also plans one large city (Seoul at that many H3 cells) on
+2 workers twice: its partition in one run, then one Dask task per district
+(``split_cells``), and records the partition's seconds and grids of each.
+
 Run: ``.venv/bin/python benchmarks/bench_batch.py [--target-cells 8000] [--time-limit 60]
-[--work-limit 5] [--split-cells 20000] [--exports]``.
+[--work-limit 5] [--split-cells 20000] [--split-city 30000] [--exports]``.
 """
 
 from __future__ import annotations
@@ -31,8 +35,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+#: The three demo-sized cities of the 1 vs 2 workers comparison.
+CITIES = [
+    {"demo": "seoul"},
+    {"demo": "nyc"},
+    {"name": "seoul-seed1", "demo": "seoul", "settings": {"seed": 1}},
+]
+
+
 def _manifest(
-    folder: Path, target_cells: int, time_limit: float, work_limit: float, split_cells: int
+    folder: Path,
+    target_cells: int,
+    time_limit: float,
+    work_limit: float,
+    split_cells: int,
+    cities: list[dict] | None = None,
+    name: str = "province",
 ) -> Path:
     import yaml
 
@@ -47,13 +65,9 @@ def _manifest(
             "work_limit": work_limit,
             "split_cells": split_cells,
         },
-        "cities": [
-            {"demo": "seoul"},
-            {"demo": "nyc"},
-            {"name": "seoul-seed1", "demo": "seoul", "settings": {"seed": 1}},
-        ],
+        "cities": CITIES if cities is None else cities,
     }
-    path = folder / "province.yaml"
+    path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
 
@@ -68,6 +82,7 @@ def _run(manifest_path: Path, workers: int, exports: bool) -> dict:
         result = run_batch(manifest, out, workers=workers, skip_exports=not exports, echo=_echo)
         wall = time.perf_counter() - t0
         digests = {r["city"]: _digest(Path(out) / r["city"]) for r in result.rows}
+        partitions = {r["city"]: _partition_figures(Path(out) / r["city"]) for r in result.rows}
     return {
         "workers": workers,
         "wall_s": round(wall, 1),
@@ -93,6 +108,7 @@ def _run(manifest_path: Path, workers: int, exports: bool) -> dict:
             for row in result.rows
         ],
         "plan_digest": digests,
+        "partition": partitions,
         "peak_rss_mb_per_worker": dict(result.worker_peak_rss_mb),
     }
 
@@ -115,6 +131,47 @@ def _digest(folder: Path) -> dict[str, str]:
     return {"partition": h(cells), "managers": h(managers)}
 
 
+def _partition_figures(folder: Path) -> dict:
+    """The city's partition: seconds, grids and whether it was split by district."""
+    try:
+        summary = json.loads((folder / "report.json").read_text())["partition"]["summary"]
+    except (OSError, KeyError, ValueError):
+        return {}
+    return {
+        "seconds": round(float(summary["seconds"]), 2),
+        "grids": summary["n_grids"],
+        "split_by_district": bool(summary.get("split_by_district", False)),
+        "n_districts": summary.get("n_districts"),
+    }
+
+
+def _split_city(args: argparse.Namespace, folder: Path) -> dict:
+    """One large city (Seoul at ``--split-city`` H3 cells) on 2 workers: its partition
+    in one run (``split_cells: 0``) against one Dask task per district."""
+    runs = {}
+    for label, split in (("one_run", 0), ("per_district", args.split_cells)):
+        manifest = _manifest(
+            folder,
+            args.split_city,
+            args.time_limit,
+            args.work_limit,
+            split,
+            cities=[{"name": "seoul-large", "demo": "seoul"}],
+            name=label,
+        )
+        run = _run(manifest, 2, args.exports)
+        runs[label] = {
+            "wall_s": run["wall_s"],
+            "city_s": run["cities"][0]["seconds"],
+            "cells": run["cities"][0]["cells"],
+            "partition": run["partition"]["seoul-large"],
+            "peak_rss_mb_per_worker": run["peak_rss_mb_per_worker"],
+            "load_average_before": run["load_average_before"],
+            "load_average_after": run["load_average_after"],
+        }
+    return runs
+
+
 def _echo(message: str) -> None:
     if "cities]" in message or message.startswith("planning"):
         print(message, file=sys.stderr, flush=True)
@@ -130,6 +187,14 @@ def main() -> int:
     parser.add_argument(
         "--split-cells", type=int, default=20_000, help="partition per district above this"
     )
+    parser.add_argument(
+        "--split-city",
+        type=int,
+        default=0,
+        metavar="CELLS",
+        help="also plan Seoul at this many H3 cells on 2 workers, partition in one run vs "
+        "per district (e.g. 30000: about 59,000 cells; 0 = skip)",
+    )
     parser.add_argument("--exports", action="store_true", help="write every export format too")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "batch.json"))
     args = parser.parse_args()
@@ -139,6 +204,7 @@ def main() -> int:
         )
         one = _run(manifest, 1, args.exports)
         two = _run(manifest, 2, args.exports)
+        split = _split_city(args, Path(tmp)) if args.split_city else None
     same = {
         city: {part: one["plan_digest"][city][part] == d != "" for part, d in digest.items()}
         for city, digest in two["plan_digest"].items()
@@ -162,6 +228,8 @@ def main() -> int:
         "speedup": round(one["wall_s"] / two["wall_s"], 2),
         "same_plan_1_vs_2_workers": same,
     }
+    if split is not None:
+        report["large_city_partition_split"] = split
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1), encoding="utf-8")
@@ -170,6 +238,8 @@ def main() -> int:
     for run in report["runs"]:
         peaks = ", ".join(f"{v:,.0f}" for v in run["peak_rss_mb_per_worker"].values())
         print(f"{run['workers']} worker(s): {run['wall_s']} s, peak MiB per worker {peaks}")
+    for label, run in (split or {}).items():
+        print(f"large city, partition {label}: {run['partition']}, city {run['city_s']} s")
     print(f"wrote {out}")
     return 0
 
