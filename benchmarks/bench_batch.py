@@ -114,8 +114,9 @@ def _run(manifest_path: Path, workers: int, exports: bool) -> dict:
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    """Hashes of a city's cell → grid table (``partition``) and of its managers' grids
-    and areas (``managers``); empty when the city has no outputs."""
+    """Hashes of a city's cell → grid table (``partition``), of its managers' grids
+    (``territories``) and of its managers' areas (``areas``); empty when the city has
+    no outputs."""
     import hashlib
 
     import pandas as pd
@@ -125,10 +126,14 @@ def _digest(folder: Path) -> dict[str, str]:
 
     try:
         cells = pd.read_csv(folder / "cells.csv", dtype=str)
-        managers = pd.read_csv(folder / "managers.csv", dtype=str)[["manager", "area", "grids"]]
+        managers = pd.read_csv(folder / "managers.csv", dtype=str)
     except OSError:
-        return {"partition": "", "managers": ""}
-    return {"partition": h(cells), "managers": h(managers)}
+        return {"partition": "", "territories": "", "areas": ""}
+    return {
+        "partition": h(cells),
+        "territories": h(managers[["manager", "grids"]]),
+        "areas": h(managers[["manager", "area"]]),
+    }
 
 
 def _partition_figures(folder: Path) -> dict:

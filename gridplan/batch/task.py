@@ -138,7 +138,9 @@ def _dask_mapper():
 
     def mapper(fn: Callable[[Any], Any], items: Any) -> list[Any]:
         with worker_client() as client:
-            futures = client.map(fn, list(items), pure=False)
+            # the districts' cells go to the workers as data, not inside the task graph
+            data = client.scatter(list(items))
+            futures = client.map(fn, data, pure=False)
             return client.gather(futures)
 
     return mapper
