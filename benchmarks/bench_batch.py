@@ -110,6 +110,12 @@ def _run(manifest_path: Path, workers: int, exports: bool) -> dict:
         "plan_digest": digests,
         "partition": partitions,
         "peak_rss_mb_per_worker": dict(result.worker_peak_rss_mb),
+        "cpu_s_per_worker": dict(result.worker_cpu_s),
+        # CPU the workers got over the run's wall time: near 1 on idle cores, lower when
+        # other processes share them (the machine's load)
+        "cpu_share_per_worker": round(
+            sum(result.worker_cpu_s.values()) / max(wall * max(1, workers), 1e-9), 2
+        ),
     }
 
 
@@ -171,6 +177,7 @@ def _split_city(args: argparse.Namespace, folder: Path) -> dict:
             "cells": run["cities"][0]["cells"],
             "partition": run["partition"]["seoul-large"],
             "peak_rss_mb_per_worker": run["peak_rss_mb_per_worker"],
+            "cpu_s_per_worker": run["cpu_s_per_worker"],
             "load_average_before": run["load_average_before"],
             "load_average_after": run["load_average_after"],
         }
@@ -242,7 +249,10 @@ def main() -> int:
     print(json.dumps({k: report[k] for k in shown}))
     for run in report["runs"]:
         peaks = ", ".join(f"{v:,.0f}" for v in run["peak_rss_mb_per_worker"].values())
-        print(f"{run['workers']} worker(s): {run['wall_s']} s, peak MiB per worker {peaks}")
+        print(
+            f"{run['workers']} worker(s): {run['wall_s']} s, peak MiB per worker {peaks}, "
+            f"CPU share per worker {run['cpu_share_per_worker']}"
+        )
     for label, run in (split or {}).items():
         print(f"large city, partition {label}: {run['partition']}, city {run['city_s']} s")
     print(f"wrote {out}")

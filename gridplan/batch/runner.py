@@ -26,7 +26,7 @@ __all__ = [
     "BatchResult",
     "city_jobs",
     "default_workers",
-    "peak_rss_mb",
+    "process_usage",
     "run_batch",
 ]
 
@@ -39,14 +39,16 @@ Echo = Callable[[str], None]
 @dataclass(frozen=True)
 class BatchResult:
     """Outcome of a batch: one summary row per city (manifest order), the files of the
-    province summary, the dashboard link (``""`` if none) and the peak resident memory
-    of every Dask worker process at the end of the run (worker address → MiB, the
-    process's whole life: on a long-lived cluster, earlier runs count too)."""
+    province summary, the dashboard link (``""`` if none), and per Dask worker
+    (address) the peak resident memory of its process (MiB) and the CPU seconds it used
+    (user + system), read at the end of the run over the process's whole life (on a
+    long-lived cluster, earlier runs count too)."""
 
     rows: tuple[dict[str, Any], ...]
     written: tuple[Path, ...]
     dashboard: str = ""
     worker_peak_rss_mb: Mapping[str, float] = field(default_factory=dict)
+    worker_cpu_s: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[dict[str, Any]]:
@@ -82,20 +84,22 @@ def _task(job: CityJob) -> dict[str, Any]:
     return run_city(job, _worker_echo)
 
 
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process, MiB (``ru_maxrss``; KiB on Linux)."""
+def process_usage() -> tuple[float, float]:
+    """This process's peak resident memory (MiB; ``ru_maxrss``, KiB on Linux) and CPU
+    seconds used (user + system)."""
     import resource
     import sys
 
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / (1024.0 * 1024.0 if sys.platform == "darwin" else 1024.0), 1)
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    unit = 1024.0 * 1024.0 if sys.platform == "darwin" else 1024.0
+    return round(use.ru_maxrss / unit, 1), round(use.ru_utime + use.ru_stime, 2)
 
 
-def _worker_peaks(client: Any) -> dict[str, float]:
-    """Worker address → its process's peak resident memory (MiB); empty if the
+def _worker_usage(client: Any) -> dict[str, tuple[float, float]]:
+    """Worker address → ``(peak MiB, CPU seconds)`` of its process; empty if the
     workers cannot be asked (e.g. one was lost)."""
     try:
-        return {str(k): float(v) for k, v in sorted(client.run(peak_rss_mb).items())}
+        return {str(k): tuple(v) for k, v in sorted(client.run(process_usage).items())}
     except Exception:  # a report, never a reason to fail the batch
         return {}
 
@@ -212,7 +216,7 @@ def run_batch(
             echo(_done_line(rows[job.name], len(rows), len(jobs)))
     todo = [j for j in jobs if j.name not in rows]
     dashboard = ""
-    peaks: dict[str, float] = {}
+    usage: dict[str, tuple[float, float]] = {}
     if todo:
         client, cluster = _client(scheduler, workers, len(todo))
         try:
@@ -224,10 +228,10 @@ def run_batch(
             )
             client.subscribe_topic(TOPIC, lambda event: echo(str(event[1])))
             rows.update(_collect(client, todo, echo, len(jobs), len(rows)))
-            peaks = _worker_peaks(client)
-            if peaks:
-                shown = ", ".join(f"{v:,.0f}" for v in peaks.values())
-                echo(f"peak memory per worker: {shown} MiB")
+            usage = _worker_usage(client)
+            if usage:
+                shown = ", ".join(f"{m:,.0f} MiB ({c:,.0f} CPU s)" for m, c in usage.values())
+                echo(f"peak memory per worker: {shown}")
         finally:
             client.close()
             if cluster is not None:
@@ -243,4 +247,10 @@ def run_batch(
         f"{len(jobs) - n_failed} of {len(jobs)} cities complete, {n_failed} failed, "
         f"{time.monotonic() - t0:.0f} s"
     )
-    return BatchResult(rows=ordered, written=written, dashboard=dashboard, worker_peak_rss_mb=peaks)
+    return BatchResult(
+        rows=ordered,
+        written=written,
+        dashboard=dashboard,
+        worker_peak_rss_mb={k: m for k, (m, _) in usage.items()},
+        worker_cpu_s={k: c for k, (_, c) in usage.items()},
+    )

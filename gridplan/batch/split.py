@@ -212,6 +212,9 @@ def partition_split(
     grid_of = np.empty(len(cells), dtype=object)
     for prob, res in zip(problems, results, strict=True):
         grid_of[prob.rows] = res.grid_ids
+    if len(set(grid_of)) != sum(len(set(r.grid_ids)) for r in results):  # pragma: no cover
+        # ids are "<district>-G001": a shared id would merge two districts' grids
+        raise RuntimeError("internal error: two districts gave the same grid id")
     locked = pd.Series(grid_of, index=cells.index, name="grid_id", dtype=object)
     final = partition_cells(cells, adjacency, replace(config, workers=1), locked_grids=locked)
     arr = final.arrays

@@ -95,6 +95,8 @@ def test_one_worker_gives_the_same_plans_as_two(province, tmp_path):
     assert [r["status"] for r in one.rows] == ["done"] * len(GOOD)
     assert len(one.worker_peak_rss_mb) == 1 and len(result.worker_peak_rss_mb) == 2
     assert all(v > 50 for v in result.worker_peak_rss_mb.values())  # MiB, a Python process
+    assert set(result.worker_cpu_s) == set(result.worker_peak_rss_mb)
+    assert all(v > 0 for v in result.worker_cpu_s.values())
     mine, theirs = _plans(tmp_path / "one", GOOD), _plans(out, GOOD)
     for city in GOOD:
         assert mine[city][0] == theirs[city][0], city  # the grids
