@@ -138,9 +138,9 @@ def _dask_mapper():
 
     def mapper(fn: Callable[[Any], Any], items: Any) -> list[Any]:
         with worker_client() as client:
-            # the districts' cells go to the workers as data, not inside the task graph
-            data = client.scatter(list(items))
-            futures = client.map(fn, data, pure=False)
+            # one submit per district: small graphs, and each task may run on any
+            # worker (data scattered from inside a task would stay on this worker)
+            futures = [client.submit(fn, item, pure=False) for item in items]
             return client.gather(futures)
 
     return mapper
