@@ -26,9 +26,12 @@ engine's search depends on the whole run, not only on each component:
   in units of the run's mean cell size;
 - the time limit (``partition_time_limit``) applies to each district run.
 
-So a split city has as many or a few more or fewer grids than the unsplit run; every
-grid still holds the floors where the district can, is contiguous (islands joined by
-the engine's rule excepted) and lies inside one district.
+So a split city has as many or a few more or fewer grids than the unsplit run (Seoul
+at 59,414 H3 cells: 1,288 against 1,278; the demo cities at about 8,500 cells: within
+±0.3 %); every grid still holds the floors where the district can, is contiguous
+(islands joined by the engine's rule excepted) and lies inside one district. The
+districts' full search budget costs about 1.5–2× the CPU of one run above 25,000 cells,
+so the split pays off in wall time with three or more free workers.
 """
 
 from __future__ import annotations
