@@ -38,6 +38,10 @@ class InputError(GridplanError):
             raise ValueError("InputError needs at least one Problem")
         super().__init__(self._format())
 
+    def __reduce__(self) -> tuple:
+        # rebuilt from its problems (Dask and process pools send errors back pickled)
+        return (type(self), (self.problems,))
+
     def _format(self) -> str:
         if len(self.problems) == 1:
             return str(self.problems[0])
@@ -51,7 +55,16 @@ class InfeasibleError(GridplanError):
 
     def __init__(self, message: str, *, suggestions: Iterable[str] = ()):
         self.suggestions: tuple[str, ...] = tuple(suggestions)
+        self.message = message
         text = message
         if self.suggestions:
             text += "\nChoices: " + "; ".join(self.suggestions)
         super().__init__(text)
+
+    def __reduce__(self) -> tuple:
+        return (_infeasible, (type(self), self.message, self.suggestions))
+
+
+def _infeasible(cls: type, message: str, suggestions: tuple[str, ...]) -> InfeasibleError:
+    """An :class:`InfeasibleError` (or subclass) rebuilt after pickling."""
+    return cls(message, suggestions=suggestions)

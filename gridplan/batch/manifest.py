@@ -14,6 +14,7 @@ Format::
       time_limit: 20          # balance, seconds (wall-clock safety net)
       work_limit: 5           # balance, deterministic work budget (default time_limit / 4)
       partition_time_limit: 30
+      split_cells: 20000      # partition per district (a Dask task each) above this many cells
     cities:
       - demo: seoul           # a bundled demo city (name defaults to the demo key)
       - name: wuxi
@@ -44,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gridplan.batch.split import DEFAULT_SPLIT
 from gridplan.errors import InputError, Problem
 
 __all__ = [
@@ -79,6 +81,7 @@ SETTINGS_DEFAULTS: dict[str, Any] = {
     "time_limit": 20.0,
     "work_limit": None,
     "partition_time_limit": 30.0,
+    "split_cells": DEFAULT_SPLIT.min_cells,  # 0 = never split
 }
 
 #: The balance's default work budget is ``time_limit / WORK_SHARE``: the margin lets the
@@ -123,8 +126,8 @@ def _check_setting(key: str, value: Any, where: str) -> list[Problem]:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         if not (ok and math.isfinite(value) and value > 0):
             bad.append(Problem(f"{key} = {value!r} must be a number > 0", where, "e.g. 20"))
-    elif key in (*_COUNTS, "resolution", "seed", "managers_per_area"):
-        lo = {"resolution": 0, "seed": 0, "managers_per_area": 0}.get(key, 1)
+    elif key in (*_COUNTS, "resolution", "seed", "managers_per_area", "split_cells"):
+        lo = {"resolution": 0, "seed": 0, "managers_per_area": 0, "split_cells": 0}.get(key, 1)
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= lo):
             bad.append(
                 Problem(f"{key} = {value!r} must be a whole number >= {lo}", where, "e.g. 5")

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,14 @@ from gridplan.batch.manifest import Manifest
 from gridplan.batch.task import CityJob, done_record, job_hash, run_city
 from gridplan.errors import InputError, Problem
 
-__all__ = ["TOPIC", "BatchResult", "city_jobs", "default_workers", "run_batch"]
+__all__ = [
+    "TOPIC",
+    "BatchResult",
+    "city_jobs",
+    "default_workers",
+    "process_usage",
+    "run_batch",
+]
 
 #: Dask event topic of the workers' progress lines.
 TOPIC = "gridplan-batch"
@@ -32,11 +39,16 @@ Echo = Callable[[str], None]
 @dataclass(frozen=True)
 class BatchResult:
     """Outcome of a batch: one summary row per city (manifest order), the files of the
-    province summary and the dashboard link (``""`` if none)."""
+    province summary, the dashboard link (``""`` if none), and per Dask worker
+    (address) the peak resident memory of its process (MiB) and the CPU seconds it used
+    (user + system), read at the end of the run over the process's whole life (on a
+    long-lived cluster, earlier runs count too)."""
 
     rows: tuple[dict[str, Any], ...]
     written: tuple[Path, ...]
     dashboard: str = ""
+    worker_peak_rss_mb: Mapping[str, float] = field(default_factory=dict)
+    worker_cpu_s: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[dict[str, Any]]:
@@ -77,6 +89,26 @@ def _worker_echo(message: str) -> None:
 
 def _task(job: CityJob) -> dict[str, Any]:
     return run_city(job, _worker_echo)
+
+
+def process_usage() -> tuple[float, float]:
+    """This process's peak resident memory (MiB; ``ru_maxrss``, KiB on Linux) and CPU
+    seconds used (user + system)."""
+    import resource
+    import sys
+
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    unit = 1024.0 * 1024.0 if sys.platform == "darwin" else 1024.0
+    return round(use.ru_maxrss / unit, 1), round(use.ru_utime + use.ru_stime, 2)
+
+
+def _worker_usage(client: Any) -> dict[str, tuple[float, float]]:
+    """Worker address → ``(peak MiB, CPU seconds)`` of its process; empty if the
+    workers cannot be asked (e.g. one was lost)."""
+    try:
+        return {str(k): tuple(v) for k, v in sorted(client.run(process_usage).items())}
+    except Exception:  # a report, never a reason to fail the batch
+        return {}
 
 
 def _client(scheduler: str | None, workers: int | None, n_cities: int) -> tuple[Any, Any]:
@@ -191,6 +223,7 @@ def run_batch(
             echo(_done_line(rows[job.name], len(rows), len(jobs)))
     todo = [j for j in jobs if j.name not in rows]
     dashboard = ""
+    usage: dict[str, tuple[float, float]] = {}
     if todo:
         client, cluster = _client(scheduler, workers, len(todo))
         try:
@@ -202,6 +235,10 @@ def run_batch(
             )
             client.subscribe_topic(TOPIC, lambda event: echo(str(event[1])))
             rows.update(_collect(client, todo, echo, len(jobs), len(rows)))
+            usage = _worker_usage(client)
+            if usage:
+                shown = ", ".join(f"{m:,.0f} MiB ({c:,.0f} CPU s)" for m, c in usage.values())
+                echo(f"peak memory per worker: {shown}")
         finally:
             client.close()
             if cluster is not None:
@@ -217,4 +254,10 @@ def run_batch(
         f"{len(jobs) - n_failed} of {len(jobs)} cities complete, {n_failed} failed, "
         f"{time.monotonic() - t0:.0f} s"
     )
-    return BatchResult(rows=ordered, written=written, dashboard=dashboard)
+    return BatchResult(
+        rows=ordered,
+        written=written,
+        dashboard=dashboard,
+        worker_peak_rss_mb={k: m for k, (m, _) in usage.items()},
+        worker_cpu_s={k: c for k, (_, c) in usage.items()},
+    )

@@ -136,14 +136,67 @@ def load_city_layers(job: CityJob):
     return layers.with_(organisation=org)
 
 
+def _dask_mapper():
+    """Inside a Dask worker: a mapper running each item as a Dask task (this task
+    leaves its worker thread while it waits, so the district tasks can run there
+    too); elsewhere ``None`` (one after the other in this process)."""
+    try:
+        from distributed import get_worker, worker_client
+    except ImportError:
+        return None
+    try:
+        get_worker()
+    except ValueError:
+        return None
+
+    def mapper(fn: Callable[[Any], Any], items: Any) -> list[Any]:
+        with worker_client() as client:
+            # one submit per district: small graphs, and each task may run on any
+            # worker (data scattered from inside a task would stay on this worker)
+            futures = [client.submit(fn, item, pure=False) for item in items]
+            return client.gather(futures)
+
+    return mapper
+
+
+def _partition(cellset: Any, job: CityJob, config: Any, progress: Callable[[float, str], None]):
+    """The city's partition: split by district above ``split_cells`` cells (one Dask
+    task per district inside a batch worker), else one run as ``make_plan`` does."""
+    from gridplan.batch.split import SplitConfig, partition_split, should_split
+    from gridplan.partition import partition_cells
+
+    split = SplitConfig(min_cells=int(job.settings.get("split_cells", 0) or 0))
+    if should_split(cellset.cells, config, split):
+        mapper = _dask_mapper()
+        part = partition_split(
+            cellset.cells, cellset.adjacency, config, mapper=mapper, progress=progress
+        )
+        where = "this process" if mapper is None else "dask tasks"
+        return replace(part, summary={**part.summary, "districts_ran_on": where})
+    return partition_cells(cellset.cells, cellset.adjacency, config, progress=progress)
+
+
 def plan_city(job: CityJob, progress: Callable[[float, str], None] | None = None):
     """Plan one city (the same call as a batch task, without writing): returns the plan
-    and the report of :func:`~gridplan.plan.pipeline.make_plan`."""
-    from gridplan.plan.pipeline import make_plan
-    from gridplan.progress import no_progress
+    and a report like :func:`~gridplan.plan.pipeline.make_plan`'s (cells → partition →
+    workload → balance → areas; the partition split by district above the
+    ``split_cells`` setting, see :mod:`gridplan.batch.split`)."""
+    from gridplan.cells.build import build_cells
+    from gridplan.plan.pipeline import plan_from_grids
+    from gridplan.progress import no_progress, scaled
 
+    progress = progress or no_progress
     layers = load_city_layers(job)
-    return make_plan(layers, plan_settings(job.settings, name=job.name), progress or no_progress)
+    settings = plan_settings(job.settings, name=job.name)
+    cellset = build_cells(layers, settings.cells, progress=scaled(progress, 0.0, 0.3))
+    part = _partition(cellset, job, settings.partition, scaled(progress, 0.3, 0.6))
+    plan, balance = plan_from_grids(cellset, part, layers, settings, scaled(progress, 0.6, 1.0))
+    report = {
+        "cells": {"n": cellset.n, "notes": list(cellset.notes)},
+        "partition": {"summary": dict(part.summary), "notes": list(part.notes)},
+        "balance": balance.to_dict(),
+    }
+    return plan, report
 
 
 def _file_stamp(path: str) -> list[Any]:
@@ -200,6 +253,19 @@ def _write_outputs(plan: Any, report: Mapping[str, Any], folder: Path, job: City
         export_all(plan, folder / "exports")
 
 
+def _stopped_by(bal: Mapping[str, Any]) -> str:
+    """What ended the balance: ``time`` when the wall clock ended the territories, any
+    part of them (a city in several pieces) or the areas; else the search's own reason
+    (the parts' reasons joined by ``+`` when the whole has none)."""
+    parts = [bal, *(bal.get("stats", {}) or {}).get("parts", [])]
+    if isinstance(bal.get("areas"), Mapping):
+        parts.append(bal["areas"])
+    reasons = [str(p.get("stopped_by", "") or "") for p in parts]
+    if "time" in reasons:
+        return "time"
+    return reasons[0] or "+".join(sorted({r for r in reasons[1:] if r}))
+
+
 def _figures(plan: Any, report: Mapping[str, Any]) -> dict[str, Any]:
     """The city's row of the province summary."""
     bal = report["balance"]
@@ -211,7 +277,7 @@ def _figures(plan: Any, report: Mapping[str, Any]) -> dict[str, Any]:
         "area_managers": 0 if areas is None else int(areas[areas != ""].nunique()),
         "max_deviation": float(bal["max_deviation"]),
         "within_tolerance": bool(bal["within_tolerance"]),
-        "stopped_by": str(bal.get("stopped_by", "")),
+        "stopped_by": _stopped_by(bal),
     }
 
 

@@ -3,6 +3,7 @@ polygons (persons), written as GeoPackages named like the layer kinds."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import geopandas as gpd
@@ -34,9 +35,11 @@ def write_city(
     origin: tuple[float, float] = (500_000.0, 3_500_000.0),
     epsg: int = 32650,
     shift_population_m: float = 0.0,
+    districts: int = 0,
 ) -> Path:
     """An ``n`` × ``n`` city of 500 m squares; ``shift_population_m`` moves the population
-    away (outside the boundary when large)."""
+    away (outside the boundary when large); ``districts`` > 0 adds a district layer of
+    as many vertical strips (``D1``, ``D2`` … from west to east, whole columns)."""
     rng = np.random.default_rng(seed)
     x0, y0 = origin
     s = 500.0
@@ -54,6 +57,14 @@ def write_city(
         crs=epsg,
     )
     pop.to_file(folder / "population.gpkg", driver="GPKG")
+    if districts:
+        edges = np.linspace(0, n, districts + 1).round().astype(int) * s
+        strips = gpd.GeoDataFrame(
+            {"district": [f"D{k + 1}" for k in range(districts)]},
+            geometry=[box(x0 + a, y0, x0 + b, y0 + n * s) for a, b in itertools.pairwise(edges)],
+            crs=epsg,
+        )
+        strips.to_file(folder / "districts.gpkg", driver="GPKG")
     return folder
 
 

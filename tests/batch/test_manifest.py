@@ -17,6 +17,7 @@ def test_every_problem_is_reported_at_once_with_its_key(tmp_path):
             {"name": "good", "folder": "good"},
             {"name": "nofile", "boundary": "x/boundary.gpkg", "population": "x/pop.gpkg"},
             {"name": "bad", "folder": "good", "settings": {"tolerance": -1, "tolerence": 0.1}},
+            {"name": "split", "folder": "good", "settings": {"split_cells": -5}},
             {"demo": "paris"},
             {"name": "two", "demo": "seoul", "folder": "good"},
             {"name": "good", "folder": "good"},
@@ -32,6 +33,7 @@ def test_every_problem_is_reported_at_once_with_its_key(tmp_path):
     assert "cities[1] (nofile).boundary" in wheres and "cities[1] (nofile).population" in wheres
     assert "cities[2] (bad).settings.tolerance" in wheres
     assert "did you mean 'tolerance'" in text
+    assert "cities[3] (split).settings.split_cells" in wheres
     assert "unknown demo city 'paris'" in text
     assert "exactly one of" in text
     assert "2 cities are named 'good'" in text
@@ -51,7 +53,7 @@ def test_sources_settings_and_overrides(tmp_path):
                 "boundary": "files/boundary.gpkg",
                 "population": "files/population.gpkg",
             },
-            {"demo": "seoul"},
+            {"demo": "seoul", "settings": {"split_cells": 0}},
         ],
         settings={"time_limit": 8, "work_limit": None},
     )
@@ -66,6 +68,7 @@ def test_sources_settings_and_overrides(tmp_path):
     assert all(c.settings["seed"] == 7 for c in m.cities)
     assert a.settings["work_limit"] == 2.0  # a quarter of the time limit unless given
     assert seoul.name == "seoul" and dict(seoul.source) == {"demo": "seoul"}
+    assert a.settings["split_cells"] == 20_000 and seoul.settings["split_cells"] == 0
 
 
 def test_a_folder_without_the_layers_is_a_problem(tmp_path):
