@@ -37,6 +37,8 @@ __all__ = ["balance_plan", "merge_reports"]
 
 #: the area grouping's share of :func:`balance_plan`'s time (seconds, at most a tenth)
 _AREA_SECONDS = 1.0
+#: with a work budget, the areas' wall-clock safety net in multiples of their work
+_AREA_SAFETY = 4.0
 #: kept for the work after the search (report, territories, areas) in seconds
 _FINISH_SECONDS = 0.3
 #: the least time a unit's balance gets (seconds)
@@ -361,6 +363,8 @@ def balance_plan(
     if grid_ids is None and managers_per_area and k > 1:
         t_left = max(0.2, min(t_areas, config.time_limit - _elapsed(t_start) - 0.1))
         w_areas = None if config.work_limit is None else min(t_areas, config.work_limit)
+        if w_areas is not None:  # a work budget decides; the clock is only a safety net
+            t_left = max(t_left, _AREA_SAFETY * w_areas)
         team["area"] = _group_areas(
             work, solved, team, parts, managers_per_area, config, t_left, w_areas,
             scaled(progress, 0.9, 1.0),
