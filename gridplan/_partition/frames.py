@@ -291,8 +291,14 @@ def _unit_labels(cells: pd.DataFrame) -> np.ndarray | None:
     cols = unit_columns(cells)
     if not cols:
         return None
-    parts = [cells[c].astype(object).where(cells[c].notna(), "").astype(str) for c in cols]
-    return pd.concat(parts, axis=1).agg("|".join, axis=1).to_numpy(dtype=object)
+    parts = [
+        cells[c].astype(object).where(cells[c].notna(), "").astype(str).to_numpy(dtype=object)
+        for c in cols
+    ]
+    joined = parts[0]
+    for codes in parts[1:]:  # element-wise on object arrays (a row-wise agg is 100× slower)
+        joined = joined + "|" + codes
+    return np.asarray(joined, dtype=object)
 
 
 def _groups(a: _CellArrays, config: PartitionConfig, cells: pd.DataFrame) -> np.ndarray | None:
