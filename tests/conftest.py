@@ -23,6 +23,22 @@ import scipy.sparse.csgraph
 from tests import plans
 
 
+def lattice(r: int, c: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rook adjacency (CSR ``indptr, indices``) of an ``r`` × ``c`` lattice, nodes
+    numbered row by row."""
+    from gridplan.graph import csr_from_edges
+
+    e = []
+    for i in range(r):
+        for j in range(c):
+            u = i * c + j
+            if j + 1 < c:
+                e.append((u, u + 1))
+            if i + 1 < r:
+                e.append((u, u + c))
+    return csr_from_edges(r * c, np.array(e, dtype=np.int64).reshape(-1, 2))
+
+
 def pieces(n: int, edges: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Number of connected pieces of each label 0..max (edges: (m, 2) node pairs)."""
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)

@@ -7,19 +7,8 @@ import pytest
 
 from gridplan.balance import group_into_areas, territory_adjacency
 from gridplan.errors import InputError
-from gridplan.graph import csr_from_edges, is_connected_subset
-
-
-def lattice(r: int, c: int) -> tuple[np.ndarray, np.ndarray]:
-    e = []
-    for i in range(r):
-        for j in range(c):
-            u = i * c + j
-            if j + 1 < c:
-                e.append((u, u + 1))
-            if i + 1 < r:
-                e.append((u, u + c))
-    return csr_from_edges(r * c, np.array(e))
+from gridplan.graph import is_connected_subset
+from tests.conftest import lattice
 
 
 def strips(rows: int, cols: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

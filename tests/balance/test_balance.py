@@ -15,19 +15,7 @@ from gridplan._balance.graph import (
 )
 from gridplan.balance import balance_arrays, group_into_areas
 from gridplan.errors import InfeasibleError
-from tests.conftest import assert_regions_valid
-
-
-def lattice(r: int, c: int) -> tuple[np.ndarray, np.ndarray]:
-    e = []
-    for i in range(r):
-        for j in range(c):
-            u = i * c + j
-            if j + 1 < c:
-                e.append((u, u + 1))
-            if i + 1 < r:
-                e.append((u, u + c))
-    return csr_from_edges(r * c, np.array(e))
+from tests.conftest import assert_regions_valid, lattice
 
 
 def random_graph(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

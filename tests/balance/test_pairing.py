@@ -19,20 +19,9 @@ from gridplan.balance import (
 )
 from gridplan.errors import InputError
 from gridplan.graph import Adjacency, csr_from_edges, is_connected_subset
+from tests.conftest import lattice
 
 HEURISTIC = PairingConfig(exact_max=0, lns_groups=0)  # the local search alone
-
-
-def lattice(r: int, c: int) -> tuple[np.ndarray, np.ndarray]:
-    e = []
-    for i in range(r):
-        for j in range(c):
-            u = i * c + j
-            if j + 1 < c:
-                e.append((u, u + 1))
-            if i + 1 < r:
-                e.append((u, u + c))
-    return csr_from_edges(r * c, np.array(e))
 
 
 def graph(n: int, edges: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
