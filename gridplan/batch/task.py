@@ -182,7 +182,7 @@ def plan_city(job: CityJob, progress: Callable[[float, str], None] | None = None
     workload → balance → areas; the partition split by district above the
     ``split_cells`` setting, see :mod:`gridplan.batch.split`)."""
     from gridplan.cells.build import build_cells
-    from gridplan.plan.pipeline import plan_from_grids
+    from gridplan.plan.pipeline import plan_from_grids, run_report
     from gridplan.progress import no_progress, scaled
 
     progress = progress or no_progress
@@ -191,12 +191,7 @@ def plan_city(job: CityJob, progress: Callable[[float, str], None] | None = None
     cellset = build_cells(layers, settings.cells, progress=scaled(progress, 0.0, 0.3))
     part = _partition(cellset, job, settings.partition, scaled(progress, 0.3, 0.6))
     plan, balance = plan_from_grids(cellset, part, layers, settings, scaled(progress, 0.6, 1.0))
-    report = {
-        "cells": {"n": cellset.n, "notes": list(cellset.notes)},
-        "partition": {"summary": dict(part.summary), "notes": list(part.notes)},
-        "balance": balance.to_dict(),
-    }
-    return plan, report
+    return plan, run_report(cellset, part, balance)
 
 
 def _file_stamp(path: str) -> list[Any]:

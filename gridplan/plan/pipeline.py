@@ -172,12 +172,17 @@ def make_plan(
         progress=scaled(progress, 0.3, 0.6),
     )
     plan, balance = plan_from_grids(cellset, part, layers, settings, scaled(progress, 0.6, 1.0))
-    report = {
+    return plan, run_report(cellset, part, balance)
+
+
+def run_report(cellset: CellSet, part: PartitionResult, balance: BalanceReport) -> dict[str, Any]:
+    """The run's ``report.json``: the cells, the partition's summary and notes and the
+    balance report of one city."""
+    return {
         "cells": {"n": cellset.n, "notes": list(cellset.notes)},
         "partition": {"summary": dict(part.summary), "notes": list(part.notes)},
         "balance": balance.to_dict(),
     }
-    return plan, report
 
 
 #: Floors of the demo run (``gridplan demo`` and the app's defaults): grids of at least
