@@ -25,8 +25,10 @@ Pipeline (all steps seeded, see :func:`optimise`):
    the same way (path moves make a cheap off-band plan feasible at a small cost). For
    the plain cut-edge objective each round's plan is then made optimal for every pair of adjacent
    territories (and, every few rounds, every three) by the CP-SAT cut model of
-   :mod:`gridplan._balance.cut`. The last moments of the time limit are kept to bring
-   an off-band plan back into the bands.
+   :mod:`gridplan._balance.cut`; with only two or three territories (no proper pair or
+   triple) all borders are re-solved at once instead (nodes within two hops of a cut
+   edge free, :func:`gridplan._balance.cut.band_polish`). The last moments of the time
+   limit are kept to bring an off-band plan back into the bands.
 4. **Polish.** Large-neighbourhood search with CP-SAT on two or three adjacent
    territories at a time (:mod:`gridplan._balance.lns`).
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -122,7 +123,17 @@ def test_engine_bisects_a_lattice_at_the_known_minimum(k: int):
     assert again.labels == res.labels  # deterministic under a work budget
 
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "districting"
+def _shared_folder() -> Path:
+    """``../shared/districting`` beside the checkout (or beside its worktree folder),
+    or ``$GRIDPLAN_DISTRICTING``."""
+    root = Path(__file__).resolve().parents[2]
+    env = os.environ.get("GRIDPLAN_DISTRICTING")
+    cands = [Path(env)] if env else []
+    cands += [root.parent / "shared" / "districting", root.parents[1] / "shared" / "districting"]
+    return next((c for c in cands if (c / "instances.json").exists()), cands[-1])
+
+
+SHARED = _shared_folder()
 
 
 @pytest.mark.slow
