@@ -28,7 +28,7 @@ from collections import deque
 import numpy as np
 from ortools.sat.python import cp_model
 
-__all__ = ["solve_cut"]
+__all__ = ["band_polish", "polish", "solve_cut"]
 
 
 def _pieces(adj: list[list[int]], lab: list[int], d: int, nodes: list[int]) -> list[list[int]]:
@@ -441,4 +441,96 @@ def polish(
         if not progress:
             break
     stats["dtime"] = spent
+    return lab, stats
+
+
+def _boundary_hops(adj: list[list[int]], lab: list[int], limit: int) -> list[int]:
+    """Hops from every node to the nearest node with a neighbour in another territory
+    (``limit + 1`` beyond ``limit`` hops)."""
+    n = len(adj)
+    dist = [limit + 1] * n
+    q: deque[int] = deque()
+    for i in range(n):
+        if any(lab[j] != lab[i] for j in adj[i]):
+            dist[i] = 0
+            q.append(i)
+    while q:
+        u = q.popleft()
+        if dist[u] >= limit:
+            continue
+        for v in adj[u]:
+            if dist[v] > dist[u] + 1:
+                dist[v] = dist[u] + 1
+                q.append(v)
+    return dist
+
+
+def band_polish(
+    adj: list[list[int]],
+    edges: np.ndarray,
+    weight: list[int],
+    lo: list[int],
+    hi: list[int],
+    labels: list[int],
+    *,
+    locked: list[bool] | None = None,
+    hops: int = 2,
+    max_free: int = 600,
+    dtime: float = 1.0,
+    seed: int = 0,
+    deadline: float | None = None,
+    clock=None,
+    cost: list[list[int]] | None = None,
+    cut_scale: int = 1,
+) -> tuple[list[int], dict]:
+    """Re-solve every border of the plan at once with :func:`solve_cut`: the nodes
+    within ``hops`` hops of a cut edge are free (fewer hops while more than
+    ``max_free`` nodes would be), each may take the territories found within that many
+    hops of it, the rest is fixed. This is the neighbourhood of all territories
+    together, which :func:`polish` (``size`` < k) never sees, e.g. with k = 2 or 3.
+    ``dtime`` deterministic seconds in all; the clock (``deadline``) is a safety net.
+    Returns the (possibly unchanged, never worse) plan and stats."""
+    import time
+
+    clock = clock or time.monotonic
+    n = len(adj)
+    lab = list(labels)
+    stats: dict = {"calls": 0, "improvements": 0, "dtime": 0.0, "hops": 0, "free": 0}
+    h = hops
+    dist = _boundary_hops(adj, lab, h)
+    while h > 0 and sum(1 for d in dist if d <= h) > max_free:
+        h -= 1
+    free = [dist[i] <= h and not (locked is not None and locked[i]) for i in range(n)]
+    stats["hops"], stats["free"] = h, sum(free)
+    if not any(free):
+        return lab, stats
+    # territories reachable within h hops of each free node (its own included)
+    allowed: list[list[int]] = []
+    for i in range(n):
+        if not free[i]:
+            allowed.append([lab[i]])
+            continue
+        seen, frontier, terr = {i}, [i], {lab[i]}
+        for _ in range(h + 1):
+            nxt = []
+            for u in frontier:
+                for v in adj[u]:
+                    if v not in seen:
+                        seen.add(v)
+                        terr.add(lab[v])
+                        nxt.append(v)
+            frontier = nxt
+        allowed.append(sorted(terr))
+    left = 10.0 if deadline is None else max(0.05, deadline - clock())
+    out, st = solve_cut(
+        adj, edges, weight, lo, hi, lab, free=free, allowed=allowed,
+        time_limit=min(left, 30.0), dtime=dtime, seed=seed, clock=clock, cost=cost,
+        cut_scale=cut_scale,
+    )  # fmt: skip
+    stats["calls"] = 1
+    stats["dtime"] = st.get("dtime", 0.0)
+    stats["status"] = st.get("status")
+    if out is not None:
+        lab = out
+        stats["improvements"] = 1
     return lab, stats

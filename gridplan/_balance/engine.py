@@ -25,8 +25,10 @@ Pipeline (all steps seeded, see :func:`optimise`):
    the same way (path moves make a cheap off-band plan feasible at a small cost). For
    the plain cut-edge objective each round's plan is then made optimal for every pair of adjacent
    territories (and, every few rounds, every three) by the CP-SAT cut model of
-   :mod:`gridplan._balance.cut`. The last moments of the time limit are kept to bring
-   an off-band plan back into the bands.
+   :mod:`gridplan._balance.cut`; with only two or three territories (no proper pair or
+   triple) all borders are re-solved at once instead (nodes within two hops of a cut
+   edge free, :func:`gridplan._balance.cut.band_polish`). The last moments of the time
+   limit are kept to bring an off-band plan back into the bands.
 4. **Polish.** Large-neighbourhood search with CP-SAT on two or three adjacent
    territories at a time (:mod:`gridplan._balance.lns`).
 
@@ -50,7 +52,7 @@ import numpy as np
 
 from gridplan._balance.bridges import bridge_start, heavy_bridge
 from gridplan._balance.costs import _best_relabel
-from gridplan._balance.cut import polish
+from gridplan._balance.cut import band_polish, polish
 from gridplan._balance.lns import LnsContext, balance_lns, run_lns
 from gridplan._balance.model import SubProblem, solve_subproblem
 from gridplan._balance.paths import path_repair
@@ -236,8 +238,10 @@ class _Run:
 
     def exact_polish(self, lab: list[int], size: int, dt: float) -> list[int]:
         """Make ``lab`` optimal on every ``size`` adjacent territories (cut model)."""
-        if not self.cut_exact or size >= self.k or self.clock() > self.deadline - 0.1:
+        if not self.cut_exact or self.clock() > self.deadline - 0.1:
             return lab
+        if size >= self.k:
+            return self.band_polish(lab, dt)
         inp = self.inp
         out, info = polish(
             self.adj, self.edges_np, self.w, inp.lo, inp.hi, lab, locked=self.locked_b,
@@ -248,6 +252,24 @@ class _Run:
         es = self.stats["exact_lns"]
         es["calls"] += info["calls"]
         es["improvements"] += info["improvements"]
+        es["dtime"] += info.get("dtime", 0.0)
+        return out
+
+    def band_polish(self, lab: list[int], dt: float) -> list[int]:
+        """Re-solve all borders of ``lab`` at once (nodes a few hops from a cut edge
+        free, :func:`gridplan._balance.cut.band_polish`) within ``dt`` deterministic
+        seconds: the neighbourhood of all territories together."""
+        if not self.cut_exact or self.clock() > self.deadline - 0.1:
+            return lab
+        inp = self.inp
+        out, info = band_polish(
+            self.adj, self.edges_np, self.w, inp.lo, inp.hi, lab, locked=self.locked_b,
+            dtime=dt, seed=int(self.rng.integers(1 << 30)), deadline=self.deadline,
+            clock=self.clock, cost=inp.cost, cut_scale=inp.cut_scale,
+        )  # fmt: skip
+        es = self.stats["exact_lns"]
+        es["band_calls"] = es.get("band_calls", 0) + info["calls"]
+        es["band_improvements"] = es.get("band_improvements", 0) + info["improvements"]
         es["dtime"] += info.get("dtime", 0.0)
         return out
 
@@ -354,8 +376,11 @@ class _Run:
             if self.cut_exact and st.violation() == 0:
                 st = self.new_state(self.exact_polish(st.lab, 2, 0.02 * self.work))
             self.consider(st)
-        if self.cut_exact and rnd % 5 == 0 and self.best_key[0] == 0 and self.k >= 4:
+        if self.cut_exact and rnd % 5 == 0 and self.best_key[0] == 0 and self.k >= 3:
             self.consider(self.new_state(self.exact_polish(self.best_lab, 3, 0.05 * self.work)))
+        if self.cut_exact and rnd % 2 == 0 and self.best_key[0] == 0 and self.k == 3:
+            # no pair or triple re-solve sees all three territories' borders at once
+            self.consider(self.new_state(self.band_polish(self.best_lab, 0.03 * self.work)))
         if inp.refresh_costs is not None:
             # moving centres: re-centre on the best plan (never worse for it)
             new_cost = inp.refresh_costs(self.best_lab)
