@@ -54,6 +54,7 @@ from gridplan._balance.cut import polish
 from gridplan._balance.lns import LnsContext, balance_lns, run_lns
 from gridplan._balance.model import SubProblem, solve_subproblem
 from gridplan._balance.paths import path_repair
+from gridplan._balance.recom import recom_applies, recom_balance
 from gridplan._balance.search import (
     State,
     anneal,
@@ -71,6 +72,12 @@ __all__ = ["EngineInput", "EngineResult", "optimise", "optimise_parallel"]
 STEPS_PER_SECOND = 150_000
 #: largest instance (nodes x territories) handed whole to CP-SAT
 EXACT_MAX_NK = 80
+#: node sets the recombination enumerates per second of work (the deterministic budget)
+RECOM_SETS_PER_SECOND = 1_000_000
+#: with few nodes per territory: share of the annealing steps searched before the
+#: recombination, and share of the work budget the recombination may use after it
+RECOM_SEARCH_SHARE = 0.5
+RECOM_SHARE = 0.45
 
 
 @dataclass
@@ -363,9 +370,10 @@ class _Run:
                 inp.cost = new_cost
                 self.best_key = _key(self.new_state(self.best_lab))
 
-    def search(self) -> None:
-        """3. Annealing rounds within the step budget, then bring an off-band best plan
-        back into the bands."""
+    def search(self, share: float = 1.0) -> None:
+        """3. Annealing rounds within ``share`` of the step budget (and, without a work
+        budget, of the time left), then bring an off-band best plan back into the
+        bands."""
         stats, n, w, time_limit = self.stats, self.n, self.w, self.time_limit
         steps_per_round = max(20_000, min(400 * n, 600_000))
         wbar = max(sum(w) / max(n, 1), 1.0)
@@ -376,15 +384,21 @@ class _Run:
         reserve = 0.0 if self.by_work else min(0.08 * time_limit, 2.0)
         margin = 0.0 if self.by_work else 0.02 * time_limit
         anneal_deadline = self.deadline - reserve
-        while stats["anneal_steps"] < self.budget:
+        budget = self.budget if share >= 1.0 else int(self.budget * share)
+        end = self.deadline  # a share of the time left (the clock shapes the phases)
+        if share < 1.0 and not self.by_work:
+            end = self.clock() + share * max(0.0, self.deadline - self.clock())
+        while stats["anneal_steps"] < budget:
             now = self.clock()
             # the reserve is only needed while no plan within the bands is known
             round_deadline = self.deadline if self.best_key[0] == 0 else anneal_deadline
-            if now >= round_deadline - margin:
-                stats["stopped_by"] = "time"
+            if now >= min(round_deadline, end) - margin:
+                if now >= round_deadline - margin:
+                    stats["stopped_by"] = "time"
                 break
+            round_deadline = min(round_deadline, end)
             rnd += 1
-            steps = min(steps_per_round, self.budget - stats["anneal_steps"])
+            steps = min(steps_per_round, budget - stats["anneal_steps"])
             self.anneal_round(rnd, mu0, round_deadline, steps)
             best_cut = self.new_state(self.best_lab).cut_edges()
             self.report(
@@ -398,6 +412,34 @@ class _Run:
             st = self.new_state(self.best_lab)
             self.settle(st, 3)
             self.consider(st)
+
+    def few_nodes(self) -> bool:
+        """Few nodes per territory (:func:`gridplan._balance.recom.recom_applies`), no
+        move caps and no disruption-first run: the regime of the recombination."""
+        inp = self.inp
+        capped = inp.max_moved is not None or inp.max_moved_weight is not None
+        return recom_applies(self.n, self.k) and not (self.disruption or capped)
+
+    def recombine(self, work_share: float, time_share: float) -> None:
+        """3b. Few nodes per territory and an off-band best plan: anneal by re-splits of
+        adjacent pairs (:func:`gridplan._balance.recom.recom_balance`) within
+        ``work_share`` of the work budget (node sets enumerated) and, without a work
+        budget, ``time_share`` of the time left."""
+        if self.best_key[0] == 0 or not self.few_nodes():
+            return
+        st = self.new_state(self.best_lab)
+        work = int(RECOM_SETS_PER_SECOND * self.work * work_share)
+        deadline = (
+            self.deadline
+            if self.by_work
+            else self.clock() + time_share * max(0.0, self.deadline - self.clock())
+        )
+        info = recom_balance(
+            st, self.rng, target=self.inp.target, work=work, deadline=deadline, clock=self.clock
+        )
+        self.consider(st)
+        info["violation_best"] = self.best_key[0]
+        self.stats["recom"] = info
 
     def lns_context(self, dtime_budget: float) -> LnsContext:
         inp = self.inp
@@ -498,8 +540,16 @@ def optimise(
     )
     run.edges_np = np.asarray(inp.edges, dtype=np.int64).reshape(-1, 2)
     run.stats["exact_lns"] = {"calls": 0, "improvements": 0, "dtime": 0.0}
-    run.balance(0.6)
-    run.search()
+    if run.few_nodes():
+        # few nodes per territory: the CP-SAT balance phase gets a small share (its sets
+        # of whole territories rarely fit their bands there), the annealing half its
+        # budget, and pair re-splits the rest
+        run.balance(0.15)
+        run.search(RECOM_SEARCH_SHARE)
+        run.recombine(RECOM_SHARE, 0.9)
+    else:
+        run.balance(0.6)
+        run.search()
     run.balance(0.8)
     run.lns()
     run.report(1.0, "done")
