@@ -27,12 +27,19 @@ Pipeline (all steps seeded, see :func:`optimise`):
    territories (and, every few rounds, every three) by the CP-SAT cut model of
    :mod:`gridplan._balance.cut`. The last moments of the time limit are kept to bring
    an off-band plan back into the bands.
+   **Few nodes per territory** (at most ``RecomConfig.max_mean_size`` on average, e.g.
+   6-10 grids per manager; no move caps): the CP-SAT balance phase gets a small share,
+   the annealing half its steps (and half the time left without a work budget), then
+   an off-band best plan is annealed by re-splits of adjacent pairs of territories
+   (every connected bipartition of their union enumerated,
+   :func:`gridplan._balance.recom.recom_balance`, work counted in node sets); a plan
+   within the bands by then gets the rest of the annealing steps instead.
 4. **Polish.** Large-neighbourhood search with CP-SAT on two or three adjacent
    territories at a time (:mod:`gridplan._balance.lns`).
 
-Work is counted in annealing steps and CP-SAT deterministic seconds, so for a given seed
-the result does not depend on the machine as long as the wall-clock limit is not what
-stops the run (the report says which limit stopped it). With an explicit ``work_limit``
+Work is counted in annealing steps, CP-SAT deterministic seconds and enumerated node
+sets, so for a given seed the result does not depend on the machine as long as the
+wall-clock limit is not what stops the run (the report says which limit stopped it). With an explicit ``work_limit``
 no phase looks at the clock except as that safety net (the number of start plans, the
 reserve kept at the end of the annealing, the balance phases' share of the time and the
 single-process fallback for short runs all follow the work budget instead).
@@ -407,7 +414,7 @@ class _Run:
             )
         else:
             stats["stopped_by"] = "work"
-        stats["anneal_rounds"] = rnd
+        stats["anneal_rounds"] = stats.get("anneal_rounds", 0) + rnd
         if self.best_key[0] > 0:
             st = self.new_state(self.best_lab)
             self.settle(st, 3)
@@ -547,6 +554,8 @@ def optimise(
         run.balance(0.15)
         run.search(RECOM_SEARCH_SHARE)
         run.recombine(RECOM_SHARE, 0.9)
+        if run.best_key[0] == 0 and run.stats["stopped_by"] != "time":
+            run.search()  # within the bands: the rest of the annealing steps (cut edges)
     else:
         run.balance(0.6)
         run.search()

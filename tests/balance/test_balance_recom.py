@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+
 import numpy as np
 import pytest
 
@@ -162,7 +163,9 @@ def _plan_within_bands_exists() -> bool:
             return left == 0
         free = ~used & full
         low = (free & -free).bit_length() - 1
-        return left > 0 and any(cover(used | s, left - 1) for s in by_low.get(low, []) if not s & used)
+        return left > 0 and any(
+            cover(used | s, left - 1) for s in by_low.get(low, []) if not s & used
+        )
 
     return cover(0, K)
 
