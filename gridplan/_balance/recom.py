@@ -49,7 +49,8 @@ class RecomConfig:
     ``max_mean_size``: the recombination runs only when territories average at most this
     many nodes (:func:`recom_applies`); ``patience``: steps per territory without a
     better plan after which the walk goes back to the best plan and half-way up the
-    schedule (a reheat)."""
+    schedule (a reheat); ``step_sets``: the work of one step besides its enumeration
+    (drawing the pair, its union, the window), in node sets."""
 
     max_union: int = 30
     max_sets: int = 40_000
@@ -60,6 +61,7 @@ class RecomConfig:
     t_end: float = 0.0033
     max_mean_size: float = 14.0
     patience: int = 30
+    step_sets: int = 12
 
 
 def recom_applies(n: int, k: int, config: RecomConfig | None = None) -> bool:
@@ -230,22 +232,34 @@ def _territory_neighbours(st: State, members: list[set[int]], a: int) -> list[in
     return sorted(out)
 
 
-def _pick(rng: np.random.Generator, st: State, en: _Energy) -> int:
-    """A territory, likelier the higher its energy (plus a floor so all get picked)."""
-    e = np.array([en(d, st.dw[d]) for d in range(st.k)], dtype=float) + 0.05
-    c = np.cumsum(e)
-    return int(min(np.searchsorted(c, rng.random() * c[-1], side="right"), st.k - 1))
+def _energies(st: State, en: _Energy) -> np.ndarray:
+    return np.array([en(d, st.dw[d]) for d in range(st.k)], dtype=float)
 
 
-def _step(st, rng, members, en: _Energy, cfg: RecomConfig, temp: float) -> tuple[int, int]:
-    """One heat-bath re-split of a drawn pair. Returns (sets enumerated, cut change)."""
-    a = _pick(rng, st, en)
+def _pick(rng: np.random.Generator, e: np.ndarray) -> int:
+    """A territory, likelier the higher its energy ``e`` (plus a floor so all get
+    picked)."""
+    c = np.cumsum(e + 0.05)
+    return int(min(np.searchsorted(c, rng.random() * c[-1], side="right"), e.size - 1))
+
+
+def _step(
+    st: State,
+    rng: np.random.Generator,
+    members: list[set[int]],
+    en: _Energy,
+    cfg: RecomConfig,
+    temp: float,
+    a: int,
+) -> tuple[int, int, int, int]:
+    """One heat-bath re-split of territory ``a`` and a drawn neighbour. Returns (sets
+    enumerated, cut change, off-band change, the neighbour or -1)."""
     nbrs = _territory_neighbours(st, members, a)
     if not nbrs:
-        return 1, 0
+        return 1, 0, 0, -1
     b = nbrs[int(rng.integers(len(nbrs)))]
     if len(members[a]) + len(members[b]) > cfg.max_union:
-        return 1, 0
+        return 1, 0, 0, -1
     pg = _pair_graph(st, a, b, members)
     tot = sum(pg.wt)
     cur = sum(1 << c for c, u in enumerate(pg.nodes) if st.lab[u] == a)
@@ -260,7 +274,7 @@ def _step(st, rng, members, en: _Energy, cfg: RecomConfig, temp: float) -> tuple
         pg.nbm, pg.wt, window, lock_a=pg.lock_a, lock_b=pg.lock_b, max_sets=cfg.max_sets
     )
     if not splits:
-        return count, 0
+        return count, 0, 0, b
     cut0 = _cut_of(cur, pg.edges)
     wt = pg.wt
     vals = np.array(
@@ -275,14 +289,21 @@ def _step(st, rng, members, en: _Energy, cfg: RecomConfig, temp: float) -> tuple
     j = int(min(np.searchsorted(c, rng.random() * c[-1], side="right"), len(splits) - 1))
     new = splits[j]
     if new == cur:
-        return count, 0
+        return count, 0, 0, b
+    off0 = _off(st, a) + _off(st, b)
     for c_i, u in enumerate(pg.nodes):
         d = a if (new >> c_i) & 1 else b
         if st.lab[u] != d:
             members[st.lab[u]].discard(u)
             members[d].add(u)
             st.apply(u, d)
-    return count, _cut_of(new, pg.edges) - cut0
+    return count, _cut_of(new, pg.edges) - cut0, _off(st, a) + _off(st, b) - off0, b
+
+
+def _off(st: State, d: int) -> int:
+    """Territory ``d``'s weight off its band."""
+    x = st.dw[d]
+    return x - st.hi[d] if x > st.hi[d] else (st.lo[d] - x if x < st.lo[d] else 0)
 
 
 def _restore(st: State, members: list[set[int]], lab: list[int]) -> None:
@@ -313,6 +334,7 @@ def recom_balance(
     for i, d in enumerate(st.lab):
         members[d].add(i)
     en = _Energy(st, cfg, target)
+    e = _energies(st, en)
     viol = st.violation()
     obj = st.objective()
     best = (viol, obj, list(st.lab))
@@ -330,15 +352,20 @@ def recom_balance(
         if since > cfg.patience * st.k:
             _restore(st, members, best[2])
             viol, obj = best[0], best[1]
+            e = _energies(st, en)
             pos, since = pos // 2, 0
             stats["reheats"] += 1
         temp = cfg.t_start * ratio ** (min(pos, work) / max(work, 1))
-        count, dcut = _step(st, rng, members, en, cfg, temp)
+        a = _pick(rng, e)
+        count, dcut, dviol, b = _step(st, rng, members, en, cfg, temp, a)
+        count += cfg.step_sets  # the step's own work (draw, union, window)
         stats["steps"] += 1
         stats["sets"] += count
         pos += count
         since += 1
-        viol = st.violation()
+        if b >= 0:
+            viol += dviol
+            e[a], e[b] = en(a, st.dw[a]), en(b, st.dw[b])
         obj = st.objective() if st.cost is not None else obj + st.cut_scale * dcut
         if (viol, obj) < best[:2]:
             best = (viol, obj, list(st.lab))

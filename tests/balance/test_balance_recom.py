@@ -235,3 +235,49 @@ def test_the_engine_balances_the_lattice_with_a_work_budget() -> None:
     st = State(adj, WEIGHTS, lo, hi, outs[0])
     assert st.violation() == 0
     assert _contiguous(adj, outs[0], K)
+
+
+def _engine_input(adj: list[list[int]], weights: list[int], k: int, tol: float) -> EngineInput:
+    t = sum(weights) / k
+    edges = [(i, j) for i in range(len(adj)) for j in adj[i] if i < j]
+    return EngineInput(
+        adj=adj, edges=np.array(edges), weight=weights, lo=[int(np.ceil(t * (1 - tol)))] * k,
+        hi=[int(t * (1 + tol))] * k, target=[round(t)] * k, locked=[-1] * len(adj),
+    )  # fmt: skip
+
+
+def test_a_plan_within_the_bands_half_way_is_searched_as_without_recombination(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 6 x 8 lattice, 6 territories of 8 nodes (few nodes per territory), weights 1..3
+    # and bands of +-10 %: the annealing is within the bands long before half-way
+    adj = _lattice(6, 8)
+    weights = [1 + (i * 7) % 3 for i in range(48)]
+    inp = _engine_input(adj, weights, 6, 0.10)
+    assert recom_applies(48, 6)
+    res = optimise(inp, seed=1, time_limit=60.0, work_limit=1.0)
+    assert res.violation == 0 and "recom" not in res.stats
+    import gridplan._balance.engine as engine
+
+    monkeypatch.setattr(engine, "recom_applies", lambda n, k: False)
+    plain = optimise(_engine_input(adj, weights, 6, 0.10), seed=1, time_limit=60.0, work_limit=1.0)
+    assert plain.labels == res.labels and plain.objective == res.objective
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_recom_keeps_its_off_band_count_exact(seed: int) -> None:
+    """The loop tracks the off-band weight incrementally: it stops 'within bands' only
+    when the plan is, and reports the plan's true off-band weight."""
+    rng = np.random.default_rng(seed)
+    adj = _lattice(4, 6)
+    weights = [int(x) for x in rng.integers(60, 140, 24)]
+    k = 6
+    t = sum(weights) / k
+    lo, hi = [int(np.ceil(t * 0.97))] * k, [int(t * 1.03)] * k
+    st = State(adj, weights, lo, hi, _blocks())
+    info = recom_balance(
+        st, np.random.default_rng(seed), target=[round(t)] * k, work=int(rng.integers(500, 50_000))
+    )
+    assert info["violation_after"] == st.violation() <= info["violation_before"]
+    assert (info["stopped_by"] == "within bands") == (st.violation() == 0)
+    assert _contiguous(adj, st.lab, k)
