@@ -32,7 +32,8 @@ report.
 
 Run: ``.venv/bin/python benchmarks/bench_few_grids.py [--quick]`` (full: two cities at
 three floors, two lattices, g in 6/8/10, budgets 10/30/60 s: about 40 minutes on 2
-cores; ``--budgets 30`` for one budget).
+cores; ``--budgets 30`` for one budget; ``--work`` for work budgets, reproducible for a
+seed while the clock, a safety net at 4x, does not stop them).
 """
 
 from __future__ import annotations
