@@ -28,7 +28,7 @@ Pipeline (all steps seeded, see :func:`optimise`):
    :mod:`gridplan._balance.cut`. The last moments of the time limit are kept to bring
    an off-band plan back into the bands.
    **Few nodes per territory** (at most ``RecomConfig.max_mean_size`` on average, e.g.
-   6-10 grids per manager; no move caps): a best plan still off its bands half-way
+   6-9 grids per manager; no move caps): a best plan still off its bands half-way
    through the annealing (``RECOM_PAUSE`` of its steps, or of the time without a work
    budget) is annealed by re-splits of adjacent territories (every connected
    bipartition of their union enumerated, :func:`gridplan._balance.recom.recom_balance`,
@@ -81,12 +81,12 @@ STEPS_PER_SECOND = 150_000
 #: largest instance (nodes x territories) handed whole to CP-SAT
 EXACT_MAX_NK = 80
 #: node sets the recombination enumerates in the work of one annealing step
-RECOM_SETS_PER_STEP = 6.0
+RECOM_SETS_PER_STEP = 7.5
 #: with few nodes per territory: share of the annealing steps after which an off-band
 #: best plan goes to the recombination, and share of the steps (and, without a work
 #: budget, of the time) left that the recombination may use (lent from the annealing)
 RECOM_PAUSE = 0.5
-RECOM_SHARE = 0.8
+RECOM_SHARE = 1.0
 
 
 @dataclass

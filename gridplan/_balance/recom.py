@@ -59,7 +59,7 @@ class RecomConfig:
     cut_weight: float = 0.05
     t_start: float = 0.33
     t_end: float = 0.0033
-    max_mean_size: float = 14.0
+    max_mean_size: float = 9.0
     patience: int = 30
     step_sets: int = 12
 
