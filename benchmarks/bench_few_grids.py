@@ -32,7 +32,8 @@ report.
 
 Run: ``.venv/bin/python benchmarks/bench_few_grids.py [--quick]`` (full: two cities at
 three floors, two lattices, g in 6/8/10, budgets 10/30/60 s: about 40 minutes on 2
-cores; ``--budgets 30`` for one budget).
+cores; ``--budgets 30`` for one budget; ``--work`` for work budgets, reproducible for a
+seed while the clock, a safety net at 4x, does not stop them).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ from gridplan.graph import components  # noqa: E402
 
 TOLERANCE = 0.03
 CUSTOMERS_PER_RESIDENT = 30.0 / 8500.0  # the demo floors' ratio (DEMO_FLOORS)
+SAFETY = 4.0  # with --work: the wall-clock limit over the work budget (a safety net)
 
 
 def demo_graph(city: str, floor: float, seed: int = 0) -> dict:
@@ -148,8 +150,10 @@ def baseline(inst: dict, k: int, seed: int = 0) -> dict:
     return _score(rep, secs)
 
 
-def run_one(inst: dict, g: int, budgets: list[float], seed: int = 0) -> dict:
-    """One instance at g grids per manager: bound, baseline, the engine per budget."""
+def run_one(inst: dict, g: int, budgets: list[float], seed: int = 0, work: bool = False) -> dict:
+    """One instance at g grids per manager: bound, baseline, the engine per budget
+    (``work``: each budget is the work budget ``work_limit``, the clock a safety net at
+    ``SAFETY`` times it)."""
     w, ip, ix, x, y = (inst[c] for c in ("w", "ip", "ix", "x", "y"))
     n = w.size
     k = max(1, round(n / g))
@@ -160,8 +164,9 @@ def run_one(inst: dict, g: int, budgets: list[float], seed: int = 0) -> dict:
     bound = max(rec["bound_heaviest"], rec["bound_reachable"])
     for limit in budgets:
         t = time.monotonic()
-        res = balance_arrays(w, ip, ix, k, tolerance=TOLERANCE, x=x, y=y, time_limit=limit,
-                             seed=seed)  # fmt: skip
+        res = balance_arrays(w, ip, ix, k, tolerance=TOLERANCE, x=x, y=y,
+                             time_limit=SAFETY * limit if work else limit,
+                             work_limit=limit if work else None, seed=seed)  # fmt: skip
         secs = time.monotonic() - t
         r = res.report
         bound = max(bound, round(float(r.reachable_tolerance), 5))
@@ -182,7 +187,7 @@ def _print_row(rec: dict) -> None:
             f"{rec['managers']:>4} {run['time_limit']:>4.0f}s "
             f"{run['max_deviation']:>7.2%} {'yes' if run['within'] else 'no':>4} "
             f"{rec['bound']:>7.2%} {run['gap']:>7.2%} {run['cut_edges']:>6} "
-            f"{run['seconds']:>6.1f} {b['max_deviation']:>8.2%}",
+            f"{run['seconds']:>6.1f} {b['max_deviation']:>8.2%} {run['stopped_by']}",
             flush=True,
         )
 
@@ -204,6 +209,12 @@ def main() -> None:
     ap.add_argument("--g", default="6,8,10", help="grids per manager")
     ap.add_argument("--budgets", default="10,30,60", help="time limits (s)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--work",
+        action="store_true",
+        help="budgets are work budgets (work_limit; reproducible under load), the clock "
+        "a safety net at 4x",
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "few_grids.json")
     args = ap.parse_args()
     if args.quick:
@@ -220,7 +231,7 @@ def main() -> None:
     for make in insts:
         inst = make()
         for g in gs:
-            records.append(run_one(inst, g, budgets, args.seed))
+            records.append(run_one(inst, g, budgets, args.seed, args.work))
             _print_row(records[-1])
     runs = [(r, x) for r in records for x in r["gridplan"]]
     result = {
@@ -228,6 +239,7 @@ def main() -> None:
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
         "tolerance": TOLERANCE,
         "budgets": budgets,
+        "budgets_are": "work_limit" if args.work else "time_limit",
         "instances": records,
         "summary": {
             "runs": len(runs),

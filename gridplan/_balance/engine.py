@@ -29,15 +29,23 @@ Pipeline (all steps seeded, see :func:`optimise`):
    triple) all borders are re-solved at once instead (nodes within two hops of a cut
    edge free, :func:`gridplan._balance.cut.band_polish`). The last moments of the time
    limit are kept to bring an off-band plan back into the bands.
+   **Few nodes per territory** (at most ``RecomConfig.max_mean_size`` on average, e.g.
+   6-9 grids per manager; no move caps): a best plan still off its bands half-way
+   through the annealing (``RECOM_PAUSE`` of its steps, or of the time without a work
+   budget) is annealed by re-splits of adjacent territories (every connected
+   bipartition of their union enumerated, :func:`gridplan._balance.recom.recom_balance`,
+   work counted in node sets and lent from the annealing), then the annealing rounds go
+   on; a plan within the bands by then is searched exactly as without this step.
 4. **Polish.** Large-neighbourhood search with CP-SAT on two or three adjacent
    territories at a time (:mod:`gridplan._balance.lns`).
 
-Work is counted in annealing steps and CP-SAT deterministic seconds, so for a given seed
-the result does not depend on the machine as long as the wall-clock limit is not what
-stops the run (the report says which limit stopped it). With an explicit ``work_limit``
-no phase looks at the clock except as that safety net (the number of start plans, the
-reserve kept at the end of the annealing, the balance phases' share of the time and the
-single-process fallback for short runs all follow the work budget instead).
+Work is counted in annealing steps, CP-SAT deterministic seconds and enumerated node
+sets, so for a given seed the result does not depend on the machine as long as the
+wall-clock limit is not what stops the run (the report says which limit stopped it).
+With an explicit ``work_limit`` no phase looks at the clock except as that safety net
+(the number of start plans, the reserve kept at the end of the annealing, the balance
+phases' share of the time and the single-process fallback for short runs all follow the
+work budget instead).
 :func:`optimise_parallel` runs several such searches with different seeds in forked
 processes and keeps the best (ties to the lowest index), which keeps that property.
 """
@@ -56,6 +64,7 @@ from gridplan._balance.cut import band_polish, polish
 from gridplan._balance.lns import LnsContext, balance_lns, run_lns
 from gridplan._balance.model import SubProblem, solve_subproblem
 from gridplan._balance.paths import path_repair
+from gridplan._balance.recom import recom_applies, recom_balance
 from gridplan._balance.search import (
     State,
     anneal,
@@ -73,6 +82,13 @@ __all__ = ["EngineInput", "EngineResult", "optimise", "optimise_parallel"]
 STEPS_PER_SECOND = 150_000
 #: largest instance (nodes x territories) handed whole to CP-SAT
 EXACT_MAX_NK = 80
+#: node sets the recombination enumerates in the work of one annealing step
+RECOM_SETS_PER_STEP = 7.5
+#: with few nodes per territory: share of the annealing steps after which an off-band
+#: best plan goes to the recombination, and share of the steps (and, without a work
+#: budget, of the time) left that the recombination may use (lent from the annealing)
+RECOM_PAUSE = 0.5
+RECOM_SHARE = 1.0
 
 
 @dataclass
@@ -163,6 +179,7 @@ class _Run:
         self.by_work = work_limit is not None
         self.budget = int(STEPS_PER_SECOND * self.work * 0.8)
         self.stats: dict = {"stopped_by": "convergence", "anneal_steps": 0, "exact": None}
+        self.lent_steps = 0  # annealing steps lent to the recombination (its work)
         self.can_spectral = all(x < 0 for x in inp.locked) and self.n <= 50_000
         self.best_lab: list[int] = []
         self.best_key: tuple[int, int] = (0, 0)
@@ -388,28 +405,41 @@ class _Run:
                 inp.cost = new_cost
                 self.best_key = _key(self.new_state(self.best_lab))
 
-    def search(self) -> None:
+    def search(self, pause: float | None = None) -> bool:
         """3. Annealing rounds within the step budget, then bring an off-band best plan
-        back into the bands."""
+        back into the bands. ``pause`` (a share of the step budget, and without a work
+        budget also of the time): at the first round that starts past it, stop there
+        when the best plan is still off its bands and return True (the rounds go on with
+        the next call); a plan within the bands by then is searched exactly as without
+        ``pause``."""
         stats, n, w, time_limit = self.stats, self.n, self.w, self.time_limit
         steps_per_round = max(20_000, min(400 * n, 600_000))
         wbar = max(sum(w) / max(n, 1), 1.0)
         mu0 = self.unit / wbar
-        rnd = 0
+        rnd = stats.get("anneal_rounds", 0)
         # keep a little time to bring an off-band plan back into the bands at the end
         # (under a work budget the clock is only a safety net: no reserve, no margin)
         reserve = 0.0 if self.by_work else min(0.08 * time_limit, 2.0)
         margin = 0.0 if self.by_work else 0.02 * time_limit
         anneal_deadline = self.deadline - reserve
-        while stats["anneal_steps"] < self.budget:
+        budget = self.budget - self.lent_steps  # steps lent to the recombination
+        while stats["anneal_steps"] < budget:
             now = self.clock()
             # the reserve is only needed while no plan within the bands is known
             round_deadline = self.deadline if self.best_key[0] == 0 else anneal_deadline
             if now >= round_deadline - margin:
                 stats["stopped_by"] = "time"
                 break
+            half_way = stats["anneal_steps"] >= pause * self.budget if pause is not None else False
+            if pause is not None and not self.by_work:  # the clock shapes the phases
+                half_way = half_way or now >= self.t0 + pause * (self.deadline - self.t0)
+            if half_way:
+                if self.best_key[0] > 0:
+                    stats["anneal_rounds"] = rnd
+                    return True
+                pause = None  # within the bands: the rounds go on as without a pause
             rnd += 1
-            steps = min(steps_per_round, self.budget - stats["anneal_steps"])
+            steps = min(steps_per_round, budget - stats["anneal_steps"])
             self.anneal_round(rnd, mu0, round_deadline, steps)
             best_cut = self.new_state(self.best_lab).cut_edges()
             self.report(
@@ -423,6 +453,37 @@ class _Run:
             st = self.new_state(self.best_lab)
             self.settle(st, 3)
             self.consider(st)
+        return False
+
+    def few_nodes(self) -> bool:
+        """Few nodes per territory (:func:`gridplan._balance.recom.recom_applies`), no
+        move caps and no disruption-first run: the regime of the recombination."""
+        inp = self.inp
+        capped = inp.max_moved is not None or inp.max_moved_weight is not None
+        return recom_applies(self.n, self.k) and not (self.disruption or capped)
+
+    def recombine(self) -> None:
+        """3b. Few nodes per territory and an off-band best plan: anneal by re-splits of
+        adjacent pairs (:func:`gridplan._balance.recom.recom_balance`) with
+        ``RECOM_SHARE`` of the annealing steps left (node sets enumerated, lent from the
+        annealing) and, without a work budget, of the time left."""
+        if self.best_key[0] == 0 or not self.few_nodes():
+            return
+        st = self.new_state(self.best_lab)
+        left = max(0, self.budget - self.lent_steps - self.stats["anneal_steps"])
+        work = int(RECOM_SETS_PER_STEP * RECOM_SHARE * left)
+        deadline = (
+            self.deadline
+            if self.by_work
+            else self.clock() + RECOM_SHARE * max(0.0, self.deadline - self.clock())
+        )
+        info = recom_balance(
+            st, self.rng, target=self.inp.target, work=work, deadline=deadline, clock=self.clock
+        )
+        self.lent_steps += int(info["sets"] / RECOM_SETS_PER_STEP)
+        self.consider(st)
+        info["violation_best"] = self.best_key[0]
+        self.stats["recom"] = info
 
     def lns_context(self, dtime_budget: float) -> LnsContext:
         inp = self.inp
@@ -524,7 +585,11 @@ def optimise(
     run.edges_np = np.asarray(inp.edges, dtype=np.int64).reshape(-1, 2)
     run.stats["exact_lns"] = {"calls": 0, "improvements": 0, "dtime": 0.0}
     run.balance(0.6)
-    run.search()
+    # few nodes per territory (no move caps): a best plan still off its bands half-way
+    # through the annealing goes to the pair re-splits, then the rounds go on
+    if run.search(RECOM_PAUSE if run.few_nodes() else None):
+        run.recombine()
+        run.search()
     run.balance(0.8)
     run.lns()
     run.report(1.0, "done")
