@@ -23,11 +23,9 @@ import scipy.sparse.csgraph
 from tests import plans
 
 
-def lattice(r: int, c: int) -> tuple[np.ndarray, np.ndarray]:
-    """The rook adjacency (CSR ``indptr, indices``) of an ``r`` × ``c`` lattice, nodes
-    numbered row by row."""
-    from gridplan.graph import csr_from_edges
-
+def lattice_edges(r: int, c: int) -> np.ndarray:
+    """The rook edges (m, 2) of an ``r`` × ``c`` lattice, nodes numbered row by row
+    (each node's right, then lower neighbour)."""
     e = []
     for i in range(r):
         for j in range(c):
@@ -36,7 +34,14 @@ def lattice(r: int, c: int) -> tuple[np.ndarray, np.ndarray]:
                 e.append((u, u + 1))
             if i + 1 < r:
                 e.append((u, u + c))
-    return csr_from_edges(r * c, np.array(e, dtype=np.int64).reshape(-1, 2))
+    return np.array(e, dtype=np.int64).reshape(-1, 2)
+
+
+def lattice(r: int, c: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rook adjacency (CSR ``indptr, indices``) of an ``r`` × ``c`` lattice."""
+    from gridplan.graph import csr_from_edges
+
+    return csr_from_edges(r * c, lattice_edges(r, c))
 
 
 def pieces(n: int, edges: np.ndarray, labels: np.ndarray) -> np.ndarray:

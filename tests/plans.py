@@ -17,6 +17,7 @@ from gridplan.partition import PartitionConfig, partition_cells
 from gridplan.plan.model import Plan, reassign
 from gridplan.plan.pipeline import DEMO_FLOORS
 from gridplan.plan.rules import edges_from_adjacency
+from gridplan.plan.staff import assign_staff
 from gridplan.plan.steps import balance_plan, default_team, plan_from_partition
 
 CRS = "EPSG:32648"  # UTM 48N (Chengdu), metres
@@ -216,3 +217,16 @@ def org_lattice(nx: int = 24, ny: int = 16, seed: int = 3) -> tuple[Plan, np.nda
     from gridplan.plan.rules import cell_edges
 
     return plan, cell_edges(cells)
+
+
+@functools.cache
+def org_staffed_plan() -> Plan:
+    """:func:`org_lattice` balanced at ±10 % (2 managers per area, a work budget of 0.8)
+    with its staff assigned: the organisation plan of the export and map tests, built
+    once (read-only)."""
+    base, edges = org_lattice()
+    out, _ = balance_plan(
+        base, edges, BalanceConfig(tolerance=0.1, time_limit=3.0, work_limit=0.8),
+        managers_per_area=2,
+    )  # fmt: skip
+    return assign_staff(out)

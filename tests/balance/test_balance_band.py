@@ -14,25 +14,19 @@ import pytest
 
 from gridplan._balance.cut import band_polish
 from gridplan._balance.engine import EngineInput, optimise
+from tests.conftest import lattice_edges
 
 from .test_balance_cut import cut, enumerate_best, feasible, ladder
 
 
 def grid(rows: int, cols: int) -> tuple[list[list[int]], np.ndarray]:
-    """rows x cols rook lattice, node r * cols + c."""
-    e = []
-    for r in range(rows):
-        for c in range(cols):
-            i = r * cols + c
-            if c + 1 < cols:
-                e.append((i, i + 1))
-            if r + 1 < rows:
-                e.append((i, i + cols))
+    """rows x cols rook lattice, node r * cols + c: adjacency lists and edges."""
+    e = lattice_edges(rows, cols)
     adj: list[list[int]] = [[] for _ in range(rows * cols)]
-    for a, b in e:
+    for a, b in e.tolist():
         adj[a].append(b)
         adj[b].append(a)
-    return adj, np.array(e)
+    return adj, e
 
 
 def test_band_polish_wide_band_reaches_enumerated_optimum():

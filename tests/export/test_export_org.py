@@ -6,21 +6,13 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from gridplan.balance import BalanceConfig
 from gridplan.export.formats import export_plan
-from gridplan.plan.staff import assign_staff
-from gridplan.plan.steps import balance_plan
-from tests.plans import ORG_LEVELS, org_lattice
+from tests.plans import ORG_LEVELS, org_staffed_plan
 
 
 @pytest.fixture(scope="module")
 def plan():
-    base, edges = org_lattice()
-    out, _ = balance_plan(
-        base, edges, BalanceConfig(tolerance=0.1, time_limit=3.0, work_limit=0.8),
-        managers_per_area=2,
-    )  # fmt: skip
-    return assign_staff(out)
+    return org_staffed_plan()
 
 
 def test_geopackage_has_units_levels_and_area_teams(plan, tmp_path):

@@ -10,14 +10,11 @@ import matplotlib
 import pytest
 from matplotlib.text import Text
 
-from gridplan.balance import BalanceConfig
 from gridplan.export.kml import kml_document
 from gridplan.export.mapbook import book_pages, book_style
 from gridplan.plan.model import areas
-from gridplan.plan.staff import assign_staff
-from gridplan.plan.steps import balance_plan
 from gridplan.plan.tables import export_data
-from tests.plans import ORG_LEVELS, org_lattice, tiny_plan
+from tests.plans import ORG_LEVELS, org_staffed_plan, tiny_plan
 
 KML = "{http://www.opengis.net/kml/2.2}"
 BRANCHES = ["EN", "ES", "WN", "WS"]  # the order of the plan's units layer
@@ -25,12 +22,7 @@ BRANCHES = ["EN", "ES", "WN", "WS"]  # the order of the plan's units layer
 
 @pytest.fixture(scope="module")
 def plan():
-    base, edges = org_lattice()
-    out, _ = balance_plan(
-        base, edges, BalanceConfig(tolerance=0.1, time_limit=3.0, work_limit=0.8),
-        managers_per_area=2,
-    )  # fmt: skip
-    return assign_staff(out)
+    return org_staffed_plan()
 
 
 def _texts(fig) -> str:

@@ -13,10 +13,7 @@ from gridplan._maps.base import standalone_html
 from gridplan._maps.org import MAP_OUTLINES, LevelOutlines, org_view, unit_outlines
 from gridplan._maps.palette import group_colours, manager_colours, touching_pairs
 from gridplan._maps.plan_map import plan_map
-from gridplan.balance import BalanceConfig
-from gridplan.plan.staff import assign_staff
-from gridplan.plan.steps import balance_plan
-from tests.plans import ORG_LEVELS, org_lattice, tiny_plan
+from tests.plans import ORG_LEVELS, org_staffed_plan, tiny_plan
 
 LABELS = {"county": "县", "branch": "分局", "sub_branch": "支局"}
 N_UNITS = {"county": 2, "branch": 4, "sub_branch": 8}
@@ -24,12 +21,7 @@ N_UNITS = {"county": 2, "branch": 4, "sub_branch": 8}
 
 @pytest.fixture(scope="module")
 def plan():
-    base, edges = org_lattice()
-    out, _ = balance_plan(
-        base, edges, BalanceConfig(tolerance=0.1, time_limit=3.0, work_limit=0.8),
-        managers_per_area=2,
-    )  # fmt: skip
-    return assign_staff(out)
+    return org_staffed_plan()
 
 
 def _layers(m: folium.Map) -> dict[str, folium.GeoJson]:
