@@ -37,6 +37,16 @@ def lattice_edges(r: int, c: int) -> np.ndarray:
     return np.array(e, dtype=np.int64).reshape(-1, 2)
 
 
+def lattice_lists(r: int, c: int) -> list[list[int]]:
+    """The rook adjacency lists of an ``r`` × ``c`` lattice (the engine's ``adj``), in
+    the order of :func:`lattice_edges`."""
+    adj: list[list[int]] = [[] for _ in range(r * c)]
+    for a, b in lattice_edges(r, c).tolist():
+        adj[a].append(b)
+        adj[b].append(a)
+    return adj
+
+
 def lattice(r: int, c: int) -> tuple[np.ndarray, np.ndarray]:
     """The rook adjacency (CSR ``indptr, indices``) of an ``r`` × ``c`` lattice."""
     from gridplan.graph import csr_from_edges

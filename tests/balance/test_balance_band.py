@@ -14,19 +14,14 @@ import pytest
 
 from gridplan._balance.cut import band_polish
 from gridplan._balance.engine import EngineInput, optimise
-from tests.conftest import lattice_edges
+from tests.conftest import lattice_edges, lattice_lists
 
 from .test_balance_cut import cut, enumerate_best, feasible, ladder
 
 
 def grid(rows: int, cols: int) -> tuple[list[list[int]], np.ndarray]:
     """rows x cols rook lattice, node r * cols + c: adjacency lists and edges."""
-    e = lattice_edges(rows, cols)
-    adj: list[list[int]] = [[] for _ in range(rows * cols)]
-    for a, b in e.tolist():
-        adj[a].append(b)
-        adj[b].append(a)
-    return adj, e
+    return lattice_lists(rows, cols), lattice_edges(rows, cols)
 
 
 def test_band_polish_wide_band_reaches_enumerated_optimum():

@@ -9,6 +9,7 @@ import numpy as np
 from gridplan._balance.engine import EngineInput, optimise
 from gridplan._balance.paths import path_repair
 from gridplan._balance.search import State, chain_repair, repair
+from tests.conftest import lattice_lists
 
 #: a 3 x 12 lattice cut into four 3-column territories; every node (72-120) weighs more
 #: than a band is wide (+-3 % of 885 = 53), territory 0 is 3.6 % over its target and the
@@ -22,17 +23,7 @@ WEIGHTS = [
 
 
 def _lattice() -> list[list[int]]:
-    adj: list[list[int]] = [[] for _ in range(ROWS * COLS)]
-    for r in range(ROWS):
-        for c in range(COLS):
-            i = r * COLS + c
-            if c + 1 < COLS:
-                adj[i].append(i + 1)
-                adj[i + 1].append(i)
-            if r + 1 < ROWS:
-                adj[i].append(i + COLS)
-                adj[i + COLS].append(i)
-    return adj
+    return lattice_lists(ROWS, COLS)
 
 
 def _bands() -> tuple[list[int], list[int]]:

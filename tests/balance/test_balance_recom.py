@@ -10,20 +10,7 @@ import pytest
 from gridplan._balance.engine import EngineInput, optimise
 from gridplan._balance.recom import _window, pair_splits, recom_applies, recom_balance
 from gridplan._balance.search import State
-
-
-def _lattice(rows: int, cols: int) -> list[list[int]]:
-    adj: list[list[int]] = [[] for _ in range(rows * cols)]
-    for r in range(rows):
-        for c in range(cols):
-            i = r * cols + c
-            if c + 1 < cols:
-                adj[i].append(i + 1)
-                adj[i + 1].append(i)
-            if r + 1 < rows:
-                adj[i].append(i + cols)
-                adj[i + cols].append(i)
-    return adj
+from tests.conftest import lattice_lists
 
 
 def _connected_nodes(adj: list[list[int]], nodes: list[int]) -> bool:
@@ -70,7 +57,7 @@ def _brute_splits(adj, wt, window, lock_a, lock_b) -> set[int]:
 def test_pair_splits_finds_every_connected_bipartition_once(seed: int) -> None:
     rng = np.random.default_rng(seed)
     rows, cols = (3, 4) if seed % 2 else (2, 6)
-    adj = _lattice(rows, cols)
+    adj = lattice_lists(rows, cols)
     n = rows * cols
     # drop a few edges (keeping the graph connected) so the shapes are irregular
     for _ in range(3):
@@ -94,7 +81,7 @@ def test_pair_splits_finds_every_connected_bipartition_once(seed: int) -> None:
 
 
 def test_pair_splits_stops_at_its_work_cap() -> None:
-    adj = _lattice(3, 4)
+    adj = lattice_lists(3, 4)
     wt = [1] * 12
     full, count_full = pair_splits(_masks(adj), wt, (0.0, 12.0))
     part, count = pair_splits(_masks(adj), wt, (0.0, 12.0), max_sets=10)
@@ -135,7 +122,7 @@ def _blocks() -> list[int]:
 def _plan_within_bands_exists() -> bool:
     """Brute force: connected node sets within the band (grown node by node), then an
     exact cover of the lattice by K of them."""
-    adj = _lattice(ROWS, COLS)
+    adj = lattice_lists(ROWS, COLS)
     lo, hi, _ = _bands()
     n = ROWS * COLS
     sets: set[int] = set()
@@ -173,13 +160,13 @@ def _plan_within_bands_exists() -> bool:
 def test_the_lattice_has_a_plan_within_the_bands_that_single_moves_miss() -> None:
     assert _plan_within_bands_exists()
     lo, hi, _ = _bands()
-    st = State(_lattice(ROWS, COLS), WEIGHTS, lo, hi, _blocks())
+    st = State(lattice_lists(ROWS, COLS), WEIGHTS, lo, hi, _blocks())
     assert st.violation() > 0
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_recom_reaches_the_bands_and_keeps_territories_contiguous(seed: int) -> None:
-    adj = _lattice(ROWS, COLS)
+    adj = lattice_lists(ROWS, COLS)
     lo, hi, target = _bands()
     st = State(adj, WEIGHTS, lo, hi, _blocks())
     info = recom_balance(st, np.random.default_rng(seed), target=target, work=2_000_000)
@@ -190,7 +177,7 @@ def test_recom_reaches_the_bands_and_keeps_territories_contiguous(seed: int) -> 
 
 
 def test_recom_is_deterministic_and_keeps_locks() -> None:
-    adj = _lattice(ROWS, COLS)
+    adj = lattice_lists(ROWS, COLS)
     lo, hi, target = _bands()
     start = _blocks()
     locked = [False] * (ROWS * COLS)
@@ -207,7 +194,7 @@ def test_recom_is_deterministic_and_keeps_locks() -> None:
 
 
 def test_recom_never_ends_worse_than_it_started() -> None:
-    adj = _lattice(ROWS, COLS)
+    adj = lattice_lists(ROWS, COLS)
     lo, hi, target = _bands()
     st = State(adj, WEIGHTS, lo, hi, _blocks())
     before = (st.violation(), st.objective())
@@ -223,7 +210,7 @@ def test_recom_applies_only_with_few_nodes_per_territory() -> None:
 
 
 def test_the_engine_balances_the_lattice_with_a_work_budget() -> None:
-    adj = _lattice(ROWS, COLS)
+    adj = lattice_lists(ROWS, COLS)
     lo, hi, target = _bands()
     edges = [(i, j) for i in range(len(adj)) for j in adj[i] if i < j]
     inp = EngineInput(
@@ -251,7 +238,7 @@ def test_a_plan_within_the_bands_half_way_is_searched_as_without_recombination(
 ) -> None:
     # 6 x 8 lattice, 6 territories of 8 nodes (few nodes per territory), weights 1..3
     # and bands of +-10 %: the annealing is within the bands long before half-way
-    adj = _lattice(6, 8)
+    adj = lattice_lists(6, 8)
     weights = [1 + (i * 7) % 3 for i in range(48)]
     inp = _engine_input(adj, weights, 6, 0.10)
     assert recom_applies(48, 6)
@@ -269,7 +256,7 @@ def test_recom_keeps_its_off_band_count_exact(seed: int) -> None:
     """The loop tracks the off-band weight incrementally: it stops 'within bands' only
     when the plan is, and reports the plan's true off-band weight."""
     rng = np.random.default_rng(seed)
-    adj = _lattice(4, 6)
+    adj = lattice_lists(4, 6)
     weights = [int(x) for x in rng.integers(60, 140, 24)]
     k = 6
     t = sum(weights) / k
