@@ -232,8 +232,10 @@ def _positions(sel: Any, cells: gpd.GeoDataFrame, what: str) -> np.ndarray:
 
 
 def _kept_adjacency(
-    adjacency: Any, cells: gpd.GeoDataFrame, config: PartitionConfig
+    adjacency: Any, cells: gpd.GeoDataFrame, config: PartitionConfig, unit: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
+    """The adjacency without the edges the config respects (districts, organisation
+    units: ``unit`` from :func:`_unit_labels` when they are respected, barriers)."""
     indptr = np.asarray(adjacency.indptr, dtype=np.int64)
     indices = np.asarray(adjacency.indices, dtype=np.int64)
     n = len(cells)
@@ -258,7 +260,6 @@ def _kept_adjacency(
         flag = getattr(adjacency, "crosses_unit", None)
         if flag is not None:
             drop |= np.asarray(flag, dtype=bool)
-        unit = _unit_labels(cells)
         if unit is not None:
             rows = np.repeat(np.arange(n), np.diff(indptr))
             drop |= unit[rows] != unit[indices]
@@ -301,10 +302,10 @@ def _unit_labels(cells: pd.DataFrame) -> np.ndarray | None:
     return np.asarray(joined, dtype=object)
 
 
-def _groups(a: _CellArrays, config: PartitionConfig, cells: pd.DataFrame) -> np.ndarray | None:
-    """The island rule's group per cell: the district and/or the units respected."""
+def _groups(a: _CellArrays, config: PartitionConfig, unit: np.ndarray | None) -> np.ndarray | None:
+    """The island rule's group per cell: the district and/or the units respected
+    (``unit``: their labels, None when they are not)."""
     district = a.district if config.respect_districts else None
-    unit = _unit_labels(cells) if config.respect_units else None
     if unit is None:
         return district
     if district is None:
@@ -325,10 +326,12 @@ def _proximity(
     config: PartitionConfig,
     kept: tuple[np.ndarray, np.ndarray],
     population: np.ndarray | None,
+    unit: np.ndarray | None = None,
 ) -> Proximity | None:
     """What the island step needs beyond the kept graph: the edges removed only for
-    barriers (shared boundaries), and the cells within ``config.detached.max_gap_m``
-    metres of the cells of every empty part of the kept graph (slivers)."""
+    barriers (shared boundaries; within one district and one unit ``unit`` when they
+    are respected), and the cells within ``config.detached.max_gap_m`` metres of the
+    cells of every empty part of the kept graph (slivers)."""
     import scipy.sparse
     import scipy.sparse.csgraph
 
@@ -343,7 +346,6 @@ def _proximity(
         if config.respect_districts and "district" in cells.columns:
             d = cells["district"].astype(str).to_numpy()
             sel &= d[rows] == d[ix]
-        unit = _unit_labels(cells) if config.respect_units else None
         if unit is not None:
             sel &= unit[rows] == unit[ix]
         pairs = np.stack([rows[sel], ix[sel]], axis=1)
@@ -448,7 +450,8 @@ def partition_cells(
     t0 = time.monotonic()
     cols = _Columns.of(config)
     _check_cells(cells, cols, subset, current)
-    indptr, indices = _kept_adjacency(adjacency, cells, config)
+    unit = _unit_labels(cells) if config.respect_units else None
+    indptr, indices = _kept_adjacency(adjacency, cells, config, unit)
     locks = _locked_codes(cells, locked_grids, subset, current)
     a = _cell_arrays(cells, config, cols)
     arr = partition_arrays(
@@ -468,12 +471,12 @@ def partition_cells(
         max_diameter=config.max_diameter_m,
         compactness_weight=config.compactness_weight,
         locked=locks.codes if locks.any else None,
-        group=_groups(a, config, cells),
+        group=_groups(a, config, unit),
         floor_names=cols.floors,
         ceil_names=cols.ceilings,
         join_islands=config.join_islands,
         population=a.population,
-        proximity=_proximity(adjacency, cells, config, (indptr, indices), a.population),
+        proximity=_proximity(adjacency, cells, config, (indptr, indices), a.population, unit),
         detached=config.detached,
         cell_ids=_cell_ids(cells),
         seed=config.seed,
@@ -492,7 +495,7 @@ def partition_cells(
     grids = _grids_table(cells, arr, ids, a.area_km2, cols.floors, cols.ceilings, a.district)
     _add_units(grids, cells, arr.labels, arr.p)
     if config.respect_units:
-        check_within_units(arr.labels, _unit_labels(cells), _cell_ids(cells), ids, list(fixed))
+        check_within_units(arr.labels, unit, _cell_ids(cells), ids, list(fixed))
     grids["locked"] = np.isin(np.arange(arr.p), list(fixed))
     grids["grid_type"] = classify_grids(grids, config.grid_types).to_numpy()
     idmap = dict(enumerate(ids))
