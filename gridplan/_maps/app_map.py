@@ -15,7 +15,6 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from gridplan._maps.base import (
     HtmlLegend,
@@ -23,6 +22,7 @@ from gridplan._maps.base import (
     base_map,
     choropleth_colours,
     choropleth_legend,
+    rounded,
 )
 from gridplan._maps.layers import APP_GRIDS, polygon_layer
 from gridplan._maps.palette import group_colours, manager_colours
@@ -72,10 +72,7 @@ def grids_wgs84(
         g["geometry"] = g.geometry.simplify(simplify_m, preserve_topology=True)
     out = g.to_crs(WGS84)
     out["grid_id"] = out["grid_id"].astype(str)
-    if digits is not None:
-        geoms = shapely.transform(out.geometry.values, lambda c: np.round(c, digits))
-        out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=WGS84))
-    return out
+    return out if digits is None else rounded(out, digits)
 
 
 def _fill(

@@ -22,6 +22,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
@@ -230,6 +231,13 @@ def standalone_html(m: folium.Map) -> str:
         return root.render()
     finally:
         m.default_js, m.default_css = saved
+
+
+def rounded(gdf: gpd.GeoDataFrame, digits: int = 6) -> gpd.GeoDataFrame:
+    """``gdf`` (EPSG:4326) with its coordinates rounded to ``digits`` decimals of a
+    degree (6: about 0.1 m), to keep the maps' GeoJSON light."""
+    geoms = shapely.transform(gdf.geometry.values, lambda c: np.round(c, digits))
+    return gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
 
 
 def base_map(gdf: gpd.GeoDataFrame, settings: MapSettings = MapSettings()) -> folium.Map:

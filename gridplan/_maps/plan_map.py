@@ -32,7 +32,6 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
@@ -45,6 +44,7 @@ from gridplan._maps.base import (
     base_map,
     choropleth_colours,
     choropleth_legend,
+    rounded,
 )
 from gridplan._maps.labels import check_language, label
 from gridplan._maps.layers import PLAN_GRIDS, PLAN_TERRITORIES, polygon_layer
@@ -235,14 +235,6 @@ def _layer(
     return gpd.GeoDataFrame(shown, geometry=frame.geometry.to_crs(WGS84).values, crs=WGS84)
 
 
-def _light(layer: gpd.GeoDataFrame, digits: int = 6) -> gpd.GeoDataFrame:
-    """``layer`` (EPSG:4326) with its coordinates rounded to ``digits`` decimals of a
-    degree (6: about 0.1 m), as the grids of the app's maps: outlines of hexagon cells
-    have many vertices, and full precision made Seoul's two outline levels 340 kB."""
-    geoms = shapely.transform(layer.geometry.values, lambda c: np.round(c, digits))
-    return layer.set_geometry(gpd.GeoSeries(geoms, index=layer.index, crs=layer.crs))
-
-
 def _tooltip(layer: gpd.GeoDataFrame) -> folium.GeoJsonTooltip:
     cols = [c for c in layer.columns if c not in ("geometry", "_fill")]
     return folium.GeoJsonTooltip(fields=cols, aliases=cols, sticky=True)
@@ -357,7 +349,9 @@ def level_outlines(
         units = unit_outlines(plan, lv)
         if units.empty:
             continue
-        layer = _light(_layer(units, ["name", "code"], language, None, {"name": org.labels[lv]}))
+        # rounded like the grids: hexagon-cell outlines at full precision made Seoul's
+        # two outline levels 340 kB
+        layer = rounded(_layer(units, ["name", "code"], language, None, {"name": org.labels[lv]}))
         name = html.escape(f"{label('outlines', language)}: {org.labels[lv]}")
         folium.GeoJson(
             layer,
